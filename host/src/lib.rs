@@ -1,0 +1,8 @@
+//! NetAssure host: ingestion, the topology graph, the sandboxed WebAssembly plugin runtime,
+//! the event pipeline and every interface (REST, CLI). See `ARCHITECTURE.md` at the root.
+
+pub mod metrics;
+pub mod model;
+pub mod runtime;
+pub mod state_store;
+pub mod topology;

@@ -1,0 +1,176 @@
+//! One sandboxed instance of a plugin: its own `Store`, a deadline set before every call,
+//! and failures classified so the registry can record them.
+
+use std::sync::Arc;
+
+use wasmtime::{Store, Trap};
+
+use super::bindings::{alert_rule, algorithms, anomalies, detector, events, graph_algorithm, plugin as wp};
+use super::host_impl::graph::SnapshotHandle;
+use super::loader::{LoadedComponent, WorldPre};
+use super::{Limits, PluginState, Runtime, EPOCH_TICK};
+use crate::topology::TopologySnapshot;
+
+/// Why a call did not return normally. After any of these the instance is unusable and must
+/// be replaced (the registry does this).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The CPU deadline passed.
+    #[error("deadline of {0} ms exceeded")]
+    Deadline(u64),
+    /// Linear memory would have grown past the cap.
+    #[error("memory limit of {0} MiB exceeded")]
+    Memory(u64),
+    /// The plugin panicked (the message is the plugin's last stderr line).
+    #[error("plugin panicked: {0}")]
+    Panic(String),
+    /// Any other trap.
+    #[error("trap: {0}")]
+    Trap(String),
+    /// The call was made on an instance of another world (a host bug, never a plugin's).
+    #[error("plugin does not implement `{0}`")]
+    WrongWorld(&'static str),
+}
+
+enum WorldInstance {
+    Detector(detector::Detector),
+    GraphAlgorithm(graph_algorithm::GraphAlgorithm),
+    AlertRule(alert_rule::AlertRule),
+}
+
+/// A live instance of a plugin.
+pub struct PluginInstance {
+    store: Store<PluginState>,
+    world: WorldInstance,
+    limits: Limits,
+}
+
+impl PluginInstance {
+    /// Instantiate `loaded` as plugin `name` under `limits`.
+    pub fn new(runtime: &Runtime, loaded: &LoadedComponent, name: Arc<str>, limits: Limits) -> Result<Self, CallError> {
+        let state = PluginState::new(name, runtime.services().clone(), limits.memory_bytes());
+        let mut store = Store::new(runtime.engine(), state);
+        store.limiter(|state| &mut state.limiter);
+        set_deadline(&mut store, &limits);
+        let world = match &loaded.pre {
+            WorldPre::Detector(pre) => pre.instantiate(&mut store).map(WorldInstance::Detector),
+            WorldPre::GraphAlgorithm(pre) => pre.instantiate(&mut store).map(WorldInstance::GraphAlgorithm),
+            WorldPre::AlertRule(pre) => pre.instantiate(&mut store).map(WorldInstance::AlertRule),
+        };
+        match world {
+            Ok(world) => Ok(PluginInstance { store, world, limits }),
+            Err(err) => Err(classify(err, &store, &limits)),
+        }
+    }
+
+    fn call<R>(
+        &mut self,
+        f: impl FnOnce(&WorldInstance, &mut Store<PluginState>) -> Option<wasmtime::Result<R>>,
+        name: &'static str,
+    ) -> Result<R, CallError> {
+        set_deadline(&mut self.store, &self.limits);
+        match f(&self.world, &mut self.store) {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(err)) => Err(classify(err, &self.store, &self.limits)),
+            None => Err(CallError::WrongWorld(name)),
+        }
+    }
+
+    /// `describe()`.
+    pub fn describe(&mut self) -> Result<wp::PluginInfo, CallError> {
+        self.call(
+            |world, store| {
+                Some(match world {
+                    WorldInstance::Detector(w) => w.call_describe(store),
+                    WorldInstance::GraphAlgorithm(w) => w.call_describe(store),
+                    WorldInstance::AlertRule(w) => w.call_describe(store),
+                })
+            },
+            "describe",
+        )
+    }
+
+    /// `configure(config)`.
+    pub fn configure(&mut self, config: &str) -> Result<Result<(), wp::PluginError>, CallError> {
+        self.call(
+            |world, store| {
+                Some(match world {
+                    WorldInstance::Detector(w) => w.call_configure(store, config),
+                    WorldInstance::GraphAlgorithm(w) => w.call_configure(store, config),
+                    WorldInstance::AlertRule(w) => w.call_configure(store, config),
+                })
+            },
+            "configure",
+        )
+    }
+
+    /// `on-event(event)` of a detector.
+    pub fn on_event(&mut self, event: &events::Event) -> Result<Result<Vec<anomalies::Anomaly>, wp::PluginError>, CallError> {
+        self.call(
+            |world, store| match world {
+                WorldInstance::Detector(w) => Some(w.call_on_event(store, event)),
+                _ => None,
+            },
+            "on-event",
+        )
+    }
+
+    /// `evaluate(anomaly, context)` of an alert rule.
+    pub fn evaluate(
+        &mut self,
+        anomaly: &anomalies::Anomaly,
+        context: &anomalies::AlertContext,
+    ) -> Result<Result<Option<anomalies::Alert>, wp::PluginError>, CallError> {
+        self.call(
+            |world, store| match world {
+                WorldInstance::AlertRule(w) => Some(w.call_evaluate(store, anomaly, context)),
+                _ => None,
+            },
+            "evaluate",
+        )
+    }
+
+    /// `run(graph, params)` of a graph algorithm, over `snapshot`.
+    pub fn run(
+        &mut self,
+        snapshot: Arc<TopologySnapshot>,
+        params: &[algorithms::Param],
+    ) -> Result<Result<algorithms::AlgorithmResult, wp::PluginError>, CallError> {
+        let handle = self
+            .store
+            .data_mut()
+            .table
+            .push(SnapshotHandle(snapshot))
+            .map_err(|err| CallError::Trap(err.to_string()))?;
+        let borrowed = wasmtime::component::Resource::<SnapshotHandle>::new_borrow(handle.rep());
+        let result = self.call(
+            |world, store| match world {
+                WorldInstance::GraphAlgorithm(w) => Some(w.call_run(store, borrowed, params)),
+                _ => None,
+            },
+            "run",
+        );
+        let _ = self.store.data_mut().table.delete(handle);
+        result
+    }
+}
+
+fn set_deadline(store: &mut Store<PluginState>, limits: &Limits) {
+    let ticks = (limits.deadline_ms as u128 * 1000 / EPOCH_TICK.as_micros()).max(1) as u64;
+    store.set_epoch_deadline(ticks);
+}
+
+fn classify(err: wasmtime::Error, store: &Store<PluginState>, limits: &Limits) -> CallError {
+    let state = store.data();
+    if state.limiter.denied {
+        return CallError::Memory(limits.memory_mb);
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => CallError::Deadline(limits.deadline_ms),
+        Some(Trap::UnreachableCodeReached) => {
+            CallError::Panic(state.last_stderr_line().unwrap_or_else(|| "unreachable code reached".into()))
+        }
+        Some(trap) => CallError::Trap(trap.to_string()),
+        None => CallError::Trap(format!("{err:#}")),
+    }
+}

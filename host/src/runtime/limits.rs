@@ -1,0 +1,54 @@
+//! Per-plugin sandbox limits.
+
+use serde::{Deserialize, Serialize};
+
+/// Limits applied to every call of one plugin. Defaults come from `[plugins.limits]` in
+/// `netassure.toml`; a plugin's manifest (`NAME.toml`, `[limits]`) overrides them field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// CPU deadline of one call, milliseconds. Example: `deadline_ms = 100`.
+    pub deadline_ms: u64,
+    /// Cap on the plugin's linear memory, MiB. Example: `memory_mb = 64`.
+    pub memory_mb: u64,
+    /// Consecutive failed calls (traps) after which the plugin is quarantined.
+    /// Example: `max_consecutive_failures = 5`.
+    pub max_consecutive_failures: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { deadline_ms: 100, memory_mb: 64, max_consecutive_failures: 5 }
+    }
+}
+
+/// Field-by-field overrides of [`Limits`], as written in a plugin manifest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// Overrides `deadline_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Overrides `memory_mb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
+    /// Overrides `max_consecutive_failures`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_consecutive_failures: Option<u32>,
+}
+
+impl Limits {
+    /// These limits with `overrides` applied.
+    pub fn with(self, overrides: &LimitOverrides) -> Limits {
+        Limits {
+            deadline_ms: overrides.deadline_ms.unwrap_or(self.deadline_ms),
+            memory_mb: overrides.memory_mb.unwrap_or(self.memory_mb),
+            max_consecutive_failures: overrides.max_consecutive_failures.unwrap_or(self.max_consecutive_failures),
+        }
+    }
+
+    /// The memory cap in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        (self.memory_mb as usize).saturating_mul(1 << 20)
+    }
+}

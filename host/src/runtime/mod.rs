@@ -1,0 +1,110 @@
+//! The WebAssembly plugin runtime: one wasmtime `Engine`, one `Linker` with every host
+//! import, compiled components cached on disk, and sandboxed instances with a CPU deadline
+//! (epoch interruption) and a memory cap.
+
+pub mod bindings;
+mod cache;
+pub mod convert;
+pub mod host_impl;
+mod instance;
+mod limits;
+mod loader;
+mod state;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+pub use cache::{content_hash, ArtifactCache, CacheOutcome};
+pub use instance::{CallError, PluginInstance};
+pub use limits::{LimitOverrides, Limits};
+pub use loader::{LoadError, LoadedComponent, PluginInfoRecord};
+pub use state::PluginState;
+
+use crate::metrics::Metrics;
+use crate::state_store::StateStore;
+use crate::topology::TopologyStore;
+
+/// One epoch tick; deadlines are counted in ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// What the host imports give plugins access to.
+pub struct HostServices {
+    /// The topology graph (`graph` import).
+    pub topology: Arc<TopologyStore>,
+    /// Plugin key-value state (`state` import).
+    pub state: Arc<StateStore>,
+    /// Metrics (`metrics` import).
+    pub metrics: Arc<Metrics>,
+}
+
+/// The engine, linker and cache shared by every plugin.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<PluginState>,
+    cache: ArtifactCache,
+    services: Arc<HostServices>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// A runtime caching compiled components in `cache_dir`.
+    pub fn new(cache_dir: &Path, services: Arc<HostServices>) -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true).parallel_compilation(true);
+        let engine = Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasmtime engine")?;
+        let linker = Self::linker(&engine)?;
+        let cache = ArtifactCache::new(cache_dir, &engine)?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
+        Ok(Runtime { engine, linker, cache, services, ticker_stop })
+    }
+
+    fn linker(engine: &Engine) -> anyhow::Result<Linker<PluginState>> {
+        let mut linker = Linker::new(engine);
+        // A Rust guest built for wasm32-wasip2 always imports the WASI CLI/IO interfaces; the
+        // context behind them is empty (see `PluginState::new`), so this grants nothing.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        use bindings::detector::netassure::plugin as wit;
+        wit::graph::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        wit::inference::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        wit::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        wit::state::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        wit::clock::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        wit::metrics::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        Ok(linker)
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The host services.
+    pub fn services(&self) -> &Arc<HostServices> {
+        &self.services
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch ticker");
+}

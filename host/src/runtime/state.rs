@@ -1,0 +1,89 @@
+//! What each plugin `Store` holds: the plugin's identity, the host services its imports use,
+//! its resource table, an empty WASI context and its resource limits.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::ResourceLimiter;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::HostServices;
+
+/// Bytes of a plugin's stderr kept to explain a panic.
+const STDERR_CAPTURE: usize = 16 * 1024;
+
+/// The data of one plugin instance's `Store`.
+pub struct PluginState {
+    /// Registry name of the plugin.
+    pub plugin: Arc<str>,
+    /// Services behind the host imports.
+    pub services: Arc<HostServices>,
+    /// Handles (graph snapshots, WASI streams) owned by the instance.
+    pub table: ResourceTable,
+    /// WASI context that grants nothing: no files, sockets, environment or arguments.
+    pub wasi: WasiCtx,
+    /// Memory cap.
+    pub limiter: MemoryLimiter,
+    /// The plugin's stderr (where a Rust panic message goes).
+    pub stderr: MemoryOutputPipe,
+}
+
+impl PluginState {
+    /// State for plugin `plugin` with a memory cap of `memory_bytes`.
+    pub fn new(plugin: Arc<str>, services: Arc<HostServices>, memory_bytes: usize) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
+        let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
+        PluginState {
+            plugin,
+            services,
+            table: ResourceTable::new(),
+            wasi,
+            limiter: MemoryLimiter { cap_bytes: memory_bytes, denied: false },
+            stderr,
+        }
+    }
+
+    /// The last line the plugin wrote to stderr, if any.
+    pub fn last_stderr_line(&self) -> Option<String> {
+        let bytes = self.stderr.contents();
+        let text = String::from_utf8_lossy(&bytes);
+        text.lines().rev().find(|line| !line.trim().is_empty()).map(|line| line.trim().to_owned())
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// Caps linear memory and tables; remembers that it said no, so a failed call can be
+/// reported as a memory-limit failure rather than a generic trap.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    cap_bytes: usize,
+    /// True once a growth beyond the cap was refused.
+    pub denied: bool,
+}
+
+impl MemoryLimiter {
+    /// The cap in bytes.
+    pub fn cap_bytes(&self) -> usize {
+        self.cap_bytes
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.cap_bytes {
+            self.denied = true;
+            wasmtime::bail!("memory limit of {} MiB exceeded (asked for {} MiB)", self.cap_bytes >> 20, desired >> 20);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
