@@ -6,3 +6,7 @@ pub mod model;
 pub mod runtime;
 pub mod state_store;
 pub mod topology;
+pub mod fsutil;
+pub mod pipeline;
+pub mod registry;
+pub mod timefmt;

@@ -1,0 +1,219 @@
+//! The event pipeline: ingest sources publish events, detectors subscribed to the event's
+//! kind receive it, anomalies go to every alert rule, alerts go to the sinks.
+//!
+//! ```text
+//! source ──publish──▶ topology store (apply) ──▶ detector queues ──▶ anomalies_found
+//!                                                                     │
+//!                                              sinks ◀── alert_raised ◀── alert-rule queues
+//! ```
+//!
+//! Queues are bounded: when a plugin falls behind, `publish` waits (back-pressure) instead of
+//! dropping events.
+
+mod replay;
+mod sink;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use crossbeam_channel::Sender;
+
+pub use replay::{replay_lines, ReplaySummary};
+pub use sink::{OutputRecord, Sinks};
+
+use crate::metrics::Metrics;
+use crate::model::{self, Event, EventKind, InputEvent};
+use crate::registry::Job;
+use crate::runtime::bindings::anomalies::{Alert, AlertContext, Anomaly};
+use crate::runtime::convert;
+use crate::topology::TopologyStore;
+
+/// An anomaly on its way to the alert rules.
+pub struct AnomalyJob {
+    /// The anomaly as the detector reported it.
+    pub anomaly: Anomaly,
+    /// Context for the rule.
+    pub context: AlertContext,
+    /// The recorded form.
+    pub record: model::AnomalyRecord,
+}
+
+/// A queue subscribed to events.
+#[derive(Clone)]
+pub struct Route {
+    /// Registry name of the plugin.
+    pub plugin: Arc<str>,
+    /// Kinds it receives (detectors only).
+    pub kinds: Vec<EventKind>,
+    /// Its queue.
+    pub jobs: Sender<Job>,
+}
+
+/// Who receives what.
+#[derive(Clone, Default)]
+pub struct Routes {
+    /// Detectors.
+    pub detectors: Vec<Route>,
+    /// Alert rules.
+    pub alert_rules: Vec<Route>,
+}
+
+/// Counters shown in `/status`.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct PipelineCounters {
+    /// Events published.
+    pub events_received: u64,
+    /// Event deliveries to detectors.
+    pub events_delivered: u64,
+    /// Anomalies reported.
+    pub anomalies: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+}
+
+/// The pipeline.
+pub struct Pipeline {
+    topology: Arc<TopologyStore>,
+    metrics: Arc<Metrics>,
+    routes: ArcSwap<Routes>,
+    sinks: Sinks,
+    next_event_id: AtomicU64,
+    events_received: AtomicU64,
+    events_delivered: AtomicU64,
+    anomalies: AtomicU64,
+    alerts: AtomicU64,
+}
+
+impl Pipeline {
+    /// A pipeline applying topology events to `topology` and writing to `sinks`.
+    pub fn new(topology: Arc<TopologyStore>, metrics: Arc<Metrics>, sinks: Sinks) -> Self {
+        Pipeline {
+            topology,
+            metrics,
+            routes: ArcSwap::default(),
+            sinks,
+            next_event_id: AtomicU64::new(1),
+            events_received: AtomicU64::new(0),
+            events_delivered: AtomicU64::new(0),
+            anomalies: AtomicU64::new(0),
+            alerts: AtomicU64::new(0),
+        }
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Replace the routing table (the registry calls this after every change).
+    pub fn set_routes(&self, routes: Routes) {
+        self.routes.store(Arc::new(routes));
+    }
+
+    /// Publish one event from `source`; returns its id. Topology and utilisation telemetry are
+    /// applied to the store first, so detectors see a graph at least as new as the event.
+    pub fn publish(&self, source: &str, input: &InputEvent) -> u64 {
+        let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
+        self.events_received.fetch_add(1, Ordering::Relaxed);
+        let kind = input.kind();
+        Metrics::count(&self.metrics.events, kind_name(kind));
+        match input {
+            InputEvent::Topology { delta, .. } => {
+                let report = self.topology.apply(delta);
+                for reason in &report.rejected {
+                    tracing::warn!(event = id, "topology change rejected: {reason}");
+                }
+            }
+            InputEvent::Telemetry(sample) => {
+                self.topology.apply_telemetry(sample);
+            }
+            InputEvent::Flows(_) => {}
+        }
+        let event = Arc::new(convert::event(id, source, model::now_ms(), input));
+        self.deliver(&event, kind);
+        id
+    }
+
+    /// Deliver an already-built event to the detectors subscribed to `kind`.
+    pub fn deliver(&self, event: &Arc<Event>, kind: EventKind) {
+        let routes = self.routes.load();
+        for route in routes.detectors.iter().filter(|route| route.kinds.contains(&kind)) {
+            if route.jobs.send(crate::registry::Job::Event(event.clone())).is_ok() {
+                self.events_delivered.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A detector reported `anomalies` for `event`: record them and ask every alert rule.
+    pub fn anomalies_found(&self, detector: &str, version: &str, event: &Event, anomalies: Vec<Anomaly>) {
+        if anomalies.is_empty() {
+            return;
+        }
+        let routes = self.routes.load();
+        for anomaly in anomalies {
+            let detected_at_ms = model::now_ms();
+            let origin = convert::AnomalyOrigin {
+                anomaly_id: uuid::Uuid::new_v4().to_string(),
+                detector,
+                detector_version: version,
+                event_id: event.id,
+                detected_at: crate::timefmt::ms_to_rfc3339(detected_at_ms),
+            };
+            let record = convert::anomaly_record(&anomaly, origin);
+            self.anomalies.fetch_add(1, Ordering::Relaxed);
+            Metrics::count(&self.metrics.anomalies, &record.kind);
+            self.sinks.emit(&OutputRecord::Anomaly(record.clone()));
+            let context = AlertContext { detector: detector.to_owned(), event_id: event.id, detected_at_ms };
+            let job = Arc::new(AnomalyJob { anomaly, context, record });
+            for route in &routes.alert_rules {
+                let _ = route.jobs.send(Job::Anomaly(job.clone()));
+            }
+        }
+    }
+
+    /// An alert rule decided on `alert` for `job`'s anomaly.
+    pub fn alert_raised(&self, rule: &str, job: &AnomalyJob, alert: Alert) {
+        let record = model::AlertRecord {
+            alert_id: uuid::Uuid::new_v4().to_string(),
+            rule: rule.to_owned(),
+            severity: convert::severity(alert.severity),
+            node_id: alert.node,
+            message: alert.message,
+            dedup_key: alert.dedup_key,
+            anomaly_id: job.record.anomaly_id.clone(),
+            created_at: crate::timefmt::now_rfc3339(),
+        };
+        self.alerts.fetch_add(1, Ordering::Relaxed);
+        Metrics::count(&self.metrics.alerts, severity_name(record.severity));
+        self.sinks.emit(&OutputRecord::Alert(record));
+    }
+
+    /// Counters for `/status`.
+    pub fn counters(&self) -> PipelineCounters {
+        PipelineCounters {
+            events_received: self.events_received.load(Ordering::Relaxed),
+            events_delivered: self.events_delivered.load(Ordering::Relaxed),
+            anomalies: self.anomalies.load(Ordering::Relaxed),
+            alerts: self.alerts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Topology => "topology",
+        EventKind::Telemetry => "telemetry",
+        EventKind::Flows => "flows",
+    }
+}
+
+fn severity_name(severity: model::Severity) -> &'static str {
+    match severity {
+        model::Severity::Info => "info",
+        model::Severity::Warning => "warning",
+        model::Severity::Minor => "minor",
+        model::Severity::Major => "major",
+        model::Severity::Critical => "critical",
+    }
+}
