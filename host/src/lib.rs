@@ -10,3 +10,6 @@ pub mod fsutil;
 pub mod pipeline;
 pub mod registry;
 pub mod timefmt;
+pub mod api;
+pub mod config;
+pub mod server;

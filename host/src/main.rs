@@ -1,1 +1,106 @@
-fn main() {}
+//! `netassure-host`: the NetAssure daemon. Loads every WebAssembly plugin in a directory,
+//! feeds them the events it ingests, and serves the REST API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use netassure_host::config::{Config, LogFormat};
+use netassure_host::server::{self, RunOptions};
+
+/// NetAssure host: network analytics with sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "netassure-host", version)]
+struct Args {
+    /// Configuration file (default: ./netassure.toml when it exists).
+    #[arg(long, short = 'c')]
+    config: Option<PathBuf>,
+    /// Plugin directory (overrides [plugins] dir).
+    #[arg(long)]
+    plugins: Option<PathBuf>,
+    /// REST API address (overrides [server] listen).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Admin token for mutating REST calls (overrides [server] admin_token).
+    #[arg(long, env = "NETASSURE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Data directory (overrides [data] dir).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Replay a JSON-lines event file; `-` reads events from stdin.
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// Exit after the replay has been processed.
+    #[arg(long, requires = "replay")]
+    once: bool,
+    /// Append anomalies and alerts as JSON lines to this file (overrides [output] jsonl).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Print a line per anomaly and alert on stdout.
+    #[arg(long)]
+    print: bool,
+    /// Do not watch the plugin directory.
+    #[arg(long)]
+    no_watch: bool,
+    /// Log as JSON lines.
+    #[arg(long)]
+    log_json: bool,
+}
+
+fn load_config(args: &Args) -> anyhow::Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None if std::path::Path::new("netassure.toml").exists() => Config::from_file("netassure.toml".as_ref())?,
+        None => Config::default(),
+    };
+    if let Some(dir) = &args.plugins {
+        config.plugins.dir = dir.clone();
+    }
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    if let Some(token) = &args.admin_token {
+        config.server.admin_token = Some(token.clone());
+    }
+    if let Some(dir) = &args.data_dir {
+        config.data.dir = dir.clone();
+    }
+    if let Some(output) = &args.output {
+        config.output.jsonl = Some(output.clone());
+    }
+    config.output.print |= args.print;
+    config.plugins.watch &= !args.no_watch;
+    if args.log_json {
+        config.log.format = LogFormat::Json;
+    }
+    Ok(config)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = load_config(&args)?;
+    init_logging(&config);
+    let token: Arc<str> = match &config.server.admin_token {
+        Some(token) if !token.is_empty() => Arc::from(token.as_str()),
+        _ => {
+            let token = uuid::Uuid::new_v4().simple().to_string();
+            tracing::warn!("no admin token configured; mutating REST calls need `Authorization: Bearer {token}`");
+            Arc::from(token)
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let host = server::build(&config, token)?;
+    let options = RunOptions { replay: args.replay.clone(), once: args.once };
+    runtime.block_on(server::run(host, &config, options))
+}

@@ -1,0 +1,78 @@
+//! The REST API (axum): `fn app(state) -> Router`, one error type ([`ApiError`]) that becomes
+//! a JSON response `{"error": ..., "detail": ...}`, and Bearer-token auth on every mutating call.
+
+mod analysis;
+mod auth;
+mod error;
+mod plugins;
+mod status;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use axum::{middleware, Router};
+
+pub use error::ApiError;
+
+use crate::metrics::Metrics;
+use crate::pipeline::{Pipeline, ReplaySummary};
+use crate::registry::Registry;
+use crate::topology::TopologyStore;
+
+/// Largest plugin upload.
+pub const MAX_PLUGIN_BYTES: usize = 64 << 20;
+
+/// Progress of an ingest source, for `/status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestStatus {
+    /// Source name.
+    pub source: String,
+    /// True while it is still reading.
+    pub running: bool,
+    /// What it did so far (set when it finishes).
+    pub summary: Option<ReplaySummary>,
+    /// Why it stopped early, if it did.
+    pub error: Option<String>,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Plugins.
+    pub registry: Arc<Registry>,
+    /// The event pipeline.
+    pub pipeline: Arc<Pipeline>,
+    /// The topology.
+    pub topology: Arc<TopologyStore>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Admin token for mutating calls.
+    pub admin_token: Arc<str>,
+    /// Start time.
+    pub started: Instant,
+    /// Ingest sources.
+    pub ingest: Arc<Mutex<Vec<IngestStatus>>>,
+}
+
+/// The whole API.
+pub fn app(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/plugins/{name}", put(plugins::install).delete(plugins::remove))
+        .route("/plugins/{name}/enable", post(plugins::enable))
+        .route("/plugins/{name}/disable", post(plugins::disable))
+        .route("/plugins/{name}/reload", post(plugins::reload))
+        .route("/plugins/{name}/config", put(plugins::configure))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_admin));
+    Router::new()
+        .route("/status", get(status::status))
+        .route("/metrics", get(status::metrics))
+        .route("/plugins", get(plugins::list))
+        .route("/plugins/{name}", get(plugins::show))
+        .route("/analysis/run/{plugin}", post(analysis::run))
+        .merge(admin)
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(MAX_PLUGIN_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,144 @@
+//! `netassure.toml`: the host's configuration. Strict: an unknown key is an error. Every
+//! field has a default, so an empty file (or none) is a working configuration; command-line
+//! flags override the file. `netassure.example.toml` at the repository root shows every field.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::Limits;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// Plugins.
+    pub plugins: PluginsConfig,
+    /// Where the host keeps its data.
+    pub data: DataConfig,
+    /// Where findings go besides the log.
+    pub output: OutputConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of the REST API. Example: `listen = "127.0.0.1:8080"`.
+    pub listen: SocketAddr,
+    /// Bearer token required by every mutating call; `NETASSURE_ADMIN_TOKEN` overrides it.
+    /// When neither is set the host makes one up at start and logs it.
+    /// Example: `admin_token = "s3cret"`.
+    pub admin_token: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), admin_token: None }
+    }
+}
+
+/// `[plugins]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Plugin directory: every `NAME.wasm` in it is a plugin. Example: `dir = "plugins"`.
+    pub dir: PathBuf,
+    /// Watch the directory and apply changes at once. Example: `watch = true`.
+    pub watch: bool,
+    /// Jobs a plugin may have waiting before publishers wait for it. Example: `queue_capacity = 1024`.
+    pub queue_capacity: usize,
+    /// Default sandbox limits of every plugin. Example: `[plugins.limits] deadline_ms = 100`.
+    pub limits: Limits,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig { dir: PathBuf::from("plugins"), watch: true, queue_capacity: 1024, limits: Limits::default() }
+    }
+}
+
+/// `[data]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// Data directory: compiled-plugin cache (`cache/`) and plugin state (`plugin-state.redb`).
+    /// Example: `dir = "data"`.
+    pub dir: PathBuf,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig { dir: PathBuf::from("data") }
+    }
+}
+
+/// `[output]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    /// Append every anomaly and alert as a JSON line to this file. Example: `jsonl = "findings.jsonl"`.
+    pub jsonl: Option<PathBuf>,
+    /// Print a readable line per anomaly and alert on stdout. Example: `print = true`.
+    pub print: bool,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `human` or `json`. Example: `format = "json"`.
+    pub format: LogFormat,
+    /// A tracing filter (`RUST_LOG` overrides it). Example: `level = "info,netassure_host=debug"`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Human, level: "info".into() }
+    }
+}
+
+/// Log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// Parse a configuration file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_toml(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parse configuration text.
+    pub fn from_toml(text: &str) -> anyhow::Result<Config> {
+        Ok(toml::from_str(text)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_unknown_keys_are_refused() {
+        let example = include_str!("../../netassure.example.toml");
+        let config = Config::from_toml(example).unwrap();
+        assert_eq!(config.plugins.limits.deadline_ms, 100);
+        let err = Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nport = 3\n").unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `port`"), "{err:#}");
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+}

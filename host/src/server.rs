@@ -1,0 +1,147 @@
+//! The composition root: build every part from a [`Config`], load the plugin directory, serve
+//! the API, run the replay source, shut down cleanly.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::api::{self, AppState, IngestStatus};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::pipeline::{replay_lines, Pipeline, Sinks};
+use crate::registry::{DirectoryWatcher, Registry};
+use crate::runtime::{HostServices, Runtime};
+use crate::state_store::StateStore;
+use crate::topology::TopologyStore;
+
+/// What to ingest and when to stop.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// JSON-lines event file to replay; `-` reads stdin.
+    pub replay: Option<PathBuf>,
+    /// Exit once the replay has been processed (all plugins included).
+    pub once: bool,
+}
+
+/// A built host, ready to serve.
+pub struct Host {
+    /// Shared state of the API.
+    pub state: AppState,
+    _watcher: Option<DirectoryWatcher>,
+}
+
+/// Build every part and load the plugin directory.
+pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
+    std::fs::create_dir_all(&config.data.dir).with_context(|| format!("creating data dir {}", config.data.dir.display()))?;
+    let metrics = Arc::new(Metrics::new());
+    let topology = Arc::new(TopologyStore::new());
+    let state = Arc::new(StateStore::open(&config.data.dir.join("plugin-state.redb")).context("opening plugin state")?);
+    let services = Arc::new(HostServices { topology: topology.clone(), state, metrics: metrics.clone() });
+    let runtime = Arc::new(Runtime::new(&config.data.dir.join("cache"), services)?);
+    let sinks = Sinks::new(config.output.jsonl.as_deref(), config.output.print)?;
+    let pipeline = Arc::new(Pipeline::new(topology.clone(), metrics.clone(), sinks));
+    let registry = Registry::new(runtime, pipeline.clone(), &config.plugins.dir, config.plugins.limits, config.plugins.queue_capacity)?;
+    let started = Instant::now();
+    let report = registry.scan_directory();
+    tracing::info!(
+        dir = %config.plugins.dir.display(),
+        loaded = report.created.len(),
+        failed = report.failed.len(),
+        "plugin directory loaded in {:?}",
+        started.elapsed()
+    );
+    let watcher = if config.plugins.watch { Some(DirectoryWatcher::start(registry.clone())?) } else { None };
+    let state = AppState {
+        registry,
+        pipeline,
+        topology,
+        metrics,
+        admin_token,
+        started: Instant::now(),
+        ingest: Arc::new(Mutex::new(Vec::new())),
+    };
+    Ok(Host { state, _watcher: watcher })
+}
+
+/// Serve the API on `config.server.listen` and run the replay, until Ctrl-C / SIGTERM, or
+/// until the replay is done when `options.once` is set.
+pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    tracing::info!("REST API on http://{}", listener.local_addr()?);
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    if let Some(path) = options.replay.clone() {
+        spawn_replay(host.state.clone(), path, options.once.then_some(stop_tx.clone()));
+    }
+    let app = api::app(host.state.clone());
+    let shutdown = async move {
+        tokio::select! {
+            _ = shutdown_signal() => tracing::info!("shutting down"),
+            _ = stop_rx.wait_for(|stop| *stop) => {}
+        }
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    host.state.registry.shutdown();
+    Ok(())
+}
+
+fn spawn_replay(state: AppState, path: PathBuf, stop: Option<tokio::sync::watch::Sender<bool>>) {
+    let source = if path.as_os_str() == "-" { "stdin".to_owned() } else { format!("replay:{}", path.display()) };
+    let index = {
+        let mut ingest = state.ingest.lock().expect("ingest lock");
+        ingest.push(IngestStatus { source: source.clone(), running: true, summary: None, error: None });
+        ingest.len() - 1
+    };
+    std::thread::Builder::new()
+        .name("replay".into())
+        .spawn(move || {
+            let result = if path.as_os_str() == "-" {
+                replay_lines(&state.pipeline, &source, std::io::stdin().lock())
+            } else {
+                std::fs::File::open(&path)
+                    .and_then(|file| replay_lines(&state.pipeline, &source, std::io::BufReader::new(file)))
+            };
+            state.registry.flush();
+            let mut ingest = state.ingest.lock().expect("ingest lock");
+            let status = &mut ingest[index];
+            status.running = false;
+            match result {
+                Ok(summary) => {
+                    tracing::info!(source, published = summary.published, malformed = summary.malformed, "replay finished");
+                    status.summary = Some(summary);
+                }
+                Err(err) => {
+                    tracing::error!(source, "replay stopped: {err}");
+                    status.error = Some(err.to_string());
+                }
+            }
+            if let Some(stop) = stop {
+                let _ = stop.send(true);
+            }
+        })
+        .expect("spawning the replay thread");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
