@@ -1,1 +1,135 @@
-fn main() {}
+//! `cargo xtask`: the project's automation.
+//!
+//! - `cargo xtask demo` — set up (wasm target), build host and plugins, run the demo.
+//! - `cargo xtask test` — build everything and run every test.
+//! - `cargo xtask build-plugins [--fixtures]` — build the plugins for `wasm32-wasip2`.
+//! - `cargo xtask new-plugin NAME --kind detector|graph-algorithm|alert-rule` — scaffold a plugin.
+//! - `cargo xtask bench` — run the benchmarks (release build).
+
+mod build;
+mod demo;
+mod scaffold;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Build the plugins (and with --fixtures the test fixtures) for wasm32-wasip2.
+    BuildPlugins {
+        /// Also build the test fixtures into target/test-plugins/.
+        #[arg(long)]
+        fixtures: bool,
+    },
+    /// Scaffold a plugin crate under plugins/ (or --dir).
+    NewPlugin {
+        /// Crate and plugin name (a-z, 0-9, `-`).
+        name: String,
+        /// Which world the plugin implements.
+        #[arg(long, value_parser = ["detector", "graph-algorithm", "alert-rule"])]
+        kind: String,
+        /// Parent directory (default: plugins/).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Set up, build, and run the host on the shipped example with the shipped plugins.
+    Demo {
+        /// Exit when the example has been processed instead of serving until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+        /// REST API address of the demo host.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Build everything and run every test.
+    Test,
+    /// Run the benchmarks (release build); results go to stdout and BENCHMARKS.md by hand.
+    Bench,
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+/// The cargo target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// The cargo binary that runs us.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// Run `command`, failing with its description when it fails.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: running {command:?}");
+    let status = command.status().with_context(|| format!("starting {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Install the wasm32-wasip2 target with rustup when it is missing.
+pub fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match installed {
+        Ok(output) if String::from_utf8_lossy(&output.stdout).lines().any(|line| line.trim() == "wasm32-wasip2") => Ok(()),
+        Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"])),
+        Err(_) => {
+            eprintln!("xtask: rustup not found; assuming the wasm32-wasip2 target is installed");
+            Ok(())
+        }
+    }
+}
+
+fn test() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    build::build_plugins(true)?;
+    run(cargo().args(["build", "-p", "netassure-host", "--bins"]))?;
+    let target = target_dir();
+    run(cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .env("NETASSURE_HOST_BIN", target.join("debug/netassure-host"))
+        .env("NETASSURE_CLI_BIN", target.join("debug/netassure"))
+        .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
+        .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))?;
+    scaffold::check_every_kind()
+}
+
+fn bench() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    build::build_plugins(true)?;
+    let target = target_dir();
+    run(cargo()
+        .args(["bench", "-p", "netassure-host", "--bench", "runtime"])
+        .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
+        .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Task::BuildPlugins { fixtures } => {
+            ensure_wasm_target()?;
+            build::build_plugins(fixtures)
+        }
+        Task::NewPlugin { name, kind, dir } => scaffold::new_plugin(&name, &kind, dir.as_deref()).map(|_| ()),
+        Task::Demo { once, listen } => demo::demo(once, &listen),
+        Task::Test => test(),
+        Task::Bench => bench(),
+    }
+}

@@ -21,6 +21,7 @@ pub struct ScanReport {
 impl Registry {
     /// Bring the registry in line with the plugin directory.
     pub fn scan_directory(&self) -> ScanReport {
+        let _files = self.files.lock().expect("registry lock");
         let mut report = ScanReport::default();
         let mut present = BTreeSet::new();
         let entries = match std::fs::read_dir(&self.dir) {

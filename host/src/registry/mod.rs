@@ -87,6 +87,9 @@ pub struct Registry {
     plugins: RwLock<BTreeMap<String, Arc<PluginEntry>>>,
     /// Serialises changes to the set of plugins and their deployments.
     changes: Mutex<u64>,
+    /// Held while the directory is written and applied (API) or read and applied (rescan),
+    /// so a rescan never sees a file the API has written but not yet deployed.
+    files: Mutex<()>,
     /// Files in the plugin directory that failed to load, with the reason.
     load_errors: Mutex<BTreeMap<String, String>>,
     closed: AtomicBool,
@@ -113,6 +116,7 @@ impl Registry {
             queue_capacity: queue_capacity.max(1),
             plugins: RwLock::new(BTreeMap::new()),
             changes: Mutex::new(0),
+            files: Mutex::new(()),
             load_errors: Mutex::new(BTreeMap::new()),
             closed: AtomicBool::new(false),
         }))
@@ -164,6 +168,7 @@ impl Registry {
         Self::check_name(name)?;
         let manifest = Manifest::read(&self.manifest_path(name)).map_err(|err| RegistryError::InvalidConfig(format!("{err:#}")))?;
         let loaded = self.validate(name, bytes, &manifest)?;
+        let _files = self.files.lock().expect("registry lock");
         crate::fsutil::write_atomic(&self.wasm_path(name), bytes)?;
         Ok(self.deploy(name, loaded, manifest, false))
     }
@@ -256,6 +261,7 @@ impl Registry {
 
     /// Remove plugin `name` and its files. Jobs already queued for it are finished first.
     pub fn remove(&self, name: &str) -> Result<(), RegistryError> {
+        let _files = self.files.lock().expect("registry lock");
         let _changes = self.changes.lock().expect("registry lock");
         let entry = self.plugins.write().expect("registry lock").remove(name).ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
         self.refresh_routes();
@@ -282,6 +288,7 @@ impl Registry {
         let current = entry.deployment.load_full();
         let mut manifest = current.manifest.clone();
         manifest.enabled = enabled;
+        let _files = self.files.lock().expect("registry lock");
         manifest.write(&self.manifest_path(name))?;
         if enabled {
             entry.clear_quarantine();
@@ -298,6 +305,7 @@ impl Registry {
         manifest.set_config_json(config).map_err(RegistryError::InvalidConfig)?;
         let bytes = std::fs::read(self.wasm_path(name)).map_err(|err| anyhow::anyhow!("reading {name}.wasm: {err}"))?;
         let loaded = self.validate(name, &bytes, &manifest)?;
+        let _files = self.files.lock().expect("registry lock");
         manifest.write(&self.manifest_path(name))?;
         self.deploy(name, loaded, manifest, false);
         Ok(entry)

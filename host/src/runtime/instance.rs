@@ -168,7 +168,7 @@ fn classify(err: wasmtime::Error, store: &Store<PluginState>, limits: &Limits) -
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => CallError::Deadline(limits.deadline_ms),
         Some(Trap::UnreachableCodeReached) => {
-            CallError::Panic(state.last_stderr_line().unwrap_or_else(|| "unreachable code reached".into()))
+            CallError::Panic(state.panic_message().unwrap_or_else(|| "unreachable code reached".into()))
         }
         Some(trap) => CallError::Trap(trap.to_string()),
         None => CallError::Trap(format!("{err:#}")),

@@ -44,11 +44,17 @@ impl PluginState {
         }
     }
 
-    /// The last line the plugin wrote to stderr, if any.
-    pub fn last_stderr_line(&self) -> Option<String> {
+    /// The message of the last panic the plugin printed to stderr (the line after Rust's
+    /// `panicked at FILE:LINE:COL:`), or else its last meaningful stderr line.
+    pub fn panic_message(&self) -> Option<String> {
         let bytes = self.stderr.contents();
         let text = String::from_utf8_lossy(&bytes);
-        text.lines().rev().find(|line| !line.trim().is_empty()).map(|line| line.trim().to_owned())
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+        if let Some(at) = lines.iter().rposition(|line| line.contains("panicked at")) {
+            let message = lines.get(at + 1).filter(|line| !line.starts_with("note:"));
+            return Some(message.unwrap_or(&lines[at]).to_string());
+        }
+        lines.iter().rev().find(|line| !line.starts_with("note:")).map(|line| line.to_string())
     }
 }
 

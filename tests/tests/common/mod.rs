@@ -1,0 +1,272 @@
+//! Shared helpers of the end-to-end tests: start the real `netassure-host` binary on a free
+//! port with its own plugin and data directories, talk to it over HTTP, read its output.
+#![allow(dead_code, missing_docs)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const TOKEN: &str = "test-token";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn from_env_or(var: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| workspace().join(default));
+    assert!(path.exists(), "{} does not exist: run `cargo xtask test` (it builds the host and the plugins first)", path.display());
+    path
+}
+
+pub fn host_bin() -> PathBuf {
+    from_env_or("NETASSURE_HOST_BIN", "target/debug/netassure-host")
+}
+
+pub fn cli_bin() -> PathBuf {
+    from_env_or("NETASSURE_CLI_BIN", "target/debug/netassure")
+}
+
+/// A shipped plugin component.
+pub fn plugin(name: &str) -> PathBuf {
+    from_env_or("NETASSURE_PLUGINS_DIR", "target/plugins").join(format!("{name}.wasm"))
+}
+
+/// A test-fixture component.
+pub fn fixture(name: &str) -> PathBuf {
+    from_env_or("NETASSURE_TEST_PLUGINS_DIR", "target/test-plugins").join(format!("{name}.wasm"))
+}
+
+/// A fixture event file.
+pub fn events(name: &str) -> PathBuf {
+    workspace().join("tests/fixtures/events").join(name)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A host's directories, kept between runs of the host (restart tests).
+pub struct HostDirs {
+    pub root: tempfile::TempDir,
+}
+
+impl HostDirs {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("plugins")).unwrap();
+        HostDirs { root }
+    }
+
+    pub fn plugins(&self) -> PathBuf {
+        self.root.path().join("plugins")
+    }
+
+    pub fn output(&self) -> PathBuf {
+        self.root.path().join("findings.jsonl")
+    }
+
+    /// Copy a component into the plugin directory as `name.wasm`.
+    pub fn add(&self, component: &Path, name: &str) {
+        std::fs::copy(component, self.plugins().join(format!("{name}.wasm"))).unwrap();
+    }
+
+    /// Write a manifest `name.toml`.
+    pub fn manifest(&self, name: &str, text: &str) {
+        std::fs::write(self.plugins().join(format!("{name}.toml")), text).unwrap();
+    }
+}
+
+/// A running host.
+pub struct Host {
+    pub child: Child,
+    pub base: String,
+    pub stdin: Option<ChildStdin>,
+    agent: ureq::Agent,
+}
+
+pub struct Options<'a> {
+    pub replay: Option<&'a Path>,
+    pub stdin: bool,
+    pub once: bool,
+    pub extra: Vec<String>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options { replay: None, stdin: false, once: false, extra: vec![] }
+    }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+impl Host {
+    pub fn start(dirs: &HostDirs, options: Options<'_>) -> Host {
+        let port = free_port();
+        let mut command = Command::new(host_bin());
+        command
+            .arg("--plugins")
+            .arg(dirs.plugins())
+            .arg("--data-dir")
+            .arg(dirs.root.path().join("data"))
+            .arg("--output")
+            .arg(dirs.output())
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--admin-token", TOKEN])
+            .args(&options.extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if options.stdin {
+            command.args(["--replay", "-"]).stdin(Stdio::piped());
+        } else {
+            command.stdin(Stdio::null());
+            if let Some(replay) = options.replay {
+                command.arg("--replay").arg(replay);
+            }
+        }
+        if options.once {
+            command.arg("--once");
+        }
+        let mut child = command.spawn().expect("starting netassure-host");
+        let stdin = child.stdin.take();
+        let host = Host { child, base: format!("http://127.0.0.1:{port}"), stdin, agent: agent() };
+        if !options.once {
+            host.wait_ready();
+        }
+        host
+    }
+
+    fn wait_ready(&self) {
+        wait_until(Duration::from_secs(120), "the host to answer /status", || {
+            self.agent.get(format!("{}/status", self.base)).call().is_ok_and(|r| r.status() == 200)
+        });
+    }
+
+    fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
+        let mut response = response.expect("the host answers");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        Self::answer(self.agent.get(format!("{}{path}", self.base)).call())
+    }
+
+    pub fn put(&self, path: &str, body: &[u8], token: Option<&str>) -> (u16, Value) {
+        let mut request = self.agent.put(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        Self::answer(request.send(body))
+    }
+
+    pub fn post(&self, path: &str, body: &[u8], token: Option<&str>) -> (u16, Value) {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        Self::answer(request.send(body))
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.agent.delete(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        Self::answer(request.call())
+    }
+
+    /// Install a component through `PUT /plugins/{name}`.
+    pub fn install(&self, name: &str, component: &Path) -> (u16, Value) {
+        self.put(&format!("/plugins/{name}"), &std::fs::read(component).unwrap(), Some(TOKEN))
+    }
+
+    pub fn plugin(&self, name: &str) -> Value {
+        let (status, body) = self.get(&format!("/plugins/{name}"));
+        assert_eq!(status, 200, "GET /plugins/{name}: {body}");
+        body
+    }
+
+    /// Write one event line to the host's stdin.
+    pub fn send(&mut self, event: &Value) {
+        let stdin = self.stdin.as_mut().expect("started with stdin");
+        writeln!(stdin, "{event}").unwrap();
+    }
+
+    pub fn send_raw(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("started with stdin");
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Close stdin (ends a `--replay -`) and wait until the replay is processed.
+    pub fn finish_stdin(&mut self) {
+        drop(self.stdin.take());
+        wait_until(Duration::from_secs(120), "the replay to finish", || {
+            let (_, status) = self.get("/status");
+            status["ingest"].as_array().is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false))
+        });
+    }
+
+    /// Wait for the process to exit by itself (`--once`).
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "the host did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            if started.elapsed() > Duration::from_secs(15) {
+                let _ = self.child.kill();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Poll `condition` every 20 ms until it holds; panic after `timeout` naming `what`.
+pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every line the host wrote to its output file.
+pub fn output(dirs: &HostDirs) -> Vec<Value> {
+    match std::fs::read_to_string(dirs.output()) {
+        Ok(text) => text.lines().map(|line| serde_json::from_str(line).expect("output lines are JSON")).collect(),
+        Err(_) => vec![],
+    }
+}
+
+/// A telemetry event.
+pub fn telemetry(subject: &str, value: f64) -> Value {
+    serde_json::json!({"type": "telemetry", "subject": subject, "metric": "utilisation", "value": value})
+}

@@ -1,0 +1,69 @@
+//! Hot swap under load: events stream in while a plugin is replaced 20 times through REST,
+//! alternating two versions that tag their output; every event is processed exactly once,
+//! by exactly one version.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::{fixture, output, telemetry, Host, HostDirs, Options};
+
+const SWAPS: usize = 20;
+
+#[test]
+fn every_event_is_processed_exactly_once_across_twenty_swaps() {
+    let dirs = HostDirs::new();
+    dirs.add(&fixture("tagger-v1"), "tagger");
+    let mut host = Host::start(&dirs, Options { stdin: true, ..Options::default() });
+    let stdin = host.stdin.take().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(Mutex::new(0u64));
+    let feeder = {
+        let (stop, sent) = (stop.clone(), sent.clone());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut stdin = stdin;
+            let mut count = 0u64;
+            // Keep streaming until the swaps are done, then a tail so the last version works too.
+            while !stop.load(Ordering::Acquire) || count % 1000 != 0 {
+                writeln!(stdin, "{}", telemetry("l1", (count % 100) as f64 / 100.0)).unwrap();
+                count += 1;
+                if count % 200 == 0 {
+                    stdin.flush().unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            }
+            *sent.lock().unwrap() = count;
+        })
+    };
+    let versions = [fixture("tagger-v2"), fixture("tagger-v1")];
+    for swap in 0..SWAPS {
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        let (status, body) = host.install("tagger", &versions[swap % 2]);
+        assert_eq!(status, 200, "swap {swap}: {body}");
+        assert_eq!(body["outcome"], "swapped");
+    }
+    stop.store(true, Ordering::Release);
+    feeder.join().unwrap();
+    host.finish_stdin();
+    let sent = *sent.lock().unwrap();
+
+    let mut seen: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for record in output(&dirs).iter().filter(|r| r["kind"] == "tagged") {
+        let (tag, id) = record["description"].as_str().unwrap().split_once(':').unwrap();
+        seen.entry(id.parse().unwrap()).or_default().push(tag.to_owned());
+    }
+    let ids: Vec<u64> = seen.keys().copied().collect();
+    assert_eq!(ids, (1..=sent).collect::<Vec<_>>(), "every event id exactly once ({sent} sent)");
+    assert!(seen.values().all(|tags| tags.len() == 1), "no event was processed twice");
+    let v1 = seen.values().filter(|tags| tags[0] == "v1").count();
+    let v2 = seen.values().filter(|tags| tags[0] == "v2").count();
+    assert!(v1 > 0 && v2 > 0, "both versions processed events (v1 {v1}, v2 {v2})");
+    let plugin = host.plugin("tagger");
+    assert_eq!(plugin["swaps"], SWAPS as u64);
+    assert_eq!(plugin["calls"], sent);
+    assert_eq!(plugin["failures"], 0);
+    assert_eq!(plugin["version"], "1.0.0", "the last swap installed v1");
+}
