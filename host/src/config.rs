@@ -40,7 +40,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), admin_token: None }
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_token: None,
+        }
     }
 }
 
@@ -60,7 +63,12 @@ pub struct PluginsConfig {
 
 impl Default for PluginsConfig {
     fn default() -> Self {
-        PluginsConfig { dir: PathBuf::from("plugins"), watch: true, queue_capacity: 1024, limits: Limits::default() }
+        PluginsConfig {
+            dir: PathBuf::from("plugins"),
+            watch: true,
+            queue_capacity: 1024,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -75,7 +83,9 @@ pub struct DataConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        DataConfig { dir: PathBuf::from("data") }
+        DataConfig {
+            dir: PathBuf::from("data"),
+        }
     }
 }
 
@@ -101,7 +111,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: LogFormat::Human, level: "info".into() }
+        LogConfig {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
     }
 }
 
@@ -118,7 +131,8 @@ pub enum LogFormat {
 impl Config {
     /// Parse a configuration file.
     pub fn from_file(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::from_toml(&text).with_context(|| format!("in {}", path.display()))
     }
 
@@ -138,7 +152,10 @@ mod tests {
         let config = Config::from_toml(example).unwrap();
         assert_eq!(config.plugins.limits.deadline_ms, 100);
         let err = Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nport = 3\n").unwrap_err();
-        assert!(format!("{err:#}").contains("unknown field `port`"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("unknown field `port`"),
+            "{err:#}"
+        );
         assert_eq!(Config::from_toml("").unwrap(), Config::default());
     }
 }

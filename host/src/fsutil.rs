@@ -8,15 +8,22 @@ use anyhow::Context;
 /// write a hidden temporary file in the same directory, sync it, then rename it over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let file_name = path.file_name().and_then(|name| name.to_str()).unwrap_or("file");
+    let file_name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("file");
     let tmp = dir.join(format!(".{file_name}.tmp"));
     {
         use std::io::Write;
-        let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        file.sync_all().with_context(|| format!("syncing {}", tmp.display()))?;
+        let mut file =
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        file.write_all(bytes)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        file.sync_all()
+            .with_context(|| format!("syncing {}", tmp.display()))?;
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
 /// Remove `path`; a file that is already gone is fine.

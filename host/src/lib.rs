@@ -1,15 +1,15 @@
 //! NetAssure host: ingestion, the topology graph, the sandboxed WebAssembly plugin runtime,
 //! the event pipeline and every interface (REST, CLI). See `ARCHITECTURE.md` at the root.
 
-pub mod metrics;
-pub mod model;
-pub mod runtime;
-pub mod state_store;
-pub mod topology;
-pub mod fsutil;
-pub mod pipeline;
-pub mod registry;
-pub mod timefmt;
 pub mod api;
 pub mod config;
+pub mod fsutil;
+pub mod metrics;
+pub mod model;
+pub mod pipeline;
+pub mod registry;
+pub mod runtime;
 pub mod server;
+pub mod state_store;
+pub mod timefmt;
+pub mod topology;

@@ -51,7 +51,9 @@ struct Args {
 fn load_config(args: &Args) -> anyhow::Result<Config> {
     let mut config = match &args.config {
         Some(path) => Config::from_file(path)?,
-        None if std::path::Path::new("netassure.toml").exists() => Config::from_file("netassure.toml".as_ref())?,
+        None if std::path::Path::new("netassure.toml").exists() => {
+            Config::from_file("netassure.toml".as_ref())?
+        }
         None => Config::default(),
     };
     if let Some(dir) = &args.plugins {
@@ -80,7 +82,9 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log.format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -95,12 +99,20 @@ fn main() -> anyhow::Result<()> {
         Some(token) if !token.is_empty() => Arc::from(token.as_str()),
         _ => {
             let token = uuid::Uuid::new_v4().simple().to_string();
-            tracing::warn!("no admin token configured; mutating REST calls need `Authorization: Bearer {token}`");
+            tracing::warn!(
+                "no admin token configured; mutating REST calls need `Authorization: Bearer {token}`"
+            );
             Arc::from(token)
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
     let host = server::build(&config, token)?;
-    let options = RunOptions { replay: args.replay.clone(), once: args.once };
+    let options = RunOptions {
+        replay: args.replay.clone(),
+        once: args.once,
+    };
     runtime.block_on(server::run(host, &config, options))
 }

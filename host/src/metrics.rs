@@ -1,14 +1,14 @@
 //! Prometheus metrics (`GET /metrics`): plugin calls, failures and latency, events, anomalies,
 //! alerts, and the counters and gauges plugins publish through the `metrics` import.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 /// Labels of a per-plugin series.
@@ -65,21 +65,38 @@ impl Metrics {
         let mut registry = Registry::with_prefix("netassure");
         let plugin_calls = Family::<PluginLabels, Counter>::default();
         let plugin_failures = Family::<PluginLabels, Counter>::default();
-        let plugin_latency =
-            Family::<PluginLabels, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(1e-6, 4.0, 12)));
+        let plugin_latency = Family::<PluginLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(1e-6, 4.0, 12))
+        });
         let events = Family::<KindLabels, Counter>::default();
         let anomalies = Family::<KindLabels, Counter>::default();
         let alerts = Family::<KindLabels, Counter>::default();
         let plugin_counters = Family::<PluginMetricLabels, Counter>::default();
         let plugin_gauges = Family::<PluginMetricLabels, Gauge<f64, AtomicU64>>::default();
         registry.register("plugin_calls", "Plugin calls", plugin_calls.clone());
-        registry.register("plugin_failures", "Plugin calls that trapped", plugin_failures.clone());
-        registry.register("plugin_call_seconds", "Plugin call latency", plugin_latency.clone());
+        registry.register(
+            "plugin_failures",
+            "Plugin calls that trapped",
+            plugin_failures.clone(),
+        );
+        registry.register(
+            "plugin_call_seconds",
+            "Plugin call latency",
+            plugin_latency.clone(),
+        );
         registry.register("events", "Events received by kind", events.clone());
         registry.register("anomalies", "Anomalies reported by kind", anomalies.clone());
         registry.register("alerts", "Alerts raised by severity", alerts.clone());
-        registry.register("plugin_counter", "Counters published by plugins", plugin_counters.clone());
-        registry.register("plugin_gauge", "Gauges published by plugins", plugin_gauges.clone());
+        registry.register(
+            "plugin_counter",
+            "Counters published by plugins",
+            plugin_counters.clone(),
+        );
+        registry.register(
+            "plugin_gauge",
+            "Gauges published by plugins",
+            plugin_gauges.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             plugin_calls,
@@ -95,26 +112,40 @@ impl Metrics {
 
     /// Add to a plugin-published counter.
     pub fn plugin_counter_add(&self, plugin: &str, name: &str, value: u64) {
-        let labels = PluginMetricLabels { plugin: plugin.to_owned(), name: name.to_owned() };
+        let labels = PluginMetricLabels {
+            plugin: plugin.to_owned(),
+            name: name.to_owned(),
+        };
         self.plugin_counters.get_or_create(&labels).inc_by(value);
     }
 
     /// Set a plugin-published gauge.
     pub fn plugin_gauge_set(&self, plugin: &str, name: &str, value: f64) {
-        let labels = PluginMetricLabels { plugin: plugin.to_owned(), name: name.to_owned() };
+        let labels = PluginMetricLabels {
+            plugin: plugin.to_owned(),
+            name: name.to_owned(),
+        };
         self.plugin_gauges.get_or_create(&labels).set(value);
     }
 
     /// Count a kind in `family`.
     pub fn count(family: &Family<KindLabels, Counter>, kind: &str) {
-        family.get_or_create(&KindLabels { kind: kind.to_owned() }).inc();
+        family
+            .get_or_create(&KindLabels {
+                kind: kind.to_owned(),
+            })
+            .inc();
     }
 
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut text = String::new();
-        let registry = self.registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        prometheus_client::encoding::text::encode(&mut text, &registry).expect("writing to a String cannot fail");
+        let registry = self
+            .registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        prometheus_client::encoding::text::encode(&mut text, &registry)
+            .expect("writing to a String cannot fail");
         text
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::api::{self, AppState, IngestStatus};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::pipeline::{replay_lines, Pipeline, Sinks};
+use crate::pipeline::{Pipeline, Sinks, replay_lines};
 use crate::registry::{DirectoryWatcher, Registry};
 use crate::runtime::{HostServices, Runtime};
 use crate::state_store::StateStore;
@@ -34,15 +34,29 @@ pub struct Host {
 
 /// Build every part and load the plugin directory.
 pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
-    std::fs::create_dir_all(&config.data.dir).with_context(|| format!("creating data dir {}", config.data.dir.display()))?;
+    std::fs::create_dir_all(&config.data.dir)
+        .with_context(|| format!("creating data dir {}", config.data.dir.display()))?;
     let metrics = Arc::new(Metrics::new());
     let topology = Arc::new(TopologyStore::new());
-    let state = Arc::new(StateStore::open(&config.data.dir.join("plugin-state.redb")).context("opening plugin state")?);
-    let services = Arc::new(HostServices { topology: topology.clone(), state, metrics: metrics.clone() });
+    let state = Arc::new(
+        StateStore::open(&config.data.dir.join("plugin-state.redb"))
+            .context("opening plugin state")?,
+    );
+    let services = Arc::new(HostServices {
+        topology: topology.clone(),
+        state,
+        metrics: metrics.clone(),
+    });
     let runtime = Arc::new(Runtime::new(&config.data.dir.join("cache"), services)?);
     let sinks = Sinks::new(config.output.jsonl.as_deref(), config.output.print)?;
     let pipeline = Arc::new(Pipeline::new(topology.clone(), metrics.clone(), sinks));
-    let registry = Registry::new(runtime, pipeline.clone(), &config.plugins.dir, config.plugins.limits, config.plugins.queue_capacity)?;
+    let registry = Registry::new(
+        runtime,
+        pipeline.clone(),
+        &config.plugins.dir,
+        config.plugins.limits,
+        config.plugins.queue_capacity,
+    )?;
     let started = Instant::now();
     let report = registry.scan_directory();
     tracing::info!(
@@ -52,7 +66,11 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         "plugin directory loaded in {:?}",
         started.elapsed()
     );
-    let watcher = if config.plugins.watch { Some(DirectoryWatcher::start(registry.clone())?) } else { None };
+    let watcher = if config.plugins.watch {
+        Some(DirectoryWatcher::start(registry.clone())?)
+    } else {
+        None
+    };
     let state = AppState {
         registry,
         pipeline,
@@ -62,7 +80,10 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         started: Instant::now(),
         ingest: Arc::new(Mutex::new(Vec::new())),
     };
-    Ok(Host { state, _watcher: watcher })
+    Ok(Host {
+        state,
+        _watcher: watcher,
+    })
 }
 
 /// Serve the API on `config.server.listen` and run the replay, until Ctrl-C / SIGTERM, or
@@ -74,7 +95,11 @@ pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Re
     tracing::info!("REST API on http://{}", listener.local_addr()?);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     if let Some(path) = options.replay.clone() {
-        spawn_replay(host.state.clone(), path, options.once.then_some(stop_tx.clone()));
+        spawn_replay(
+            host.state.clone(),
+            path,
+            options.once.then_some(stop_tx.clone()),
+        );
     }
     let app = api::app(host.state.clone());
     let shutdown = async move {
@@ -83,16 +108,27 @@ pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Re
             _ = stop_rx.wait_for(|stop| *stop) => {}
         }
     };
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     host.state.registry.shutdown();
     Ok(())
 }
 
 fn spawn_replay(state: AppState, path: PathBuf, stop: Option<tokio::sync::watch::Sender<bool>>) {
-    let source = if path.as_os_str() == "-" { "stdin".to_owned() } else { format!("replay:{}", path.display()) };
+    let source = if path.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        format!("replay:{}", path.display())
+    };
     let index = {
         let mut ingest = state.ingest.lock().expect("ingest lock");
-        ingest.push(IngestStatus { source: source.clone(), running: true, summary: None, error: None });
+        ingest.push(IngestStatus {
+            source: source.clone(),
+            running: true,
+            summary: None,
+            error: None,
+        });
         ingest.len() - 1
     };
     std::thread::Builder::new()
@@ -101,8 +137,9 @@ fn spawn_replay(state: AppState, path: PathBuf, stop: Option<tokio::sync::watch:
             let result = if path.as_os_str() == "-" {
                 replay_lines(&state.pipeline, &source, std::io::stdin().lock())
             } else {
-                std::fs::File::open(&path)
-                    .and_then(|file| replay_lines(&state.pipeline, &source, std::io::BufReader::new(file)))
+                std::fs::File::open(&path).and_then(|file| {
+                    replay_lines(&state.pipeline, &source, std::io::BufReader::new(file))
+                })
             };
             state.registry.flush();
             let mut ingest = state.ingest.lock().expect("ingest lock");
@@ -110,7 +147,12 @@ fn spawn_replay(state: AppState, path: PathBuf, stop: Option<tokio::sync::watch:
             status.running = false;
             match result {
                 Ok(summary) => {
-                    tracing::info!(source, published = summary.published, malformed = summary.malformed, "replay finished");
+                    tracing::info!(
+                        source,
+                        published = summary.published,
+                        malformed = summary.malformed,
+                        "replay finished"
+                    );
                     status.summary = Some(summary);
                 }
                 Err(err) => {

@@ -51,13 +51,19 @@ impl StateStore {
     pub fn get(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>, StateStoreError> {
         let txn = self.db.begin_read().map_err(storage)?;
         let table = txn.open_table(TABLE).map_err(storage)?;
-        Ok(table.get(full_key(plugin, key).as_str()).map_err(storage)?.map(|value| value.value().to_vec()))
+        Ok(table
+            .get(full_key(plugin, key).as_str())
+            .map_err(storage)?
+            .map(|value| value.value().to_vec()))
     }
 
     /// Set `key` for `plugin`.
     pub fn set(&self, plugin: &str, key: &str, value: &[u8]) -> Result<(), StateStoreError> {
         if value.len() > MAX_VALUE_BYTES {
-            return Err(StateStoreError::Quota(format!("value of {} bytes exceeds {MAX_VALUE_BYTES}", value.len())));
+            return Err(StateStoreError::Quota(format!(
+                "value of {} bytes exceeds {MAX_VALUE_BYTES}",
+                value.len()
+            )));
         }
         let full = full_key(plugin, key);
         let txn = self.db.begin_write().map_err(storage)?;
@@ -65,11 +71,18 @@ impl StateStore {
             let mut table = txn.open_table(TABLE).map_err(storage)?;
             if table.get(full.as_str()).map_err(storage)?.is_none() {
                 let prefix = full_key(plugin, "");
-                let count = table.range(prefix.as_str()..).map_err(storage)?.take_while(|entry| {
-                    entry.as_ref().is_ok_and(|(k, _)| k.value().starts_with(&prefix))
-                });
+                let count = table
+                    .range(prefix.as_str()..)
+                    .map_err(storage)?
+                    .take_while(|entry| {
+                        entry
+                            .as_ref()
+                            .is_ok_and(|(k, _)| k.value().starts_with(&prefix))
+                    });
                 if count.count() >= MAX_KEYS {
-                    return Err(StateStoreError::Quota(format!("plugin already holds {MAX_KEYS} keys")));
+                    return Err(StateStoreError::Quota(format!(
+                        "plugin already holds {MAX_KEYS} keys"
+                    )));
                 }
             }
             table.insert(full.as_str(), value).map_err(storage)?;
@@ -82,7 +95,10 @@ impl StateStore {
         let txn = self.db.begin_write().map_err(storage)?;
         let existed = {
             let mut table = txn.open_table(TABLE).map_err(storage)?;
-            table.remove(full_key(plugin, key).as_str()).map_err(storage)?.is_some()
+            table
+                .remove(full_key(plugin, key).as_str())
+                .map_err(storage)?
+                .is_some()
         };
         txn.commit().map_err(storage)?;
         Ok(existed)
@@ -129,6 +145,9 @@ mod tests {
         assert_eq!(store.keys("a", "").unwrap(), vec!["k1"]);
         assert_eq!(store.keys("b", "k").unwrap(), vec!["k1"]);
         let too_big = vec![0u8; MAX_VALUE_BYTES + 1];
-        assert!(matches!(store.set("a", "big", &too_big), Err(StateStoreError::Quota(_))));
+        assert!(matches!(
+            store.set("a", "big", &too_big),
+            Err(StateStoreError::Quota(_))
+        ));
     }
 }

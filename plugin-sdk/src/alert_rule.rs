@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::bindings::alert_rule::Guest;
 use crate::instance::with_instance;
-use crate::{parse_config, Alert, AlertContext, Anomaly, PluginError, PluginInfo};
+use crate::{Alert, AlertContext, Anomaly, PluginError, PluginInfo, parse_config};
 
 /// An alert rule: decides whether an anomaly becomes an alert, and how severe it is.
 ///
@@ -22,7 +22,11 @@ pub trait AlertRule: Default + 'static {
     fn configure(&mut self, config: Self::Config) -> Result<(), PluginError>;
 
     /// Decide about one anomaly: an alert, or `None` to stay quiet.
-    fn evaluate(&mut self, anomaly: Anomaly, context: AlertContext) -> Result<Option<Alert>, PluginError>;
+    fn evaluate(
+        &mut self,
+        anomaly: Anomaly,
+        context: AlertContext,
+    ) -> Result<Option<Alert>, PluginError>;
 }
 
 #[doc(hidden)]

@@ -21,7 +21,11 @@ pub struct AnomalyBuilder {
 impl AnomalyBuilder {
     /// An anomaly of `kind` with `score` (clamped to 0..=1).
     pub fn new(kind: &str, score: f64) -> Self {
-        let score = if score.is_nan() { 0.0 } else { score.clamp(0.0, 1.0) };
+        let score = if score.is_nan() {
+            0.0
+        } else {
+            score.clamp(0.0, 1.0)
+        };
         AnomalyBuilder {
             anomaly: Anomaly {
                 kind: kind.to_owned(),

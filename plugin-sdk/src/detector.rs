@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::bindings::detector::Guest;
 use crate::instance::with_instance;
-use crate::{parse_config, Anomaly, Event, PluginError, PluginInfo};
+use crate::{Anomaly, Event, PluginError, PluginInfo, parse_config};
 
 /// A detector: receives the events it subscribes to and returns the anomalies they show.
 ///

@@ -34,17 +34,27 @@ pub struct LocalGraph {
 
 impl<'a> GraphSnapshot<'a> {
     pub(crate) fn from_host(snapshot: &'a Snapshot) -> Self {
-        GraphSnapshot { inner: Inner::Borrowed(snapshot) }
+        GraphSnapshot {
+            inner: Inner::Borrowed(snapshot),
+        }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn from_owned(snapshot: Snapshot) -> GraphSnapshot<'static> {
-        GraphSnapshot { inner: Inner::Owned(snapshot) }
+        GraphSnapshot {
+            inner: Inner::Owned(snapshot),
+        }
     }
 
     /// A snapshot of `nodes` and `links`, held by the plugin (for tests).
     pub fn local(version: u64, nodes: Vec<Node>, links: Vec<Link>) -> GraphSnapshot<'static> {
-        GraphSnapshot { inner: Inner::Local(Rc::new(LocalGraph { version, nodes, links })) }
+        GraphSnapshot {
+            inner: Inner::Local(Rc::new(LocalGraph {
+                version,
+                nodes,
+                links,
+            })),
+        }
     }
 
     fn host(&self) -> Option<&Snapshot> {
@@ -90,7 +100,12 @@ impl<'a> GraphSnapshot<'a> {
     pub fn node(&self, id: &str) -> Option<Node> {
         match self.host() {
             Some(host) => host.node(id),
-            None => self.local_graph().nodes.iter().find(|node| node.id == id).cloned(),
+            None => self
+                .local_graph()
+                .nodes
+                .iter()
+                .find(|node| node.id == id)
+                .cloned(),
         }
     }
 
@@ -98,7 +113,12 @@ impl<'a> GraphSnapshot<'a> {
     pub fn link(&self, id: &str) -> Option<Link> {
         match self.host() {
             Some(host) => host.link(id),
-            None => self.local_graph().links.iter().find(|link| link.id == id).cloned(),
+            None => self
+                .local_graph()
+                .links
+                .iter()
+                .find(|link| link.id == id)
+                .cloned(),
         }
     }
 
@@ -124,7 +144,11 @@ impl<'a> GraphSnapshot<'a> {
             Some(host) => host.links_of(id),
             None => {
                 let links = &self.local_graph().links;
-                links.iter().filter(|link| link.source == id || link.target == id).cloned().collect()
+                links
+                    .iter()
+                    .filter(|link| link.source == id || link.target == id)
+                    .cloned()
+                    .collect()
             }
         }
     }
@@ -136,7 +160,11 @@ impl<'a> GraphSnapshot<'a> {
             None => {
                 let mut seen = BTreeSet::new();
                 for link in self.links_of(id) {
-                    let other = if link.source == id { link.target } else { link.source };
+                    let other = if link.source == id {
+                        link.target
+                    } else {
+                        link.source
+                    };
                     seen.insert(other);
                 }
                 seen.into_iter().collect()
@@ -155,11 +183,18 @@ impl<'a> GraphSnapshot<'a> {
 
 impl LocalGraph {
     fn to_csr(&self) -> Csr {
-        let index: HashMap<&str, u32> =
-            self.nodes.iter().enumerate().map(|(i, node)| (node.id.as_str(), i as u32)).collect();
+        let index: HashMap<&str, u32> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (node.id.as_str(), i as u32))
+            .collect();
         let mut out: Vec<Vec<&Link>> = vec![Vec::new(); self.nodes.len()];
         for link in &self.links {
-            if let (Some(&s), Some(_)) = (index.get(link.source.as_str()), index.get(link.target.as_str())) {
+            if let (Some(&s), Some(_)) = (
+                index.get(link.source.as_str()),
+                index.get(link.target.as_str()),
+            ) {
                 out[s as usize].push(link);
             }
         }
@@ -194,10 +229,17 @@ pub fn undirected_graph(csr: &Csr) -> UnGraph<(), u32> {
         graph.add_node(());
     }
     for source in 0..node_count {
-        let (start, end) = (csr.offsets[source] as usize, csr.offsets[source + 1] as usize);
+        let (start, end) = (
+            csr.offsets[source] as usize,
+            csr.offsets[source + 1] as usize,
+        );
         for position in start..end {
             let target = csr.targets[position] as usize;
-            graph.add_edge(NodeIndex::new(source), NodeIndex::new(target), position as u32);
+            graph.add_edge(
+                NodeIndex::new(source),
+                NodeIndex::new(target),
+                position as u32,
+            );
         }
     }
     graph

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::bindings::detector::netassure::plugin::graph::Snapshot;
 use crate::bindings::graph_algorithm::Guest;
 use crate::instance::with_instance;
-use crate::{parse_config, AlgorithmResult, GraphSnapshot, Param, PluginError, PluginInfo};
+use crate::{AlgorithmResult, GraphSnapshot, Param, PluginError, PluginInfo, parse_config};
 
 /// A graph algorithm: computes something over a topology snapshot on request.
 ///
@@ -23,7 +23,11 @@ pub trait GraphAlgorithm: Default + 'static {
     fn configure(&mut self, config: Self::Config) -> Result<(), PluginError>;
 
     /// Run over `graph` with `params`.
-    fn run(&mut self, graph: &GraphSnapshot<'_>, params: Params) -> Result<AlgorithmResult, PluginError>;
+    fn run(
+        &mut self,
+        graph: &GraphSnapshot<'_>,
+        params: Params,
+    ) -> Result<AlgorithmResult, PluginError>;
 }
 
 /// The parameters of one run, with typed lookups.

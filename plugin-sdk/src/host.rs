@@ -11,7 +11,7 @@ use crate::bindings::detector::netassure::plugin as wit;
 /// Write to the host's log, tagged with the plugin's name.
 pub mod log {
     #[cfg(target_arch = "wasm32")]
-    use super::wit::log::{log as write, Level};
+    use super::wit::log::{Level, log as write};
 
     #[cfg(not(target_arch = "wasm32"))]
     fn write(level: &str, message: &str) {
@@ -39,10 +39,10 @@ pub mod log {
 /// The plugin's persistent key-value store.
 pub mod state {
     #[cfg(target_arch = "wasm32")]
-    pub use super::wit::state::{delete, get, keys, set, StateError};
+    pub use super::wit::state::{StateError, delete, get, keys, set};
 
     #[cfg(not(target_arch = "wasm32"))]
-    pub use native::{delete, get, keys, set, StateError};
+    pub use native::{StateError, delete, get, keys, set};
 
     #[cfg(not(target_arch = "wasm32"))]
     mod native {
@@ -73,7 +73,14 @@ pub mod state {
 
         /// Keys that start with `prefix`, in order.
         pub fn keys(prefix: &str) -> Vec<String> {
-            STORE.with(|store| store.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect())
+            STORE.with(|store| {
+                store
+                    .borrow()
+                    .keys()
+                    .filter(|k| k.starts_with(prefix))
+                    .cloned()
+                    .collect()
+            })
         }
     }
 }
@@ -98,7 +105,10 @@ pub mod clock {
         {
             use std::sync::OnceLock;
             static START: OnceLock<std::time::Instant> = OnceLock::new();
-            START.get_or_init(std::time::Instant::now).elapsed().as_nanos() as u64
+            START
+                .get_or_init(std::time::Instant::now)
+                .elapsed()
+                .as_nanos() as u64
         }
     }
 }
@@ -124,7 +134,9 @@ pub mod metrics {
 
 /// Run the host's ONNX models by name.
 pub mod inference {
-    pub use crate::bindings::detector::netassure::plugin::inference::{InferenceError, Tensor, TensorData};
+    pub use crate::bindings::detector::netassure::plugin::inference::{
+        InferenceError, Tensor, TensorData,
+    };
 
     /// Run `model` on `inputs`; every output comes back.
     pub fn run(model: &str, inputs: &[Tensor]) -> Result<Vec<Tensor>, InferenceError> {

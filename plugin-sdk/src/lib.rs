@@ -98,16 +98,16 @@ mod detector;
 pub mod flows;
 mod graph;
 mod graph_algorithm;
-mod instance;
 pub mod host;
+mod instance;
 pub mod testing;
 
 pub use alert_rule::AlertRule;
 pub use anomaly::AnomalyBuilder;
-pub use config::{parse_config, NoConfig};
+pub use config::{NoConfig, parse_config};
 pub use describe::Describe;
 pub use detector::Detector;
-pub use graph::{undirected_graph, GraphSnapshot, LocalGraph};
+pub use graph::{GraphSnapshot, LocalGraph, undirected_graph};
 pub use graph_algorithm::{GraphAlgorithm, Params};
 
 pub use bindings::detector::netassure::plugin::anomalies::{
@@ -123,16 +123,18 @@ pub use bindings::detector::netassure::plugin::topology::{
     Attribute, Link, LinkStateChange, LinkUtilisationChange, Node, OperState, TelemetrySample,
     TopologyChange, TopologyDelta,
 };
-pub use bindings::graph_algorithm::netassure::plugin::algorithms::{AlgorithmResult, Param, Scored};
+pub use bindings::graph_algorithm::netassure::plugin::algorithms::{
+    AlgorithmResult, Param, Scored,
+};
 
 /// Everything a plugin usually needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        export_alert_rule, export_detector, export_graph_algorithm, host, Alert, AlertContext,
-        AlertRule, AlgorithmResult, Anomaly, AnomalyBuilder, ConfigField, Csr, Describe, Detector,
-        Event, EventKind, EventPayload, FlowBatch, FlowWindow, GraphAlgorithm, GraphSnapshot,
-        Link, NetworkPlane, NoConfig, Node, OperState, Params, Pattern, PluginError, PluginInfo,
-        PluginKind, Scored, Severity, TelemetrySample, TopologyChange, TopologyDelta,
+        Alert, AlertContext, AlertRule, AlgorithmResult, Anomaly, AnomalyBuilder, ConfigField, Csr,
+        Describe, Detector, Event, EventKind, EventPayload, FlowBatch, FlowWindow, GraphAlgorithm,
+        GraphSnapshot, Link, NetworkPlane, NoConfig, Node, OperState, Params, Pattern, PluginError,
+        PluginInfo, PluginKind, Scored, Severity, TelemetrySample, TopologyChange, TopologyDelta,
+        export_alert_rule, export_detector, export_graph_algorithm, host,
     };
 }
 

@@ -24,7 +24,13 @@ pub(crate) fn current_graph() -> GraphSnapshot<'static> {
 
 /// A node that is up, with no attributes.
 pub fn node(id: &str, kind: &str) -> Node {
-    Node { id: id.into(), kind: kind.into(), asn: None, state: OperState::Up, attributes: vec![] }
+    Node {
+        id: id.into(),
+        kind: kind.into(),
+        asn: None,
+        state: OperState::Up,
+        attributes: vec![],
+    }
 }
 
 /// A link that is up, with a capacity and no utilisation yet.

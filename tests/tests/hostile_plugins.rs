@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fixture, output, telemetry, wait_until, Host, HostDirs, Options, TOKEN};
+use common::{Host, HostDirs, Options, TOKEN, fixture, output, telemetry, wait_until};
 
 const EVENTS: u64 = 12;
 
@@ -26,50 +26,109 @@ fn misbehaving_plugins_are_contained_and_quarantined() {
     hostile(&dirs, "panicker", "panic");
     hostile(&dirs, "refuser", "error");
     dirs.add(&fixture("tagger-v1"), "healthy");
-    let mut host = Host::start(&dirs, Options { stdin: true, ..Options::default() });
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
 
     for i in 0..EVENTS {
         host.send(&telemetry("l1", i as f64 / 100.0));
         let (status, body) = host.get("/status");
-        assert_eq!((status, body["status"].as_str()), (200, Some("ok")), "the host keeps answering");
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("ok")),
+            "the host keeps answering"
+        );
     }
     host.finish_stdin();
 
     let looper = host.plugin("looper");
     assert_eq!(looper["status"], "quarantined", "{looper}");
     assert_eq!(looper["failures"], 3);
-    assert_eq!(looper["skipped"], EVENTS - 3, "a quarantined plugin receives nothing more");
-    assert_eq!(looper["last_error"]["message"], "deadline of 50 ms exceeded");
+    assert_eq!(
+        looper["skipped"],
+        EVENTS - 3,
+        "a quarantined plugin receives nothing more"
+    );
+    assert_eq!(
+        looper["last_error"]["message"],
+        "deadline of 50 ms exceeded"
+    );
 
     let hog = host.plugin("hog");
     assert_eq!(hog["status"], "quarantined");
-    assert_eq!(hog["last_error"]["message"], "memory limit of 32 MiB exceeded");
+    assert_eq!(
+        hog["last_error"]["message"],
+        "memory limit of 32 MiB exceeded"
+    );
 
     let panicker = host.plugin("panicker");
     assert_eq!(panicker["status"], "quarantined");
     let message = panicker["last_error"]["message"].as_str().unwrap();
-    assert!(message.starts_with("plugin panicked:") && message.contains("hostile plugin panics on event"), "{message}");
+    assert!(
+        message.starts_with("plugin panicked:")
+            && message.contains("hostile plugin panics on event"),
+        "{message}"
+    );
 
     let refuser = host.plugin("refuser");
-    assert_eq!(refuser["status"], "enabled", "errors returned on purpose are not failures");
-    assert_eq!((refuser["errors"].as_u64(), refuser["failures"].as_u64()), (Some(EVENTS), Some(0)));
-    assert!(refuser["last_error"]["message"].as_str().unwrap().starts_with("invalid input: refusing event"));
+    assert_eq!(
+        refuser["status"], "enabled",
+        "errors returned on purpose are not failures"
+    );
+    assert_eq!(
+        (refuser["errors"].as_u64(), refuser["failures"].as_u64()),
+        (Some(EVENTS), Some(0))
+    );
+    assert!(
+        refuser["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid input: refusing event")
+    );
 
     let healthy = host.plugin("healthy");
-    assert_eq!((healthy["calls"].as_u64(), healthy["failures"].as_u64()), (Some(EVENTS), Some(0)));
-    let tagged = output(&dirs).iter().filter(|r| r["kind"] == "tagged").count();
-    assert_eq!(tagged as u64, EVENTS, "the healthy plugin processed every event");
+    assert_eq!(
+        (healthy["calls"].as_u64(), healthy["failures"].as_u64()),
+        (Some(EVENTS), Some(0))
+    );
+    let tagged = output(&dirs)
+        .iter()
+        .filter(|r| r["kind"] == "tagged")
+        .count();
+    assert_eq!(
+        tagged as u64, EVENTS,
+        "the healthy plugin processed every event"
+    );
 
     let (_, status) = host.get("/status");
     assert_eq!(status["plugins"]["quarantined"], 3);
     let (_, metrics) = host.get("/metrics");
     let metrics = metrics.as_str().unwrap();
-    assert!(metrics.contains(&format!("netassure_plugin_calls_total{{plugin=\"healthy\"}} {EVENTS}")), "{metrics}");
-    assert!(metrics.contains("netassure_plugin_failures_total{plugin=\"looper\"} 3"), "{metrics}");
+    assert!(
+        metrics.contains(&format!(
+            "netassure_plugin_calls_total{{plugin=\"healthy\"}} {EVENTS}"
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("netassure_plugin_failures_total{plugin=\"looper\"} 3"),
+        "{metrics}"
+    );
 
     // Enabling lifts the quarantine; the plugin fails again on the next event.
     let (code, body) = host.post("/plugins/looper/enable", b"", Some(TOKEN));
-    assert_eq!((code, body["status"].as_str(), body["consecutive_failures"].as_u64()), (200, Some("enabled"), Some(0)));
+    assert_eq!(
+        (
+            code,
+            body["status"].as_str(),
+            body["consecutive_failures"].as_u64()
+        ),
+        (200, Some("enabled"), Some(0))
+    );
 }
 
 #[test]
@@ -79,28 +138,57 @@ fn garbage_and_wrong_world_components_are_refused_and_change_nothing() {
     let host = Host::start(&dirs, Options::default());
     let before = host.get("/plugins").1;
 
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let (status, body) = host.put("/plugins/healthy", &garbage, Some(TOKEN));
-    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_plugin")), "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("not a valid WebAssembly component"), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("invalid_plugin")),
+        "{body}"
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid WebAssembly component"),
+        "{body}"
+    );
 
     let (status, body) = host.install("wrong", &fixture("wasi-command"));
-    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_plugin")), "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("does not implement a netassure:plugin@0.1.0 world"), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("invalid_plugin")),
+        "{body}"
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not implement a netassure:plugin@0.1.0 world"),
+        "{body}"
+    );
 
     let (status, body) = host.put("/plugins/empty", b"", Some(TOKEN));
     assert_eq!(status, 422, "{body}");
 
     assert_eq!(host.get("/plugins").1, before, "nothing changed");
     assert_eq!(host.get("/plugins/wrong").0, 404);
-    assert!(!dirs.plugins().join("wrong.wasm").exists(), "a refused upload is not written");
+    assert!(
+        !dirs.plugins().join("wrong.wasm").exists(),
+        "a refused upload is not written"
+    );
 
     // The same files dropped into the directory are reported in /status, never loaded.
     std::fs::write(dirs.plugins().join("junk.wasm"), &garbage).unwrap();
     dirs.add(&fixture("wasi-command"), "command");
-    wait_until(Duration::from_secs(30), "the load errors in /status", || {
-        let errors = &host.get("/status").1["plugin_load_errors"];
-        errors["junk.wasm"].is_string() && errors["command.wasm"].is_string()
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "the load errors in /status",
+        || {
+            let errors = &host.get("/status").1["plugin_load_errors"];
+            errors["junk.wasm"].is_string() && errors["command.wasm"].is_string()
+        },
+    );
     assert_eq!(host.get("/status").1["plugins"]["total"], 1);
 }

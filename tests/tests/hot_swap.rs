@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{fixture, output, telemetry, Host, HostDirs, Options};
+use common::{Host, HostDirs, Options, fixture, output, telemetry};
 
 const SWAPS: usize = 20;
 
@@ -16,7 +16,13 @@ const SWAPS: usize = 20;
 fn every_event_is_processed_exactly_once_across_twenty_swaps() {
     let dirs = HostDirs::new();
     dirs.add(&fixture("tagger-v1"), "tagger");
-    let mut host = Host::start(&dirs, Options { stdin: true, ..Options::default() });
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
     let stdin = host.stdin.take().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(Mutex::new(0u64));
@@ -27,10 +33,10 @@ fn every_event_is_processed_exactly_once_across_twenty_swaps() {
             let mut stdin = stdin;
             let mut count = 0u64;
             // Keep streaming until the swaps are done, then a tail so the last version works too.
-            while !stop.load(Ordering::Acquire) || count % 1000 != 0 {
+            while !stop.load(Ordering::Acquire) || !count.is_multiple_of(1000) {
                 writeln!(stdin, "{}", telemetry("l1", (count % 100) as f64 / 100.0)).unwrap();
                 count += 1;
-                if count % 200 == 0 {
+                if count.is_multiple_of(200) {
                     stdin.flush().unwrap();
                     std::thread::sleep(std::time::Duration::from_millis(2));
                 }
@@ -52,15 +58,31 @@ fn every_event_is_processed_exactly_once_across_twenty_swaps() {
 
     let mut seen: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for record in output(&dirs).iter().filter(|r| r["kind"] == "tagged") {
-        let (tag, id) = record["description"].as_str().unwrap().split_once(':').unwrap();
-        seen.entry(id.parse().unwrap()).or_default().push(tag.to_owned());
+        let (tag, id) = record["description"]
+            .as_str()
+            .unwrap()
+            .split_once(':')
+            .unwrap();
+        seen.entry(id.parse().unwrap())
+            .or_default()
+            .push(tag.to_owned());
     }
     let ids: Vec<u64> = seen.keys().copied().collect();
-    assert_eq!(ids, (1..=sent).collect::<Vec<_>>(), "every event id exactly once ({sent} sent)");
-    assert!(seen.values().all(|tags| tags.len() == 1), "no event was processed twice");
+    assert_eq!(
+        ids,
+        (1..=sent).collect::<Vec<_>>(),
+        "every event id exactly once ({sent} sent)"
+    );
+    assert!(
+        seen.values().all(|tags| tags.len() == 1),
+        "no event was processed twice"
+    );
     let v1 = seen.values().filter(|tags| tags[0] == "v1").count();
     let v2 = seen.values().filter(|tags| tags[0] == "v2").count();
-    assert!(v1 > 0 && v2 > 0, "both versions processed events (v1 {v1}, v2 {v2})");
+    assert!(
+        v1 > 0 && v2 > 0,
+        "both versions processed events (v1 {v1}, v2 {v2})"
+    );
     let plugin = host.plugin("tagger");
     assert_eq!(plugin["swaps"], SWAPS as u64);
     assert_eq!(plugin["calls"], sent);

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{cli_bin, fixture, plugin, Host, HostDirs, Options, TOKEN};
+use common::{Host, HostDirs, Options, TOKEN, cli_bin, fixture, plugin};
 use serde_json::Value;
 
 #[test]
@@ -15,7 +15,10 @@ fn plugin_lifecycle_over_rest() {
 
     let (status, body) = host.get("/status");
     assert_eq!(status, 200);
-    assert_eq!((body["status"].as_str(), body["plugins"]["total"].as_u64()), (Some("ok"), Some(0)));
+    assert_eq!(
+        (body["status"].as_str(), body["plugins"]["total"].as_u64()),
+        (Some("ok"), Some(0))
+    );
     assert_eq!(host.get("/plugins"), (200, Value::Array(vec![])));
 
     // Install: 201, written to the plugin directory, visible everywhere.
@@ -27,11 +30,25 @@ fn plugin_lifecycle_over_rest() {
     assert_eq!(detail["kind"], "detector");
     assert_eq!(detail["world"], "netassure:plugin/detector@0.1.0");
     assert_eq!(detail["status"], "enabled");
-    assert_eq!(detail["subscriptions"], serde_json::json!(["telemetry", "topology"]));
+    assert_eq!(
+        detail["subscriptions"],
+        serde_json::json!(["telemetry", "topology"])
+    );
     assert_eq!(detail["limits"]["deadline_ms"], 100);
     assert_eq!(detail["info"]["config"][0]["name"], "threshold");
-    for field in ["calls", "failures", "last_error", "p50_call_us", "p99_call_us", "version", "config"] {
-        assert!(detail.get(field).is_some(), "GET /plugins/{{name}} has `{field}`");
+    for field in [
+        "calls",
+        "failures",
+        "last_error",
+        "p50_call_us",
+        "p99_call_us",
+        "version",
+        "config",
+    ] {
+        assert!(
+            detail.get(field).is_some(),
+            "GET /plugins/{{name}} has `{field}`"
+        );
     }
     let (_, list) = host.get("/plugins");
     assert_eq!(list[0]["name"], "hot-links");
@@ -41,26 +58,66 @@ fn plugin_lifecycle_over_rest() {
     assert_eq!((status, body["outcome"].as_str()), (200, Some("unchanged")));
 
     // Configuration: applied when configure() accepts it, 422 with the reason when not.
-    let (status, body) = host.put("/plugins/hot-links/config", br#"{"threshold": 0.95}"#, Some(TOKEN));
+    let (status, body) = host.put(
+        "/plugins/hot-links/config",
+        br#"{"threshold": 0.95}"#,
+        Some(TOKEN),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["config"]["threshold"], 0.95);
-    assert!(std::fs::read_to_string(dirs.plugins().join("hot-links.toml")).unwrap().contains("threshold = 0.95"));
-    let (status, body) = host.put("/plugins/hot-links/config", br#"{"threshold": -3}"#, Some(TOKEN));
-    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_plugin")), "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("threshold must be between 0 and 10"), "{body}");
-    let (status, body) = host.put("/plugins/hot-links/config", br#"{"thresh": 1}"#, Some(TOKEN));
+    assert!(
+        std::fs::read_to_string(dirs.plugins().join("hot-links.toml"))
+            .unwrap()
+            .contains("threshold = 0.95")
+    );
+    let (status, body) = host.put(
+        "/plugins/hot-links/config",
+        br#"{"threshold": -3}"#,
+        Some(TOKEN),
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("invalid_plugin")),
+        "{body}"
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("threshold must be between 0 and 10"),
+        "{body}"
+    );
+    let (status, body) = host.put(
+        "/plugins/hot-links/config",
+        br#"{"thresh": 1}"#,
+        Some(TOKEN),
+    );
     assert_eq!(status, 422, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("unknown field `thresh`"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `thresh`"),
+        "{body}"
+    );
     let (status, body) = host.put("/plugins/hot-links/config", b"[1, 2]", Some(TOKEN));
     assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")));
     let (status, _) = host.put("/plugins/hot-links/config", b"{oops", Some(TOKEN));
     assert_eq!(status, 400);
-    assert_eq!(host.plugin("hot-links")["config"]["threshold"], 0.95, "refused configurations change nothing");
+    assert_eq!(
+        host.plugin("hot-links")["config"]["threshold"],
+        0.95,
+        "refused configurations change nothing"
+    );
 
     // Disable, enable, reload.
     let (status, body) = host.post("/plugins/hot-links/disable", b"", Some(TOKEN));
     assert_eq!((status, body["status"].as_str()), (200, Some("disabled")));
-    assert!(std::fs::read_to_string(dirs.plugins().join("hot-links.toml")).unwrap().contains("enabled = false"));
+    assert!(
+        std::fs::read_to_string(dirs.plugins().join("hot-links.toml"))
+            .unwrap()
+            .contains("enabled = false")
+    );
     assert_eq!(host.get("/status").1["plugins"]["disabled"], 1);
     let (status, body) = host.post("/plugins/hot-links/enable", b"", Some(TOKEN));
     assert_eq!((status, body["status"].as_str()), (200, Some("enabled")));
@@ -70,30 +127,54 @@ fn plugin_lifecycle_over_rest() {
     // A new version must accept the configuration in the manifest: degree-centrality takes
     // none, so the swap is refused with the reason and the old version keeps running.
     let (status, body) = host.install("hot-links", &plugin("degree-centrality"));
-    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_plugin")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("invalid_plugin")),
+        "{body}"
+    );
     assert_eq!(host.plugin("hot-links")["kind"], "detector");
     // With an empty configuration, a swap to another kind under the same name is allowed.
-    assert_eq!(host.put("/plugins/hot-links/config", b"{}", Some(TOKEN)).0, 200);
+    assert_eq!(
+        host.put("/plugins/hot-links/config", b"{}", Some(TOKEN)).0,
+        200
+    );
     let (status, body) = host.install("hot-links", &plugin("degree-centrality"));
-    assert_eq!((status, body["outcome"].as_str()), (200, Some("swapped")), "{body}");
+    assert_eq!(
+        (status, body["outcome"].as_str()),
+        (200, Some("swapped")),
+        "{body}"
+    );
     assert_eq!(host.plugin("hot-links")["kind"], "graph-algorithm");
 
     // Remove: 204, files gone, 404 afterwards.
     assert_eq!(host.delete("/plugins/hot-links", Some(TOKEN)).0, 204);
-    assert!(!dirs.plugins().join("hot-links.wasm").exists() && !dirs.plugins().join("hot-links.toml").exists());
+    assert!(
+        !dirs.plugins().join("hot-links.wasm").exists()
+            && !dirs.plugins().join("hot-links.toml").exists()
+    );
     for (status, body) in [
         host.get("/plugins/hot-links"),
         host.delete("/plugins/hot-links", Some(TOKEN)),
         host.post("/plugins/hot-links/enable", b"", Some(TOKEN)),
         host.post("/analysis/run/hot-links", b"", None),
     ] {
-        assert_eq!((status, body["error"].as_str()), (404, Some("not_found")), "{body}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("not_found")),
+            "{body}"
+        );
     }
     assert_eq!(host.get("/no/such/endpoint").0, 404);
     let (status, body) = host.install("Bad_Name", &plugin("link-utilisation"));
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_name")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_name"))
+    );
     let (status, metrics) = host.get("/metrics");
-    assert!(status == 200 && metrics.as_str().unwrap().ends_with("# EOF\n"), "{metrics}");
+    assert!(
+        status == 200 && metrics.as_str().unwrap().ends_with("# EOF\n"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -114,17 +195,32 @@ fn mutating_calls_need_the_token_and_change_nothing_without_it() {
             host.put("/plugins/tagger/config", b"{}", token),
         ];
         for (status, body) in calls {
-            assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")), "{body}");
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (401, Some("unauthorized")),
+                "{body}"
+            );
         }
     }
     let after = host.plugin("tagger");
-    assert_eq!((after["hash"].clone(), after["status"].clone()), (before["hash"].clone(), before["status"].clone()));
+    assert_eq!(
+        (after["hash"].clone(), after["status"].clone()),
+        (before["hash"].clone(), before["status"].clone())
+    );
     assert_eq!(host.get("/plugins").1.as_array().unwrap().len(), 1);
 }
 
 fn cli(host: &Host, args: &[&str]) -> (bool, String) {
-    let output = Command::new(cli_bin()).args(["--api", &host.base, "--token", TOKEN]).args(args).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(cli_bin())
+        .args(["--api", &host.base, "--token", TOKEN])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     (output.status.success(), text)
 }
 
@@ -133,10 +229,24 @@ fn cli_manages_plugins() {
     let dirs = HostDirs::new();
     let host = Host::start(&dirs, Options::default());
     let file = plugin("degree-centrality");
-    let (ok, text) = cli(&host, &["plugins", "install", file.to_str().unwrap(), "--name", "degree"]);
+    let (ok, text) = cli(
+        &host,
+        &[
+            "plugins",
+            "install",
+            file.to_str().unwrap(),
+            "--name",
+            "degree",
+        ],
+    );
     assert!(ok, "{text}");
     let (ok, text) = cli(&host, &["plugins", "list"]);
-    assert!(ok && text.contains("degree") && text.contains("graph-algorithm") && text.contains("enabled"), "{text}");
+    assert!(
+        ok && text.contains("degree")
+            && text.contains("graph-algorithm")
+            && text.contains("enabled"),
+        "{text}"
+    );
     let (ok, text) = cli(&host, &["plugins", "disable", "degree"]);
     assert!(ok && text.contains("\"disabled\""), "{text}");
     let (ok, text) = cli(&host, &["plugins", "enable", "degree"]);
@@ -144,7 +254,10 @@ fn cli_manages_plugins() {
     let (ok, text) = cli(&host, &["plugins", "reload", "degree"]);
     assert!(ok, "{text}");
     let (ok, text) = cli(&host, &["plugins", "show", "degree"]);
-    assert!(ok && text.contains("netassure:plugin/graph-algorithm@0.1.0"), "{text}");
+    assert!(
+        ok && text.contains("netassure:plugin/graph-algorithm@0.1.0"),
+        "{text}"
+    );
     let (ok, text) = cli(&host, &["analysis", "run", "degree", "--param", "top=1"]);
     assert!(ok && text.contains("node_scores"), "{text}");
     let (ok, text) = cli(&host, &["plugins", "remove", "degree"]);
@@ -154,6 +267,13 @@ fn cli_manages_plugins() {
     let wrong = fixture("wasi-command");
     let (ok, text) = cli(&host, &["plugins", "install", wrong.to_str().unwrap()]);
     assert!(!ok && text.contains("422 invalid_plugin"), "{text}");
-    let output = Command::new(cli_bin()).args(["--api", &host.base, "plugins", "remove", "x"]).env_remove("NETASSURE_ADMIN_TOKEN").output().unwrap();
-    assert!(!output.status.success() && String::from_utf8_lossy(&output.stderr).contains("needs the admin token"));
+    let output = Command::new(cli_bin())
+        .args(["--api", &host.base, "plugins", "remove", "x"])
+        .env_remove("NETASSURE_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success()
+            && String::from_utf8_lossy(&output.stderr).contains("needs the admin token")
+    );
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{events, output, plugin, Host, HostDirs, Options};
+use common::{Host, HostDirs, Options, events, output, plugin};
 use serde_json::Value;
 
 fn start_with_shipped_plugins(dirs: &HostDirs, options: Options<'_>) -> Host {
@@ -16,26 +16,60 @@ fn start_with_shipped_plugins(dirs: &HostDirs, options: Options<'_>) -> Host {
 fn detector_and_alert_rule_turn_the_fixture_into_the_expected_findings() {
     let dirs = HostDirs::new();
     let replay = events("fabric.jsonl");
-    let mut host = start_with_shipped_plugins(&dirs, Options { replay: Some(&replay), once: true, ..Options::default() });
-    assert!(host.wait_exit().success(), "the host exits cleanly after --once");
+    let mut host = start_with_shipped_plugins(
+        &dirs,
+        Options {
+            replay: Some(&replay),
+            once: true,
+            ..Options::default()
+        },
+    );
+    assert!(
+        host.wait_exit().success(),
+        "the host exits cleanly after --once"
+    );
 
     let records = output(&dirs);
     let anomalies: Vec<&Value> = records.iter().filter(|r| r["type"] == "anomaly").collect();
     let alerts: Vec<&Value> = records.iter().filter(|r| r["type"] == "alert").collect();
-    let links: Vec<&str> = anomalies.iter().map(|a| a["contributing_link_ids"][0].as_str().unwrap()).collect();
-    assert_eq!(links, ["r1-r2", "r2-r3", "r1-r2", "r3-r4", "zz"], "anomalies: {anomalies:#?}");
-    let scores: Vec<f64> = anomalies.iter().map(|a| a["score"].as_f64().unwrap()).collect();
+    let links: Vec<&str> = anomalies
+        .iter()
+        .map(|a| a["contributing_link_ids"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        links,
+        ["r1-r2", "r2-r3", "r1-r2", "r3-r4", "zz"],
+        "anomalies: {anomalies:#?}"
+    );
+    let scores: Vec<f64> = anomalies
+        .iter()
+        .map(|a| a["score"].as_f64().unwrap())
+        .collect();
     for (score, expected) in scores.iter().zip([0.8, 0.525, 0.975, 1.0, 0.65]) {
         assert!((score - expected).abs() < 1e-9, "scores {scores:?}");
     }
-    assert_eq!(anomalies[0]["contributing_node_ids"], serde_json::json!(["r1", "r2"]));
+    assert_eq!(
+        anomalies[0]["contributing_node_ids"],
+        serde_json::json!(["r1", "r2"])
+    );
     assert_eq!(anomalies[0]["kind"], "link-over-utilised");
     assert_eq!(anomalies[0]["detector"], "link-utilisation");
     assert_eq!(anomalies[0]["symptom"]["action"], "exceeded");
-    assert_eq!(anomalies[4]["contributing_node_ids"], serde_json::json!([]), "an unknown link has no nodes");
+    assert_eq!(
+        anomalies[4]["contributing_node_ids"],
+        serde_json::json!([]),
+        "an unknown link has no nodes"
+    );
 
-    let severities: Vec<&str> = alerts.iter().map(|a| a["severity"].as_str().unwrap()).collect();
-    assert_eq!(severities, ["major", "warning", "critical", "critical", "minor"], "alerts: {alerts:#?}");
+    let severities: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        severities,
+        ["major", "warning", "critical", "critical", "minor"],
+        "alerts: {alerts:#?}"
+    );
     assert_eq!(alerts[0]["node_id"], "r1");
     assert_eq!(alerts[0]["dedup_key"], "link-over-utilised:r1-r2");
     assert_eq!(alerts[0]["rule"], "severity-mapping");
@@ -46,23 +80,56 @@ fn detector_and_alert_rule_turn_the_fixture_into_the_expected_findings() {
 fn graph_algorithm_runs_on_the_current_topology_through_rest() {
     let dirs = HostDirs::new();
     let replay = events("fabric.jsonl");
-    let host = start_with_shipped_plugins(&dirs, Options { replay: Some(&replay), ..Options::default() });
+    let host = start_with_shipped_plugins(
+        &dirs,
+        Options {
+            replay: Some(&replay),
+            ..Options::default()
+        },
+    );
     common::wait_until(std::time::Duration::from_secs(60), "the replay", || {
         host.get("/status").1["ingest"][0]["running"] == false
     });
-    let (status, result) = host.post("/analysis/run/degree-centrality", br#"{"params": {"top": 3}}"#, None);
+    let (status, result) = host.post(
+        "/analysis/run/degree-centrality",
+        br#"{"params": {"top": 3}}"#,
+        None,
+    );
     assert_eq!(status, 200, "{result}");
-    let ids: Vec<&str> = result["node_scores"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = result["node_scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["r3", "r1", "r2"]);
-    let scores: Vec<f64> = result["node_scores"].as_array().unwrap().iter().map(|s| s["score"].as_f64().unwrap()).collect();
-    assert!((scores[0] - 1.0).abs() < 1e-12 && (scores[1] - 2.0 / 3.0).abs() < 1e-12, "{scores:?}");
-    assert_eq!(result["topology_version"], 8, "the snapshot, six samples on known links and one delta each make a version");
+    let scores: Vec<f64> = result["node_scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        (scores[0] - 1.0).abs() < 1e-12 && (scores[1] - 2.0 / 3.0).abs() < 1e-12,
+        "{scores:?}"
+    );
+    assert_eq!(
+        result["topology_version"], 8,
+        "the snapshot, six samples on known links and one delta each make a version"
+    );
 
-    let (status, error) = host.post("/analysis/run/degree-centrality", br#"{"params": {"top": "many"}}"#, None);
+    let (status, error) = host.post(
+        "/analysis/run/degree-centrality",
+        br#"{"params": {"top": "many"}}"#,
+        None,
+    );
     assert_eq!(status, 422, "{error}");
     assert_eq!(error["error"], "plugin_error");
     let (status, error) = host.post("/analysis/run/link-utilisation", b"", None);
     assert_eq!((status, error["error"].as_str()), (422, Some("wrong_kind")));
     let (status, error) = host.post("/analysis/run/degree-centrality", b"{not json", None);
-    assert_eq!((status, error["error"].as_str()), (400, Some("bad_request")));
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("bad_request"))
+    );
 }

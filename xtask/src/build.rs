@@ -17,8 +17,12 @@ pub fn crates_in(dir: &Path) -> anyhow::Result<Vec<String>> {
         let manifest = entry?.path().join("Cargo.toml");
         if manifest.exists() {
             let text = std::fs::read_to_string(&manifest)?;
-            let value: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", manifest.display()))?;
-            let name = value["package"]["name"].as_str().context("package.name")?.to_owned();
+            let value: toml::Table =
+                toml::from_str(&text).with_context(|| format!("parsing {}", manifest.display()))?;
+            let name = value["package"]["name"]
+                .as_str()
+                .context("package.name")?
+                .to_owned();
             names.push(name);
         }
     }
@@ -41,15 +45,24 @@ fn build(packages: &[String], features: &[&str]) -> anyhow::Result<()> {
 fn artifact(package: &str) -> PathBuf {
     let dir = target_dir().join(TARGET).join(PROFILE);
     let library = dir.join(format!("{}.wasm", package.replace('-', "_")));
-    if library.exists() { library } else { dir.join(format!("{package}.wasm")) }
+    if library.exists() {
+        library
+    } else {
+        dir.join(format!("{package}.wasm"))
+    }
 }
 
 fn copy(package: &str, out_dir: &Path, name: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(out_dir)?;
     let from = artifact(package);
     let to = out_dir.join(format!("{name}.wasm"));
-    std::fs::copy(&from, &to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    eprintln!("xtask: {} ({} KiB)", to.display(), std::fs::metadata(&to)?.len() / 1024);
+    std::fs::copy(&from, &to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    eprintln!(
+        "xtask: {} ({} KiB)",
+        to.display(),
+        std::fs::metadata(&to)?.len() / 1024
+    );
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use serde_json::Value;
 
 use crate::{build, cargo, ensure_wasm_target, root, run, target_dir};
@@ -39,7 +39,9 @@ fn wait_for_replay(agent: &ureq::Agent, base: &str, host: &mut Child) -> anyhow:
             bail!("the host exited early with {status}");
         }
         if let Ok(status) = get(agent, &format!("{base}/status")) {
-            let done = status["ingest"].as_array().is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false));
+            let done = status["ingest"]
+                .as_array()
+                .is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false));
             if done && !status["ingest"].as_array().is_some_and(Vec::is_empty) {
                 return Ok(());
             }
@@ -53,11 +55,21 @@ fn wait_for_replay(agent: &ureq::Agent, base: &str, host: &mut Child) -> anyhow:
 
 fn show_centrality(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
     let body = serde_json::json!({ "params": { "top": 5 } });
-    let result: Value =
-        agent.post(format!("{base}/analysis/run/degree-centrality")).send_json(&body)?.body_mut().read_json()?;
-    println!("\nMost connected nodes (degree-centrality plugin, topology version {}):", result["topology_version"]);
+    let result: Value = agent
+        .post(format!("{base}/analysis/run/degree-centrality"))
+        .send_json(&body)?
+        .body_mut()
+        .read_json()?;
+    println!(
+        "\nMost connected nodes (degree-centrality plugin, topology version {}):",
+        result["topology_version"]
+    );
     for scored in result["node_scores"].as_array().into_iter().flatten() {
-        println!("  {:<12} {:.3}", scored["id"].as_str().unwrap_or("?"), scored["score"].as_f64().unwrap_or(0.0));
+        println!(
+            "  {:<12} {:.3}",
+            scored["id"].as_str().unwrap_or("?"),
+            scored["score"].as_f64().unwrap_or(0.0)
+        );
     }
     let plugins = get(agent, &format!("{base}/plugins"))?;
     println!("\nPlugins:");
@@ -74,7 +86,9 @@ fn show_centrality(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
 }
 
 fn stop(host: &mut Child) -> anyhow::Result<()> {
-    let _ = Command::new("kill").args(["-TERM", &host.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &host.id().to_string()])
+        .status();
     let started = Instant::now();
     while host.try_wait()?.is_none() {
         if started.elapsed() > Duration::from_secs(10) {
@@ -92,7 +106,10 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     run(cargo().args(["build", "--release", "-p", "netassure-host", "--bins"]))?;
     let plugins = prepare_plugins()?;
     let events = root().join("examples/demo-events.jsonl");
-    println!("\nNetAssure demo: replaying {} through the shipped plugins\n", events.display());
+    println!(
+        "\nNetAssure demo: replaying {} through the shipped plugins\n",
+        events.display()
+    );
     let mut host = Command::new(target_dir().join("release/netassure-host"))
         .arg("--plugins")
         .arg(&plugins)
@@ -105,16 +122,22 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
         .stdin(Stdio::null())
         .spawn()
         .context("starting netassure-host")?;
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
     let base = format!("http://{listen}");
-    let outcome = wait_for_replay(&agent, &base, &mut host).and_then(|()| show_centrality(&agent, &base));
+    let outcome =
+        wait_for_replay(&agent, &base, &mut host).and_then(|()| show_centrality(&agent, &base));
     if once || outcome.is_err() {
         stop(&mut host)?;
         return outcome;
     }
     println!("\nThe host keeps running at {base} (admin token `{TOKEN}`). Try:");
     println!("  curl {base}/plugins/link-utilisation");
-    println!("  cargo run -q -p netassure-host --bin netassure -- --api {base} --token {TOKEN} plugins list");
+    println!(
+        "  cargo run -q -p netassure-host --bin netassure -- --api {base} --token {TOKEN} plugins list"
+    );
     println!("Ctrl-C stops it.");
     host.wait()?;
     Ok(())

@@ -13,7 +13,7 @@ mod scaffold;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -59,12 +59,17 @@ enum Task {
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
 }
 
 /// The cargo target directory.
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 /// The cargo binary that runs us.
@@ -77,7 +82,9 @@ pub fn cargo() -> Command {
 /// Run `command`, failing with its description when it fails.
 pub fn run(command: &mut Command) -> anyhow::Result<()> {
     eprintln!("xtask: running {command:?}");
-    let status = command.status().with_context(|| format!("starting {command:?}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("starting {command:?}"))?;
     if !status.success() {
         bail!("{command:?} failed with {status}");
     }
@@ -86,9 +93,17 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
 
 /// Install the wasm32-wasip2 target with rustup when it is missing.
 pub fn ensure_wasm_target() -> anyhow::Result<()> {
-    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match installed {
-        Ok(output) if String::from_utf8_lossy(&output.stdout).lines().any(|line| line.trim() == "wasm32-wasip2") => Ok(()),
+        Ok(output)
+            if String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .any(|line| line.trim() == "wasm32-wasip2") =>
+        {
+            Ok(())
+        }
         Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"])),
         Err(_) => {
             eprintln!("xtask: rustup not found; assuming the wasm32-wasip2 target is installed");
@@ -127,7 +142,9 @@ fn main() -> anyhow::Result<()> {
             ensure_wasm_target()?;
             build::build_plugins(fixtures)
         }
-        Task::NewPlugin { name, kind, dir } => scaffold::new_plugin(&name, &kind, dir.as_deref()).map(|_| ()),
+        Task::NewPlugin { name, kind, dir } => {
+            scaffold::new_plugin(&name, &kind, dir.as_deref()).map(|_| ())
+        }
         Task::Demo { once, listen } => demo::demo(once, &listen),
         Task::Test => test(),
         Task::Bench => bench(),

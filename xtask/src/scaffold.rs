@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 
 use crate::{cargo, root, run};
 
@@ -39,17 +39,25 @@ fn template(kind: &str) -> anyhow::Result<&'static str> {
 pub fn new_plugin(name: &str, kind: &str, dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let valid = !name.is_empty()
         && name.as_bytes()[0].is_ascii_lowercase()
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid {
         bail!("invalid plugin name `{name}`: use a-z, 0-9 and `-`, starting with a letter");
     }
     let source = template(kind)?.replace("{{NAME}}", name);
-    let crate_dir = dir.map(Path::to_owned).unwrap_or_else(|| root().join("plugins")).join(name);
+    let crate_dir = dir
+        .map(Path::to_owned)
+        .unwrap_or_else(|| root().join("plugins"))
+        .join(name);
     if crate_dir.exists() {
         bail!("{} already exists", crate_dir.display());
     }
     std::fs::create_dir_all(crate_dir.join("src"))?;
-    std::fs::write(crate_dir.join("Cargo.toml"), CARGO_TOML.replace("{{NAME}}", name))?;
+    std::fs::write(
+        crate_dir.join("Cargo.toml"),
+        CARGO_TOML.replace("{{NAME}}", name),
+    )?;
     std::fs::write(crate_dir.join("src/lib.rs"), source)?;
     eprintln!(
         "xtask: created {} ({kind}). Test it with `cargo test -p {name}`, build it with `cargo xtask build-plugins`.",

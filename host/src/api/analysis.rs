@@ -1,8 +1,8 @@
 //! `POST /analysis/run/{plugin}`: run a graph-algorithm plugin on the current topology.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
@@ -37,21 +37,43 @@ pub struct RunReply {
 }
 
 fn scores(list: Vec<crate::runtime::bindings::algorithms::Scored>) -> Vec<ScoredReply> {
-    list.into_iter().map(|scored| ScoredReply { id: scored.id, score: scored.score }).collect()
+    list.into_iter()
+        .map(|scored| ScoredReply {
+            id: scored.id,
+            score: scored.score,
+        })
+        .collect()
 }
 
 /// `POST /analysis/run/{plugin}`
-pub async fn run(State(state): State<AppState>, Path(plugin): Path<String>, body: Bytes) -> Result<Json<RunReply>, ApiError> {
+pub async fn run(
+    State(state): State<AppState>,
+    Path(plugin): Path<String>,
+    body: Bytes,
+) -> Result<Json<RunReply>, ApiError> {
     let request: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RunRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|err| ApiError::bad_request(format!("invalid request body: {err}")))?
+        serde_json::from_slice(&body)
+            .map_err(|err| ApiError::bad_request(format!("invalid request body: {err}")))?
     };
-    let params: Vec<Param> =
-        request.params.into_iter().map(|(name, value)| Param { name, value: value.to_string() }).collect();
+    let params: Vec<Param> = request
+        .params
+        .into_iter()
+        .map(|(name, value)| Param {
+            name,
+            value: value.to_string(),
+        })
+        .collect();
     let topology_version = state.topology.snapshot().version();
-    let AlgorithmResult { node_scores, link_scores, groups, items, paths, summary } =
-        state.registry.run_algorithm(&plugin, params).await?;
+    let AlgorithmResult {
+        node_scores,
+        link_scores,
+        groups,
+        items,
+        paths,
+        summary,
+    } = state.registry.run_algorithm(&plugin, params).await?;
     Ok(Json(RunReply {
         plugin,
         topology_version,
@@ -60,6 +82,9 @@ pub async fn run(State(state): State<AppState>, Path(plugin): Path<String>, body
         groups,
         items,
         paths,
-        summary: summary.into_iter().map(|(name, value)| (name, serde_json::json!(value))).collect(),
+        summary: summary
+            .into_iter()
+            .map(|(name, value)| (name, serde_json::json!(value)))
+            .collect(),
     }))
 }

@@ -1,8 +1,8 @@
 //! The API's one error type.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use crate::registry::{RegistryError, RunError};
@@ -21,7 +21,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error with `status`, `code` and `detail`.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, code, detail: detail.into() }
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+        }
     }
 
     /// 400 for a request body that is not what the endpoint takes.
@@ -35,7 +39,11 @@ impl IntoResponse for ApiError {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, "{}", self.detail);
         }
-        (self.status, Json(json!({ "error": self.code, "detail": self.detail }))).into_response()
+        (
+            self.status,
+            Json(json!({ "error": self.code, "detail": self.detail })),
+        )
+            .into_response()
     }
 }
 
@@ -48,8 +56,12 @@ impl From<RegistryError> for ApiError {
             RegistryError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_plugin"),
             RegistryError::InvalidConfig(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_config"),
             RegistryError::WrongKind { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_kind"),
-            RegistryError::Run(RunError::NotAccepting(_)) => (StatusCode::CONFLICT, "plugin_unavailable"),
-            RegistryError::Run(RunError::Plugin(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_error"),
+            RegistryError::Run(RunError::NotAccepting(_)) => {
+                (StatusCode::CONFLICT, "plugin_unavailable")
+            }
+            RegistryError::Run(RunError::Plugin(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "plugin_error")
+            }
             RegistryError::Run(RunError::Failed(_)) => (StatusCode::BAD_GATEWAY, "plugin_failed"),
             RegistryError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -59,11 +71,19 @@ impl From<RegistryError> for ApiError {
 
 impl From<tokio::task::JoinError> for ApiError {
     fn from(err: tokio::task::JoinError) -> Self {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", err.to_string())
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            err.to_string(),
+        )
     }
 }
 
 /// The fallback for unknown paths.
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no endpoint at {}", uri.path()))
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no endpoint at {}", uri.path()),
+    )
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 
 pub use error::ApiError;
 
@@ -59,12 +59,18 @@ pub struct AppState {
 /// The whole API.
 pub fn app(state: AppState) -> Router {
     let admin = Router::new()
-        .route("/plugins/{name}", put(plugins::install).delete(plugins::remove))
+        .route(
+            "/plugins/{name}",
+            put(plugins::install).delete(plugins::remove),
+        )
         .route("/plugins/{name}/enable", post(plugins::enable))
         .route("/plugins/{name}/disable", post(plugins::disable))
         .route("/plugins/{name}/reload", post(plugins::reload))
         .route("/plugins/{name}/config", put(plugins::configure))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_admin));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
     Router::new()
         .route("/status", get(status::status))
         .route("/metrics", get(status::metrics))

@@ -1,9 +1,9 @@
 //! `/plugins`: list, show, install or hot-swap, remove, enable, disable, reload, configure.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Serialize;
 
 use super::{ApiError, AppState};
@@ -42,7 +42,10 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<PluginSummary>> {
 }
 
 /// `GET /plugins/{name}`
-pub async fn show(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<PluginDetail>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<PluginDetail>, ApiError> {
     Ok(Json(state.registry.get(&name)?.detail()))
 }
 
@@ -54,48 +57,101 @@ pub struct InstallReply {
 }
 
 /// `PUT /plugins/{name}` with the component as the body: 201 created, 200 swapped or unchanged.
-pub async fn install(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<(StatusCode, Json<InstallReply>), ApiError> {
+pub async fn install(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<InstallReply>), ApiError> {
     if body.is_empty() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_plugin", "the body is empty: send the component bytes"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_plugin",
+            "the body is empty: send the component bytes",
+        ));
     }
     let registry = state.registry.clone();
-    let (outcome, entry) = tokio::task::spawn_blocking(move || registry.install_bytes(&name, &body)).await??;
-    let status = if outcome == InstallOutcome::Created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(InstallReply { outcome, plugin: entry.detail() })))
+    let (outcome, entry) =
+        tokio::task::spawn_blocking(move || registry.install_bytes(&name, &body)).await??;
+    let status = if outcome == InstallOutcome::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(InstallReply {
+            outcome,
+            plugin: entry.detail(),
+        }),
+    ))
 }
 
 /// `DELETE /plugins/{name}`
-pub async fn remove(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let registry = state.registry.clone();
     tokio::task::spawn_blocking(move || registry.remove(&name)).await??;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /plugins/{name}/enable`
-pub async fn enable(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<PluginDetail>, ApiError> {
+pub async fn enable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<PluginDetail>, ApiError> {
     let registry = state.registry.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || registry.set_enabled(&name, true)).await??.detail()))
+    Ok(Json(
+        tokio::task::spawn_blocking(move || registry.set_enabled(&name, true))
+            .await??
+            .detail(),
+    ))
 }
 
 /// `POST /plugins/{name}/disable`
-pub async fn disable(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<PluginDetail>, ApiError> {
+pub async fn disable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<PluginDetail>, ApiError> {
     let registry = state.registry.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || registry.set_enabled(&name, false)).await??.detail()))
+    Ok(Json(
+        tokio::task::spawn_blocking(move || registry.set_enabled(&name, false))
+            .await??
+            .detail(),
+    ))
 }
 
 /// `POST /plugins/{name}/reload`
-pub async fn reload(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<PluginDetail>, ApiError> {
+pub async fn reload(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<PluginDetail>, ApiError> {
     let registry = state.registry.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || registry.reload(&name)).await??.detail()))
+    Ok(Json(
+        tokio::task::spawn_blocking(move || registry.reload(&name))
+            .await??
+            .detail(),
+    ))
 }
 
 /// `PUT /plugins/{name}/config` with a JSON object: checked on a fresh instance, then applied.
-pub async fn configure(State(state): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<Json<PluginDetail>, ApiError> {
-    let config: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|err| ApiError::bad_request(format!("the body is not valid JSON: {err}")))?;
+pub async fn configure(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<PluginDetail>, ApiError> {
+    let config: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|err| ApiError::bad_request(format!("the body is not valid JSON: {err}")))?;
     if !config.is_object() {
-        return Err(ApiError::bad_request("the configuration must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "the configuration must be a JSON object",
+        ));
     }
     let registry = state.registry.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || registry.configure(&name, &config)).await??.detail()))
+    Ok(Json(
+        tokio::task::spawn_blocking(move || registry.configure(&name, &config))
+            .await??
+            .detail(),
+    ))
 }

@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use axum::Json;
 use serde::Serialize;
 
 use super::{AppState, IngestStatus};
@@ -63,12 +63,26 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
         plugins,
         plugin_load_errors: state.registry.load_errors(),
         pipeline: state.pipeline.counters(),
-        topology: TopologySummary { version: snapshot.version(), nodes: snapshot.node_count(), links: snapshot.link_count() },
-        ingest: state.ingest.lock().map(|ingest| ingest.clone()).unwrap_or_default(),
+        topology: TopologySummary {
+            version: snapshot.version(),
+            nodes: snapshot.node_count(),
+            links: snapshot.link_count(),
+        },
+        ingest: state
+            .ingest
+            .lock()
+            .map(|ingest| ingest.clone())
+            .unwrap_or_default(),
     })
 }
 
 /// `GET /metrics` (Prometheus text format).
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
 }

@@ -13,7 +13,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
@@ -22,10 +22,20 @@ use serde_json::Value;
 #[command(name = "netassure", version)]
 struct Cli {
     /// Base URL of the host's REST API.
-    #[arg(long, global = true, env = "NETASSURE_API", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "NETASSURE_API",
+        default_value = "http://127.0.0.1:8080"
+    )]
     api: String,
     /// Admin token for mutating calls.
-    #[arg(long, global = true, env = "NETASSURE_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "NETASSURE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     token: Option<String>,
     /// Print raw JSON instead of tables.
     #[arg(long, global = true)]
@@ -92,8 +102,15 @@ struct Client {
 
 impl Client {
     fn new(api: &str, token: Option<String>) -> Self {
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        Client { agent, api: api.trim_end_matches('/').to_owned(), token }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Client {
+            agent,
+            api: api.trim_end_matches('/').to_owned(),
+            token,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -103,18 +120,31 @@ impl Client {
     fn bearer(&self) -> anyhow::Result<String> {
         match &self.token {
             Some(token) => Ok(format!("Bearer {token}")),
-            None => bail!("this command needs the admin token: pass --token or set NETASSURE_ADMIN_TOKEN"),
+            None => bail!(
+                "this command needs the admin token: pass --token or set NETASSURE_ADMIN_TOKEN"
+            ),
         }
     }
 
-    fn answer(&self, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> anyhow::Result<Value> {
-        let mut response = response.with_context(|| format!("cannot reach the host at {}", self.api))?;
+    fn answer(
+        &self,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<Value> {
+        let mut response =
+            response.with_context(|| format!("cannot reach the host at {}", self.api))?;
         let status = response.status();
         let text = response.body_mut().read_to_string().unwrap_or_default();
-        let body: Value = if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body: Value = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         if !status.is_success() {
             let error = body.get("error").and_then(Value::as_str).unwrap_or("error");
-            let detail = body.get("detail").and_then(Value::as_str).unwrap_or_default();
+            let detail = body
+                .get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             bail!("{} {error}: {detail}", status.as_u16());
         }
         Ok(body)
@@ -126,24 +156,48 @@ impl Client {
 
     fn post(&self, path: &str, body: &[u8]) -> anyhow::Result<Value> {
         let bearer = self.bearer()?;
-        self.answer(self.agent.post(self.url(path)).header("Authorization", &bearer).send(body))
+        self.answer(
+            self.agent
+                .post(self.url(path))
+                .header("Authorization", &bearer)
+                .send(body),
+        )
     }
 
     fn put(&self, path: &str, body: &[u8]) -> anyhow::Result<Value> {
         let bearer = self.bearer()?;
-        self.answer(self.agent.put(self.url(path)).header("Authorization", &bearer).send(body))
+        self.answer(
+            self.agent
+                .put(self.url(path))
+                .header("Authorization", &bearer)
+                .send(body),
+        )
     }
 
     fn delete(&self, path: &str) -> anyhow::Result<Value> {
         let bearer = self.bearer()?;
-        self.answer(self.agent.delete(self.url(path)).header("Authorization", &bearer).call())
+        self.answer(
+            self.agent
+                .delete(self.url(path))
+                .header("Authorization", &bearer)
+                .call(),
+        )
     }
 }
 
 fn print_plugin_table(plugins: &Value) {
-    println!("{:<24} {:<16} {:<10} {:<12} {:>10} {:>9}", "NAME", "KIND", "VERSION", "STATUS", "CALLS", "FAILURES");
+    println!(
+        "{:<24} {:<16} {:<10} {:<12} {:>10} {:>9}",
+        "NAME", "KIND", "VERSION", "STATUS", "CALLS", "FAILURES"
+    );
     for plugin in plugins.as_array().into_iter().flatten() {
-        let text = |key: &str| plugin.get(key).and_then(Value::as_str).unwrap_or("-").to_owned();
+        let text = |key: &str| {
+            plugin
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("-")
+                .to_owned()
+        };
         let number = |key: &str| plugin.get(key).and_then(Value::as_u64).unwrap_or(0);
         println!(
             "{:<24} {:<16} {:<10} {:<12} {:>10} {:>9}",
@@ -158,7 +212,9 @@ fn print_plugin_table(plugins: &Value) {
 }
 
 fn parse_param(param: &str) -> anyhow::Result<(String, Value)> {
-    let (name, value) = param.split_once('=').with_context(|| format!("`{param}` is not NAME=VALUE"))?;
+    let (name, value) = param
+        .split_once('=')
+        .with_context(|| format!("`{param}` is not NAME=VALUE"))?;
     let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
     Ok((name.to_owned(), value))
 }
@@ -175,12 +231,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             plugins
         }
-        Command::Plugins(PluginCommand::Show { name }) => client.get(&format!("/plugins/{name}"))?,
+        Command::Plugins(PluginCommand::Show { name }) => {
+            client.get(&format!("/plugins/{name}"))?
+        }
         Command::Plugins(PluginCommand::Install { file, name }) => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let name = match name {
                 Some(name) => name,
-                None => file.file_stem().and_then(|stem| stem.to_str()).context("cannot take a name from the file")?.to_owned(),
+                None => file
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .context("cannot take a name from the file")?
+                    .to_owned(),
             };
             client.put(&format!("/plugins/{name}"), &bytes)?
         }
@@ -189,18 +252,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("removed {name}");
             return Ok(());
         }
-        Command::Plugins(PluginCommand::Enable { name }) => client.post(&format!("/plugins/{name}/enable"), b"")?,
-        Command::Plugins(PluginCommand::Disable { name }) => client.post(&format!("/plugins/{name}/disable"), b"")?,
-        Command::Plugins(PluginCommand::Reload { name }) => client.post(&format!("/plugins/{name}/reload"), b"")?,
+        Command::Plugins(PluginCommand::Enable { name }) => {
+            client.post(&format!("/plugins/{name}/enable"), b"")?
+        }
+        Command::Plugins(PluginCommand::Disable { name }) => {
+            client.post(&format!("/plugins/{name}/disable"), b"")?
+        }
+        Command::Plugins(PluginCommand::Reload { name }) => {
+            client.post(&format!("/plugins/{name}/reload"), b"")?
+        }
         Command::Plugins(PluginCommand::Config { name, json }) => {
             serde_json::from_str::<Value>(&json).context("the configuration is not valid JSON")?;
             client.put(&format!("/plugins/{name}/config"), json.as_bytes())?
         }
         Command::Analysis(AnalysisCommand::Run { plugin, params }) => {
-            let params: serde_json::Map<String, Value> = params.iter().map(|p| parse_param(p)).collect::<anyhow::Result<_>>()?;
+            let params: serde_json::Map<String, Value> = params
+                .iter()
+                .map(|p| parse_param(p))
+                .collect::<anyhow::Result<_>>()?;
             let body = serde_json::json!({ "params": params });
             let agent = &client;
-            agent.answer(agent.agent.post(agent.url(&format!("/analysis/run/{plugin}"))).send_json(&body))?
+            agent.answer(
+                agent
+                    .agent
+                    .post(agent.url(&format!("/analysis/run/{plugin}")))
+                    .send_json(&body),
+            )?
         }
     };
     println!("{}", serde_json::to_string_pretty(&output)?);

@@ -13,13 +13,13 @@
 mod replay;
 mod sink;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
 
-pub use replay::{replay_lines, ReplaySummary};
+pub use replay::{ReplaySummary, replay_lines};
 pub use sink::{OutputRecord, Sinks};
 
 use crate::metrics::Metrics;
@@ -138,15 +138,29 @@ impl Pipeline {
     /// Deliver an already-built event to the detectors subscribed to `kind`.
     pub fn deliver(&self, event: &Arc<Event>, kind: EventKind) {
         let routes = self.routes.load();
-        for route in routes.detectors.iter().filter(|route| route.kinds.contains(&kind)) {
-            if route.jobs.send(crate::registry::Job::Event(event.clone())).is_ok() {
+        for route in routes
+            .detectors
+            .iter()
+            .filter(|route| route.kinds.contains(&kind))
+        {
+            if route
+                .jobs
+                .send(crate::registry::Job::Event(event.clone()))
+                .is_ok()
+            {
                 self.events_delivered.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
 
     /// A detector reported `anomalies` for `event`: record them and ask every alert rule.
-    pub fn anomalies_found(&self, detector: &str, version: &str, event: &Event, anomalies: Vec<Anomaly>) {
+    pub fn anomalies_found(
+        &self,
+        detector: &str,
+        version: &str,
+        event: &Event,
+        anomalies: Vec<Anomaly>,
+    ) {
         if anomalies.is_empty() {
             return;
         }
@@ -163,9 +177,17 @@ impl Pipeline {
             let record = convert::anomaly_record(&anomaly, origin);
             self.anomalies.fetch_add(1, Ordering::Relaxed);
             Metrics::count(&self.metrics.anomalies, &record.kind);
-            self.sinks.emit(&OutputRecord::Anomaly(record.clone()));
-            let context = AlertContext { detector: detector.to_owned(), event_id: event.id, detected_at_ms };
-            let job = Arc::new(AnomalyJob { anomaly, context, record });
+            self.sinks.emit(&OutputRecord::Anomaly(Box::new(record.clone())));
+            let context = AlertContext {
+                detector: detector.to_owned(),
+                event_id: event.id,
+                detected_at_ms,
+            };
+            let job = Arc::new(AnomalyJob {
+                anomaly,
+                context,
+                record,
+            });
             for route in &routes.alert_rules {
                 let _ = route.jobs.send(Job::Anomaly(job.clone()));
             }

@@ -20,7 +20,11 @@ pub struct ReplaySummary {
 }
 
 /// Publish every event of `reader` as coming from `source`.
-pub fn replay_lines(pipeline: &Pipeline, source: &str, reader: impl BufRead) -> std::io::Result<ReplaySummary> {
+pub fn replay_lines(
+    pipeline: &Pipeline,
+    source: &str,
+    reader: impl BufRead,
+) -> std::io::Result<ReplaySummary> {
     let mut summary = ReplaySummary::default();
     for (number, line) in reader.lines().enumerate() {
         let line = line?;

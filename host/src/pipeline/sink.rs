@@ -14,7 +14,7 @@ use crate::model::{AlertRecord, AnomalyRecord};
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum OutputRecord {
     /// An anomaly.
-    Anomaly(AnomalyRecord),
+    Anomaly(Box<AnomalyRecord>),
     /// An alert.
     Alert(AlertRecord),
 }
@@ -58,7 +58,9 @@ impl Sinks {
             println!("{}", summary(record));
         }
         if let Some(writer) = &self.jsonl {
-            let mut writer = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut writer = writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let line = serde_json::to_string(record).expect("records serialise");
             if let Err(err) = writeln!(writer, "{line}") {
                 tracing::error!("writing the output file failed: {err}");

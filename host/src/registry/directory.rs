@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{valid_name, InstallOutcome, Manifest, Registry};
+use super::{InstallOutcome, Manifest, Registry, valid_name};
 
 /// What one rescan did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -43,7 +43,10 @@ impl Registry {
         for name in names {
             let file = format!("{name}.wasm");
             if !valid_name(&name) {
-                self.record_load_error(&file, format!("invalid plugin name `{name}` (use a-z, 0-9, `-`, `_`)"));
+                self.record_load_error(
+                    &file,
+                    format!("invalid plugin name `{name}` (use a-z, 0-9, `-`, `_`)"),
+                );
                 report.failed.push(file);
                 continue;
             }
@@ -69,19 +72,27 @@ impl Registry {
     }
 
     fn record_load_error(&self, file: &str, reason: String) {
-        self.load_errors.lock().expect("registry lock").insert(file.to_owned(), reason);
+        self.load_errors
+            .lock()
+            .expect("registry lock")
+            .insert(file.to_owned(), reason);
     }
 
     fn sync_one(&self, name: &str) -> Result<InstallOutcome, String> {
         let bytes = std::fs::read(self.wasm_path(name)).map_err(|err| err.to_string())?;
-        let manifest = Manifest::read(&self.manifest_path(name)).map_err(|err| format!("{err:#}"))?;
+        let manifest =
+            Manifest::read(&self.manifest_path(name)).map_err(|err| format!("{err:#}"))?;
         if let Ok(entry) = self.get(name) {
             let current = entry.deployment.load();
-            if current.loaded.hash == crate::runtime::content_hash(&bytes) && current.manifest == manifest {
+            if current.loaded.hash == crate::runtime::content_hash(&bytes)
+                && current.manifest == manifest
+            {
                 return Ok(InstallOutcome::Unchanged);
             }
         }
-        let loaded = self.validate(name, &bytes, &manifest).map_err(|err| err.to_string())?;
+        let loaded = self
+            .validate(name, &bytes, &manifest)
+            .map_err(|err| err.to_string())?;
         Ok(self.deploy(name, loaded, manifest, false).0)
     }
 }

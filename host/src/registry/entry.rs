@@ -124,9 +124,14 @@ impl PluginEntry {
     /// Record a failed call; returns true when this failure quarantined the plugin.
     pub fn record_failure(&self, message: String, max_consecutive: u32) -> bool {
         self.stats.failures.fetch_add(1, Ordering::Relaxed);
-        let consecutive = self.stats.consecutive_failures.fetch_add(1, Ordering::AcqRel) + 1;
+        let consecutive = self
+            .stats
+            .consecutive_failures
+            .fetch_add(1, Ordering::AcqRel)
+            + 1;
         self.set_last_error(message);
-        consecutive >= u64::from(max_consecutive.max(1)) && !self.quarantined.swap(true, Ordering::AcqRel)
+        consecutive >= u64::from(max_consecutive.max(1))
+            && !self.quarantined.swap(true, Ordering::AcqRel)
     }
 
     /// Record an error the plugin returned on purpose.
@@ -136,13 +141,24 @@ impl PluginEntry {
     }
 
     fn set_last_error(&self, message: String) {
-        let record = LastError { message, at: crate::timefmt::now_rfc3339() };
-        *self.stats.last_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(record);
+        let record = LastError {
+            message,
+            at: crate::timefmt::now_rfc3339(),
+        };
+        *self
+            .stats
+            .last_error
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(record);
     }
 
     /// Record one call's latency.
     pub fn record_latency(&self, nanos: u64) {
-        let mut histogram = self.stats.latency.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut histogram = self
+            .stats
+            .latency
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         histogram.saturating_record(nanos.max(1));
     }
 
@@ -156,11 +172,18 @@ impl PluginEntry {
     pub fn detail(&self) -> PluginDetail {
         let deployment = self.deployment.load();
         let (p50, p99) = {
-            let histogram = self.stats.latency.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let histogram = self
+                .stats
+                .latency
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if histogram.is_empty() {
                 (None, None)
             } else {
-                (Some(histogram.value_at_quantile(0.5) / 1000), Some(histogram.value_at_quantile(0.99) / 1000))
+                (
+                    Some(histogram.value_at_quantile(0.5) / 1000),
+                    Some(histogram.value_at_quantile(0.99) / 1000),
+                )
             }
         };
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -184,7 +207,12 @@ impl PluginEntry {
             skipped: load(&self.stats.skipped),
             outputs: load(&self.stats.outputs),
             swaps: load(&self.stats.swaps),
-            last_error: self.stats.last_error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone(),
+            last_error: self
+                .stats
+                .last_error
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone(),
             p50_call_us: p50,
             p99_call_us: p99,
         }

@@ -48,7 +48,11 @@ fn is_default_limits(limits: &LimitOverrides) -> bool {
 
 impl Default for Manifest {
     fn default() -> Self {
-        Manifest { enabled: true, limits: LimitOverrides::default(), config: toml::Table::new() }
+        Manifest {
+            enabled: true,
+            limits: LimitOverrides::default(),
+            config: toml::Table::new(),
+        }
     }
 }
 
@@ -56,7 +60,9 @@ impl Manifest {
     /// Read the manifest at `path`; a missing file is the default manifest.
     pub fn read(path: &Path) -> anyhow::Result<Manifest> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).map_err(|err| anyhow::anyhow!("{}: {err}", path.display())),
+            Ok(text) => {
+                toml::from_str(&text).map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
             Err(err) => Err(anyhow::anyhow!("{}: {err}", path.display())),
         }
@@ -79,7 +85,8 @@ impl Manifest {
         if !config.is_object() {
             return Err("the configuration must be a JSON object".into());
         }
-        self.config = serde_json::from_value(config.clone()).map_err(|err| format!("not representable in TOML: {err}"))?;
+        self.config = serde_json::from_value(config.clone())
+            .map_err(|err| format!("not representable in TOML: {err}"))?;
         Ok(())
     }
 }

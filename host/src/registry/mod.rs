@@ -30,7 +30,7 @@ pub use worker::{Job, RunError};
 
 use crate::pipeline::{Pipeline, Route, Routes};
 use crate::runtime::bindings::algorithms::{AlgorithmResult, Param};
-use crate::runtime::{LoadError, Limits, LoadedComponent, Runtime};
+use crate::runtime::{Limits, LoadError, LoadedComponent, Runtime};
 
 /// Errors of registry operations, each mapped to an HTTP status by the API.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,9 @@ pub enum RegistryError {
     #[error("no plugin named `{0}`")]
     NotFound(String),
     /// The name is not a valid plugin name.
-    #[error("invalid plugin name `{0}`: use 1-64 characters a-z, 0-9, `-` or `_`, starting with a letter or digit")]
+    #[error(
+        "invalid plugin name `{0}`: use 1-64 characters a-z, 0-9, `-` or `_`, starting with a letter or digit"
+    )]
     InvalidName(String),
     /// The component or its configuration was refused.
     #[error(transparent)]
@@ -101,13 +103,22 @@ pub fn valid_name(name: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 64
         && bytes[0].is_ascii_alphanumeric()
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_')
 }
 
 impl Registry {
     /// A registry mirroring `dir` (created if missing).
-    pub fn new(runtime: Arc<Runtime>, pipeline: Arc<Pipeline>, dir: &Path, defaults: Limits, queue_capacity: usize) -> anyhow::Result<Arc<Self>> {
-        std::fs::create_dir_all(dir).map_err(|err| anyhow::anyhow!("creating plugin dir {}: {err}", dir.display()))?;
+    pub fn new(
+        runtime: Arc<Runtime>,
+        pipeline: Arc<Pipeline>,
+        dir: &Path,
+        defaults: Limits,
+        queue_capacity: usize,
+    ) -> anyhow::Result<Arc<Self>> {
+        std::fs::create_dir_all(dir)
+            .map_err(|err| anyhow::anyhow!("creating plugin dir {}: {err}", dir.display()))?;
         Ok(Arc::new(Registry {
             runtime,
             pipeline,
@@ -137,12 +148,22 @@ impl Registry {
 
     /// The plugin called `name`.
     pub fn get(&self, name: &str) -> Result<Arc<PluginEntry>, RegistryError> {
-        self.plugins.read().expect("registry lock").get(name).cloned().ok_or_else(|| RegistryError::NotFound(name.to_owned()))
+        self.plugins
+            .read()
+            .expect("registry lock")
+            .get(name)
+            .cloned()
+            .ok_or_else(|| RegistryError::NotFound(name.to_owned()))
     }
 
     /// Every plugin, by name.
     pub fn list(&self) -> Vec<Arc<PluginEntry>> {
-        self.plugins.read().expect("registry lock").values().cloned().collect()
+        self.plugins
+            .read()
+            .expect("registry lock")
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Files that failed to load, with the reason.
@@ -151,22 +172,38 @@ impl Registry {
     }
 
     fn check_name(name: &str) -> Result<(), RegistryError> {
-        if valid_name(name) { Ok(()) } else { Err(RegistryError::InvalidName(name.to_owned())) }
+        if valid_name(name) {
+            Ok(())
+        } else {
+            Err(RegistryError::InvalidName(name.to_owned()))
+        }
     }
 
     /// Validate `bytes` as plugin `name` with `manifest` (compile, describe, configure).
-    pub fn validate(&self, name: &str, bytes: &[u8], manifest: &Manifest) -> Result<Arc<LoadedComponent>, RegistryError> {
+    pub fn validate(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        manifest: &Manifest,
+    ) -> Result<Arc<LoadedComponent>, RegistryError> {
         Self::check_name(name)?;
         let limits = self.defaults.with(&manifest.limits);
-        Ok(self.runtime.load(name, bytes, &manifest.config_json(), limits)?)
+        Ok(self
+            .runtime
+            .load(name, bytes, &manifest.config_json(), limits)?)
     }
 
     /// Install or hot-swap plugin `name` from component bytes (the `PUT /plugins/{name}` path):
     /// validate, persist to the plugin directory, then go live. The manifest already in the
     /// directory (if any) is kept.
-    pub fn install_bytes(&self, name: &str, bytes: &[u8]) -> Result<(InstallOutcome, Arc<PluginEntry>), RegistryError> {
+    pub fn install_bytes(
+        &self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(InstallOutcome, Arc<PluginEntry>), RegistryError> {
         Self::check_name(name)?;
-        let manifest = Manifest::read(&self.manifest_path(name)).map_err(|err| RegistryError::InvalidConfig(format!("{err:#}")))?;
+        let manifest = Manifest::read(&self.manifest_path(name))
+            .map_err(|err| RegistryError::InvalidConfig(format!("{err:#}")))?;
         let loaded = self.validate(name, bytes, &manifest)?;
         let _files = self.files.lock().expect("registry lock");
         crate::fsutil::write_atomic(&self.wasm_path(name), bytes)?;
@@ -175,12 +212,26 @@ impl Registry {
 
     /// Make `loaded` with `manifest` the live version of `name`. `fresh` forces a new instance
     /// even when the component is unchanged (reload).
-    fn deploy(&self, name: &str, loaded: Arc<LoadedComponent>, manifest: Manifest, fresh: bool) -> (InstallOutcome, Arc<PluginEntry>) {
+    fn deploy(
+        &self,
+        name: &str,
+        loaded: Arc<LoadedComponent>,
+        manifest: Manifest,
+        fresh: bool,
+    ) -> (InstallOutcome, Arc<PluginEntry>) {
         let mut changes = self.changes.lock().expect("registry lock");
         *changes += 1;
         let limits = self.defaults.with(&manifest.limits);
-        let existing = self.plugins.read().expect("registry lock").get(name).cloned();
-        self.load_errors.lock().expect("registry lock").remove(&format!("{name}.wasm"));
+        let existing = self
+            .plugins
+            .read()
+            .expect("registry lock")
+            .get(name)
+            .cloned();
+        self.load_errors
+            .lock()
+            .expect("registry lock")
+            .remove(&format!("{name}.wasm"));
         let outcome = match existing {
             Some(entry) => {
                 let current = entry.deployment.load_full();
@@ -188,13 +239,21 @@ impl Registry {
                 if same_component && current.manifest == manifest && !fresh {
                     return (InstallOutcome::Unchanged, entry);
                 }
-                let generation = if same_component && !fresh { current.generation } else { current.generation + 1 };
+                let generation = if same_component && !fresh {
+                    current.generation
+                } else {
+                    current.generation + 1
+                };
                 entry.deployment.store(Arc::new(Deployment {
                     loaded,
                     limits,
                     generation,
                     config_generation: current.config_generation + 1,
-                    deployed_at: if same_component { current.deployed_at.clone() } else { crate::timefmt::now_rfc3339() },
+                    deployed_at: if same_component {
+                        current.deployed_at.clone()
+                    } else {
+                        crate::timefmt::now_rfc3339()
+                    },
                     manifest: manifest.clone(),
                 }));
                 entry.enabled.store(manifest.enabled, Ordering::Release);
@@ -209,7 +268,10 @@ impl Registry {
             }
             None => {
                 let entry = self.spawn(name, loaded, manifest, limits);
-                self.plugins.write().expect("registry lock").insert(name.to_owned(), entry.clone());
+                self.plugins
+                    .write()
+                    .expect("registry lock")
+                    .insert(name.to_owned(), entry.clone());
                 tracing::info!(plugin = name, "plugin installed");
                 (InstallOutcome::Created, entry)
             }
@@ -218,7 +280,13 @@ impl Registry {
         outcome
     }
 
-    fn spawn(&self, name: &str, loaded: Arc<LoadedComponent>, manifest: Manifest, limits: Limits) -> Arc<PluginEntry> {
+    fn spawn(
+        &self,
+        name: &str,
+        loaded: Arc<LoadedComponent>,
+        manifest: Manifest,
+        limits: Limits,
+    ) -> Arc<PluginEntry> {
         let (jobs, queue) = crossbeam_channel::bounded(self.queue_capacity);
         let enabled = manifest.enabled;
         let entry = Arc::new(PluginEntry {
@@ -236,7 +304,11 @@ impl Registry {
             stats: PluginStats::default(),
             jobs,
         });
-        let worker = worker::Worker { entry: entry.clone(), runtime: self.runtime.clone(), pipeline: self.pipeline.clone() };
+        let worker = worker::Worker {
+            entry: entry.clone(),
+            runtime: self.runtime.clone(),
+            pipeline: self.pipeline.clone(),
+        };
         std::thread::Builder::new()
             .name(format!("plugin-{name}"))
             .spawn(move || worker.run(queue))
@@ -249,7 +321,11 @@ impl Registry {
         let mut routes = Routes::default();
         for entry in self.plugins.read().expect("registry lock").values() {
             let deployment = entry.deployment.load();
-            let route = Route { plugin: entry.name.clone(), kinds: deployment.loaded.info.subscriptions.clone(), jobs: entry.jobs.clone() };
+            let route = Route {
+                plugin: entry.name.clone(),
+                kinds: deployment.loaded.info.subscriptions.clone(),
+                jobs: entry.jobs.clone(),
+            };
             match deployment.loaded.info.kind {
                 "detector" => routes.detectors.push(route),
                 "alert-rule" => routes.alert_rules.push(route),
@@ -263,7 +339,12 @@ impl Registry {
     pub fn remove(&self, name: &str) -> Result<(), RegistryError> {
         let _files = self.files.lock().expect("registry lock");
         let _changes = self.changes.lock().expect("registry lock");
-        let entry = self.plugins.write().expect("registry lock").remove(name).ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
+        let entry = self
+            .plugins
+            .write()
+            .expect("registry lock")
+            .remove(name)
+            .ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
         self.refresh_routes();
         let _ = entry.jobs.send(Job::Stop);
         crate::fsutil::remove_if_exists(&self.wasm_path(name))?;
@@ -283,7 +364,11 @@ impl Registry {
     }
 
     /// Enable or disable plugin `name` (persisted in its manifest). Enabling lifts a quarantine.
-    pub fn set_enabled(&self, name: &str, enabled: bool) -> Result<Arc<PluginEntry>, RegistryError> {
+    pub fn set_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+    ) -> Result<Arc<PluginEntry>, RegistryError> {
         let entry = self.get(name)?;
         let current = entry.deployment.load_full();
         let mut manifest = current.manifest.clone();
@@ -298,12 +383,19 @@ impl Registry {
     }
 
     /// Replace the configuration of plugin `name` after checking it on a fresh instance.
-    pub fn configure(&self, name: &str, config: &serde_json::Value) -> Result<Arc<PluginEntry>, RegistryError> {
+    pub fn configure(
+        &self,
+        name: &str,
+        config: &serde_json::Value,
+    ) -> Result<Arc<PluginEntry>, RegistryError> {
         let entry = self.get(name)?;
         let current = entry.deployment.load_full();
         let mut manifest = current.manifest.clone();
-        manifest.set_config_json(config).map_err(RegistryError::InvalidConfig)?;
-        let bytes = std::fs::read(self.wasm_path(name)).map_err(|err| anyhow::anyhow!("reading {name}.wasm: {err}"))?;
+        manifest
+            .set_config_json(config)
+            .map_err(RegistryError::InvalidConfig)?;
+        let bytes = std::fs::read(self.wasm_path(name))
+            .map_err(|err| anyhow::anyhow!("reading {name}.wasm: {err}"))?;
         let loaded = self.validate(name, &bytes, &manifest)?;
         let _files = self.files.lock().expect("registry lock");
         manifest.write(&self.manifest_path(name))?;
@@ -314,29 +406,45 @@ impl Registry {
     /// Reload plugin `name` from its file with a fresh instance; lifts a quarantine.
     pub fn reload(&self, name: &str) -> Result<Arc<PluginEntry>, RegistryError> {
         let entry = self.get(name)?;
-        let bytes = std::fs::read(self.wasm_path(name)).map_err(|err| anyhow::anyhow!("reading {name}.wasm: {err}"))?;
-        let manifest = Manifest::read(&self.manifest_path(name)).map_err(|err| RegistryError::InvalidConfig(format!("{err:#}")))?;
+        let bytes = std::fs::read(self.wasm_path(name))
+            .map_err(|err| anyhow::anyhow!("reading {name}.wasm: {err}"))?;
+        let manifest = Manifest::read(&self.manifest_path(name))
+            .map_err(|err| RegistryError::InvalidConfig(format!("{err:#}")))?;
         let loaded = self.validate(name, &bytes, &manifest)?;
         self.deploy(name, loaded, manifest, true);
         Ok(entry)
     }
 
     /// Run graph-algorithm `name` with `params` on the current topology.
-    pub async fn run_algorithm(&self, name: &str, params: Vec<Param>) -> Result<AlgorithmResult, RegistryError> {
+    pub async fn run_algorithm(
+        &self,
+        name: &str,
+        params: Vec<Param>,
+    ) -> Result<AlgorithmResult, RegistryError> {
         let entry = self.get(name)?;
         let kind = entry.deployment.load().loaded.info.kind;
         if kind != "graph-algorithm" {
-            return Err(RegistryError::WrongKind { name: name.to_owned(), kind, wanted: "graph-algorithm" });
+            return Err(RegistryError::WrongKind {
+                name: name.to_owned(),
+                kind,
+                wanted: "graph-algorithm",
+            });
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         let snapshot = self.runtime.services().topology.snapshot();
-        let job = Job::Run { snapshot, params, reply };
+        let job = Job::Run {
+            snapshot,
+            params,
+            reply,
+        };
         let jobs = entry.jobs.clone();
         tokio::task::spawn_blocking(move || jobs.send(job))
             .await
             .map_err(|err| anyhow::anyhow!("queueing the run: {err}"))?
             .map_err(|_| anyhow::anyhow!("the plugin's worker has stopped"))?;
-        let result = answer.await.map_err(|_| anyhow::anyhow!("the plugin's worker dropped the run"))?;
+        let result = answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the plugin's worker dropped the run"))?;
         Ok(result?)
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{new_debouncer, DebounceEventResult, Debouncer};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 
 use super::Registry;
 
@@ -22,24 +22,37 @@ impl DirectoryWatcher {
         let dir = registry.dir().to_owned();
         let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
         let mut debouncer = new_debouncer(DEBOUNCE, tx)?;
-        debouncer.watcher().watch(&dir, RecursiveMode::NonRecursive)?;
-        std::thread::Builder::new().name("plugin-dir-watch".into()).spawn(move || {
-            for result in rx {
-                match result {
-                    Ok(events) if events.iter().any(|event| is_plugin_file(&event.path)) => {
-                        let report = registry.scan_directory();
-                        tracing::debug!(?report, "plugin directory rescanned");
+        debouncer
+            .watcher()
+            .watch(&dir, RecursiveMode::NonRecursive)?;
+        std::thread::Builder::new()
+            .name("plugin-dir-watch".into())
+            .spawn(move || {
+                for result in rx {
+                    match result {
+                        Ok(events) if events.iter().any(|event| is_plugin_file(&event.path)) => {
+                            let report = registry.scan_directory();
+                            tracing::debug!(?report, "plugin directory rescanned");
+                        }
+                        Ok(_) => {}
+                        Err(err) => tracing::warn!("plugin directory watch error: {err}"),
                     }
-                    Ok(_) => {}
-                    Err(err) => tracing::warn!("plugin directory watch error: {err}"),
                 }
-            }
-        })?;
-        Ok(DirectoryWatcher { _debouncer: debouncer })
+            })?;
+        Ok(DirectoryWatcher {
+            _debouncer: debouncer,
+        })
     }
 }
 
 fn is_plugin_file(path: &std::path::Path) -> bool {
-    let hidden = path.file_name().and_then(|name| name.to_str()).is_some_and(|name| name.starts_with('.'));
-    !hidden && matches!(path.extension().and_then(|ext| ext.to_str()), Some("wasm" | "toml"))
+    let hidden = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with('.'));
+    !hidden
+        && matches!(
+            path.extension().and_then(|ext| ext.to_str()),
+            Some("wasm" | "toml")
+        )
 }

@@ -6,8 +6,8 @@
 //! repeats a job: every job is taken exactly once and run on whatever version is current when
 //! it is taken. A call in flight always finishes on the version it started on.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crossbeam_channel::Receiver;
@@ -17,7 +17,7 @@ use crate::metrics::PluginLabels;
 use crate::model::Event;
 use crate::pipeline::{AnomalyJob, Pipeline};
 use crate::runtime::bindings::algorithms::{AlgorithmResult, Param};
-use crate::runtime::{convert, CallError, PluginInstance, Runtime};
+use crate::runtime::{CallError, PluginInstance, Runtime, convert};
 use crate::topology::TopologySnapshot;
 
 /// Why an on-demand graph-algorithm run failed.
@@ -102,7 +102,11 @@ impl Worker {
     fn skip(&self, job: Job) {
         self.entry.stats.skipped.fetch_add(1, Ordering::Relaxed);
         if let Job::Run { reply, .. } = job {
-            let status = if self.entry.quarantined.load(Ordering::Acquire) { "quarantined" } else { "disabled" };
+            let status = if self.entry.quarantined.load(Ordering::Acquire) {
+                "quarantined"
+            } else {
+                "disabled"
+            };
             let _ = reply.send(Err(RunError::NotAccepting(status)));
         }
     }
@@ -114,16 +118,34 @@ impl Worker {
     }
 
     /// The live instance for `deployment`: reused, reconfigured, or created.
-    fn instance<'a>(&self, live: &'a mut Option<Live>, deployment: &Deployment) -> Result<&'a mut PluginInstance, CallError> {
-        let stale = live.as_ref().is_none_or(|current| current.generation != deployment.generation);
+    fn instance<'a>(
+        &self,
+        live: &'a mut Option<Live>,
+        deployment: &Deployment,
+    ) -> Result<&'a mut PluginInstance, CallError> {
+        let stale = live
+            .as_ref()
+            .is_none_or(|current| current.generation != deployment.generation);
         if stale {
             *live = None;
-            let instance = PluginInstance::new(&self.runtime, &deployment.loaded, self.entry.name.clone(), deployment.limits)?;
-            *live = Some(Live { generation: deployment.generation, config_generation: u64::MAX, instance });
+            let instance = PluginInstance::new(
+                &self.runtime,
+                &deployment.loaded,
+                self.entry.name.clone(),
+                deployment.limits,
+            )?;
+            *live = Some(Live {
+                generation: deployment.generation,
+                config_generation: u64::MAX,
+                instance,
+            });
         }
         let current = live.as_mut().expect("set above");
         if current.config_generation != deployment.config_generation {
-            if let Err(error) = current.instance.configure(&deployment.manifest.config_json())? {
+            if let Err(error) = current
+                .instance
+                .configure(&deployment.manifest.config_json())?
+            {
                 self.entry.record_error(convert::plugin_error(&error));
             }
             current.config_generation = deployment.config_generation;
@@ -131,30 +153,57 @@ impl Worker {
         Ok(&mut current.instance)
     }
 
-    fn execute(&self, instance: &mut PluginInstance, deployment: &Deployment, job: Job) -> Result<(), CallError> {
+    fn execute(
+        &self,
+        instance: &mut PluginInstance,
+        deployment: &Deployment,
+        job: Job,
+    ) -> Result<(), CallError> {
         let started = Instant::now();
         self.entry.stats.calls.fetch_add(1, Ordering::Relaxed);
-        let labels = PluginLabels { plugin: self.entry.name.to_string() };
-        self.pipeline.metrics().plugin_calls.get_or_create(&labels).inc();
+        let labels = PluginLabels {
+            plugin: self.entry.name.to_string(),
+        };
+        self.pipeline
+            .metrics()
+            .plugin_calls
+            .get_or_create(&labels)
+            .inc();
         let outcome = match job {
             Job::Event(event) => instance.on_event(&event).map(|result| match result {
                 Ok(anomalies) => {
-                    self.entry.stats.outputs.fetch_add(anomalies.len() as u64, Ordering::Relaxed);
-                    self.pipeline.anomalies_found(&self.entry.name, &deployment.loaded.info.version, &event, anomalies);
+                    self.entry
+                        .stats
+                        .outputs
+                        .fetch_add(anomalies.len() as u64, Ordering::Relaxed);
+                    self.pipeline.anomalies_found(
+                        &self.entry.name,
+                        &deployment.loaded.info.version,
+                        &event,
+                        anomalies,
+                    );
                     None
                 }
                 Err(error) => Some(convert::plugin_error(&error)),
             }),
-            Job::Anomaly(job) => instance.evaluate(&job.anomaly, &job.context).map(|result| match result {
-                Ok(Some(alert)) => {
-                    self.entry.stats.outputs.fetch_add(1, Ordering::Relaxed);
-                    self.pipeline.alert_raised(&self.entry.name, &job, alert);
-                    None
-                }
-                Ok(None) => None,
-                Err(error) => Some(convert::plugin_error(&error)),
-            }),
-            Job::Run { snapshot, params, reply } => match instance.run(snapshot, &params) {
+            Job::Anomaly(job) => {
+                instance
+                    .evaluate(&job.anomaly, &job.context)
+                    .map(|result| match result {
+                        Ok(Some(alert)) => {
+                            self.entry.stats.outputs.fetch_add(1, Ordering::Relaxed);
+                            self.pipeline.alert_raised(&self.entry.name, &job, alert);
+                            None
+                        }
+                        Ok(None) => None,
+                        Err(error) => Some(convert::plugin_error(&error)),
+                    })
+            }
+            Job::Run {
+                snapshot,
+                params,
+                reply,
+            } => match instance.run(snapshot, &params) {
                 Ok(Ok(result)) => {
                     let _ = reply.send(Ok(result));
                     Ok(None)
@@ -173,21 +222,40 @@ impl Worker {
         };
         let elapsed = started.elapsed();
         self.entry.record_latency(elapsed.as_nanos() as u64);
-        self.pipeline.metrics().plugin_latency.get_or_create(&labels).observe(elapsed.as_secs_f64());
+        self.pipeline
+            .metrics()
+            .plugin_latency
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
         match outcome? {
             Some(message) => self.entry.record_error(message),
             None => {
-                self.entry.stats.consecutive_failures.store(0, Ordering::Release);
+                self.entry
+                    .stats
+                    .consecutive_failures
+                    .store(0, Ordering::Release);
             }
         }
         Ok(())
     }
 
     fn fail(&self, failure: CallError, deployment: &Deployment) {
-        let labels = PluginLabels { plugin: self.entry.name.to_string() };
-        self.pipeline.metrics().plugin_failures.get_or_create(&labels).inc();
-        tracing::warn!(plugin = &*self.entry.name, "plugin call failed: {failure}; instance recycled");
-        if self.entry.record_failure(failure.to_string(), deployment.limits.max_consecutive_failures) {
+        let labels = PluginLabels {
+            plugin: self.entry.name.to_string(),
+        };
+        self.pipeline
+            .metrics()
+            .plugin_failures
+            .get_or_create(&labels)
+            .inc();
+        tracing::warn!(
+            plugin = &*self.entry.name,
+            "plugin call failed: {failure}; instance recycled"
+        );
+        if self.entry.record_failure(
+            failure.to_string(),
+            deployment.limits.max_consecutive_failures,
+        ) {
             tracing::error!(
                 plugin = &*self.entry.name,
                 "plugin quarantined after {} consecutive failures; enable or reload it to try again",

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use wasmtime::component::Component;
 use wasmtime::Engine;
+use wasmtime::component::Component;
 
 /// The artifact cache.
 #[derive(Debug, Clone)]
@@ -36,10 +36,14 @@ pub fn content_hash(bytes: &[u8]) -> String {
 impl ArtifactCache {
     /// A cache in `dir` (created if missing) for artifacts of `engine`.
     pub fn new(dir: &Path, engine: &Engine) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating cache dir {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating cache dir {}", dir.display()))?;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        Ok(ArtifactCache { dir: dir.to_owned(), engine_key: format!("{:016x}", hasher.finish()) })
+        Ok(ArtifactCache {
+            dir: dir.to_owned(),
+            engine_key: format!("{:016x}", hasher.finish()),
+        })
     }
 
     fn path_for(&self, hash: &str) -> PathBuf {
@@ -47,7 +51,12 @@ impl ArtifactCache {
     }
 
     /// The component for `bytes` (whose hash is `hash`): from the cache, or compiled and cached.
-    pub fn load(&self, engine: &Engine, hash: &str, bytes: &[u8]) -> anyhow::Result<(Component, CacheOutcome)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        hash: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<(Component, CacheOutcome)> {
         let path = self.path_for(hash);
         if path.exists() {
             // SAFETY: the artifact was written by `precompile_component` of an engine with the
@@ -55,13 +64,16 @@ impl ArtifactCache {
             #[allow(unsafe_code)]
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(err) => tracing::warn!("discarding unreadable artifact {}: {err:#}", path.display()),
+                Err(err) => {
+                    tracing::warn!("discarding unreadable artifact {}: {err:#}", path.display())
+                }
             }
         }
         let artifact = engine.precompile_component(bytes)?;
         let tmp = path.with_extension("cwasm.tmp");
         std::fs::write(&tmp, &artifact).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("renaming into {}", path.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("renaming into {}", path.display()))?;
         // SAFETY: as above; we just wrote these bytes from `precompile_component`.
         #[allow(unsafe_code)]
         let component = unsafe { Component::deserialize(engine, &artifact)? };

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use super::bindings::{anomalies as wa, events as we, flows as wf, plugin as wp, topology as wt};
-use crate::model::{self, anomaly::FlowKeyRecord, anomaly::SymptomRecord, EventKind};
+use crate::model::{self, EventKind, anomaly::FlowKeyRecord, anomaly::SymptomRecord};
 
 /// IPv4 addresses become IPv4-mapped IPv6: every address column entry is 16 bytes.
 pub fn addr_bytes(addr: IpAddr) -> [u8; 16] {
@@ -30,7 +30,12 @@ fn oper_state(state: model::OperState) -> wt::OperState {
 }
 
 fn attributes(map: &std::collections::BTreeMap<String, String>) -> Vec<wt::Attribute> {
-    map.iter().map(|(key, value)| wt::Attribute { key: key.clone(), value: value.clone() }).collect()
+    map.iter()
+        .map(|(key, value)| wt::Attribute {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
 }
 
 /// A model node as a WIT node.
@@ -65,13 +70,16 @@ fn topology_change(change: &model::TopologyChange) -> wt::TopologyChange {
         M::NodeRemove { id } => wt::TopologyChange::NodeRemove(id.clone()),
         M::LinkUpsert { link: l } => wt::TopologyChange::LinkUpsert(link(l)),
         M::LinkRemove { id } => wt::TopologyChange::LinkRemove(id.clone()),
-        M::LinkState { id, state } => {
-            wt::TopologyChange::LinkState(wt::LinkStateChange { link_id: id.clone(), state: oper_state(*state) })
-        }
-        M::LinkUtilisation { id, utilisation } => wt::TopologyChange::LinkUtilisation(wt::LinkUtilisationChange {
+        M::LinkState { id, state } => wt::TopologyChange::LinkState(wt::LinkStateChange {
             link_id: id.clone(),
-            utilisation: *utilisation,
+            state: oper_state(*state),
         }),
+        M::LinkUtilisation { id, utilisation } => {
+            wt::TopologyChange::LinkUtilisation(wt::LinkUtilisationChange {
+                link_id: id.clone(),
+                utilisation: *utilisation,
+            })
+        }
     }
 }
 
@@ -125,7 +133,10 @@ pub fn flow_batch(flows: &[model::FlowRecord]) -> wf::FlowBatch {
 /// An input event as the WIT event delivered to detectors.
 pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) -> we::Event {
     let (timestamp_ms, payload) = match input {
-        model::InputEvent::Topology { timestamp_ms, delta } => (
+        model::InputEvent::Topology {
+            timestamp_ms,
+            delta,
+        } => (
             *timestamp_ms,
             we::EventPayload::Topology(wt::TopologyDelta {
                 sequence: delta.sequence,
@@ -139,7 +150,11 @@ pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) 
                 subject: sample.subject.clone(),
                 metric: sample.metric.clone(),
                 value: sample.value,
-                timestamp_ms: if sample.timestamp_ms == 0 { arrival_ms } else { sample.timestamp_ms },
+                timestamp_ms: if sample.timestamp_ms == 0 {
+                    arrival_ms
+                } else {
+                    sample.timestamp_ms
+                },
             }),
         ),
         model::InputEvent::Flows(window) => (
@@ -151,8 +166,17 @@ pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) 
             }),
         ),
     };
-    let timestamp_ms = if timestamp_ms == 0 { arrival_ms } else { timestamp_ms };
-    we::Event { id, source: source.to_owned(), timestamp_ms, payload }
+    let timestamp_ms = if timestamp_ms == 0 {
+        arrival_ms
+    } else {
+        timestamp_ms
+    };
+    we::Event {
+        id,
+        source: source.to_owned(),
+        timestamp_ms,
+        payload,
+    }
 }
 
 /// WIT event kinds as model event kinds.
@@ -219,7 +243,13 @@ pub struct AnomalyOrigin<'a> {
 
 /// A WIT anomaly as a record; scores outside 0..1 are clamped, NaN becomes 0.
 pub fn anomaly_record(anomaly: &wa::Anomaly, origin: AnomalyOrigin<'_>) -> model::AnomalyRecord {
-    let unit = |value: f64| if value.is_nan() { 0.0 } else { value.clamp(0.0, 1.0) };
+    let unit = |value: f64| {
+        if value.is_nan() {
+            0.0
+        } else {
+            value.clamp(0.0, 1.0)
+        }
+    };
     model::AnomalyRecord {
         anomaly_id: origin.anomaly_id,
         kind: anomaly.kind.clone(),

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use wasmtime::{Store, Trap};
 
-use super::bindings::{alert_rule, algorithms, anomalies, detector, events, graph_algorithm, plugin as wp};
+use super::bindings::{
+    alert_rule, algorithms, anomalies, detector, events, graph_algorithm, plugin as wp,
+};
 use super::host_impl::graph::SnapshotHandle;
 use super::loader::{LoadedComponent, WorldPre};
-use super::{Limits, PluginState, Runtime, EPOCH_TICK};
+use super::{EPOCH_TICK, Limits, PluginState, Runtime};
 use crate::topology::TopologySnapshot;
 
 /// Why a call did not return normally. After any of these the instance is unusable and must
@@ -47,18 +49,29 @@ pub struct PluginInstance {
 
 impl PluginInstance {
     /// Instantiate `loaded` as plugin `name` under `limits`.
-    pub fn new(runtime: &Runtime, loaded: &LoadedComponent, name: Arc<str>, limits: Limits) -> Result<Self, CallError> {
+    pub fn new(
+        runtime: &Runtime,
+        loaded: &LoadedComponent,
+        name: Arc<str>,
+        limits: Limits,
+    ) -> Result<Self, CallError> {
         let state = PluginState::new(name, runtime.services().clone(), limits.memory_bytes());
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.limiter);
         set_deadline(&mut store, &limits);
         let world = match &loaded.pre {
             WorldPre::Detector(pre) => pre.instantiate(&mut store).map(WorldInstance::Detector),
-            WorldPre::GraphAlgorithm(pre) => pre.instantiate(&mut store).map(WorldInstance::GraphAlgorithm),
+            WorldPre::GraphAlgorithm(pre) => pre
+                .instantiate(&mut store)
+                .map(WorldInstance::GraphAlgorithm),
             WorldPre::AlertRule(pre) => pre.instantiate(&mut store).map(WorldInstance::AlertRule),
         };
         match world {
-            Ok(world) => Ok(PluginInstance { store, world, limits }),
+            Ok(world) => Ok(PluginInstance {
+                store,
+                world,
+                limits,
+            }),
             Err(err) => Err(classify(err, &store, &limits)),
         }
     }
@@ -105,7 +118,10 @@ impl PluginInstance {
     }
 
     /// `on-event(event)` of a detector.
-    pub fn on_event(&mut self, event: &events::Event) -> Result<Result<Vec<anomalies::Anomaly>, wp::PluginError>, CallError> {
+    pub fn on_event(
+        &mut self,
+        event: &events::Event,
+    ) -> Result<Result<Vec<anomalies::Anomaly>, wp::PluginError>, CallError> {
         self.call(
             |world, store| match world {
                 WorldInstance::Detector(w) => Some(w.call_on_event(store, event)),
@@ -167,9 +183,11 @@ fn classify(err: wasmtime::Error, store: &Store<PluginState>, limits: &Limits) -
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => CallError::Deadline(limits.deadline_ms),
-        Some(Trap::UnreachableCodeReached) => {
-            CallError::Panic(state.panic_message().unwrap_or_else(|| "unreachable code reached".into()))
-        }
+        Some(Trap::UnreachableCodeReached) => CallError::Panic(
+            state
+                .panic_message()
+                .unwrap_or_else(|| "unreachable code reached".into()),
+        ),
         Some(trap) => CallError::Trap(trap.to_string()),
         None => CallError::Trap(format!("{err:#}")),
     }

@@ -18,7 +18,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { deadline_ms: 100, memory_mb: 64, max_consecutive_failures: 5 }
+        Limits {
+            deadline_ms: 100,
+            memory_mb: 64,
+            max_consecutive_failures: 5,
+        }
     }
 }
 
@@ -43,7 +47,9 @@ impl Limits {
         Limits {
             deadline_ms: overrides.deadline_ms.unwrap_or(self.deadline_ms),
             memory_mb: overrides.memory_mb.unwrap_or(self.memory_mb),
-            max_consecutive_failures: overrides.max_consecutive_failures.unwrap_or(self.max_consecutive_failures),
+            max_consecutive_failures: overrides
+                .max_consecutive_failures
+                .unwrap_or(self.max_consecutive_failures),
         }
     }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use wasmtime::component::Component;
 
 use super::bindings::{alert_rule, detector, graph_algorithm, plugin as wp};
-use super::{content_hash, convert, CacheOutcome, CallError, Limits, PluginInstance, Runtime};
+use super::{CacheOutcome, CallError, Limits, PluginInstance, Runtime, content_hash, convert};
 
 /// Why a component was refused.
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +21,9 @@ pub enum LoadError {
     #[error("component imports something the host does not provide: {0}")]
     UnsupportedImports(String),
     /// It exports none of the three worlds.
-    #[error("component does not implement a netassure:plugin@0.1.0 world (detector, graph-algorithm or alert-rule)")]
+    #[error(
+        "component does not implement a netassure:plugin@0.1.0 world (detector, graph-algorithm or alert-rule)"
+    )]
     WrongWorld,
     /// `describe()` claims another kind than the world the component exports.
     #[error("describe() says kind `{claimed}` but the component exports the `{world}` world")]
@@ -83,7 +85,11 @@ impl From<&wp::PluginInfo> for PluginInfoRecord {
             version: info.version.clone(),
             kind: convert::kind_name(info.kind),
             description: info.description.clone(),
-            subscriptions: info.subscriptions.iter().map(|kind| convert::event_kind(*kind)).collect(),
+            subscriptions: info
+                .subscriptions
+                .iter()
+                .map(|kind| convert::event_kind(*kind))
+                .collect(),
             config: info
                 .config
                 .iter()
@@ -141,13 +147,21 @@ pub struct LoadedComponent {
 
 impl Runtime {
     /// Compile `bytes` (or load them from the cache) and find the world they implement.
-    fn prepare(&self, bytes: &[u8]) -> Result<(String, Component, CacheOutcome, WorldPre), LoadError> {
+    fn prepare(
+        &self,
+        bytes: &[u8],
+    ) -> Result<(String, Component, CacheOutcome, WorldPre), LoadError> {
         if !has_component_header(bytes) {
-            return Err(LoadError::NotAComponent("missing the component-model header (core modules and other files are refused)".into()));
+            return Err(LoadError::NotAComponent(
+                "missing the component-model header (core modules and other files are refused)"
+                    .into(),
+            ));
         }
         let hash = content_hash(bytes);
-        let (component, cache) =
-            self.cache.load(&self.engine, &hash, bytes).map_err(|err| LoadError::NotAComponent(format!("{err:#}")))?;
+        let (component, cache) = self
+            .cache
+            .load(&self.engine, &hash, bytes)
+            .map_err(|err| LoadError::NotAComponent(format!("{err:#}")))?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -165,7 +179,13 @@ impl Runtime {
     }
 
     /// Load and validate a component that will run as `name` with `config` (a JSON object).
-    pub fn load(&self, name: &str, bytes: &[u8], config: &str, limits: Limits) -> Result<Arc<LoadedComponent>, LoadError> {
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        config: &str,
+        limits: Limits,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         let started = Instant::now();
         let (hash, _component, cache, pre) = self.prepare(bytes)?;
         let compile_time = started.elapsed();
@@ -187,15 +207,29 @@ impl Runtime {
             compile_time,
             validate_time: Duration::ZERO,
         };
-        let mut instance = PluginInstance::new(self, &loaded, name.into(), limits)
-            .map_err(|error| LoadError::Call { stage: "instantiation", error })?;
-        let info = instance.describe().map_err(|error| LoadError::Call { stage: "describe()", error })?;
+        let mut instance =
+            PluginInstance::new(self, &loaded, name.into(), limits).map_err(|error| {
+                LoadError::Call {
+                    stage: "instantiation",
+                    error,
+                }
+            })?;
+        let info = instance.describe().map_err(|error| LoadError::Call {
+            stage: "describe()",
+            error,
+        })?;
         if info.kind != world {
-            return Err(LoadError::KindMismatch { claimed: convert::kind_name(info.kind), world: convert::kind_name(world) });
+            return Err(LoadError::KindMismatch {
+                claimed: convert::kind_name(info.kind),
+                world: convert::kind_name(world),
+            });
         }
         instance
             .configure(config)
-            .map_err(|error| LoadError::Call { stage: "configure()", error })?
+            .map_err(|error| LoadError::Call {
+                stage: "configure()",
+                error,
+            })?
             .map_err(|error| LoadError::Config(convert::plugin_error(&error)))?;
         loaded.info = PluginInfoRecord::from(&info);
         loaded.validate_time = started.elapsed() - compile_time;

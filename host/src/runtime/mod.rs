@@ -12,15 +12,15 @@ mod loader;
 mod state;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
-pub use cache::{content_hash, ArtifactCache, CacheOutcome};
+pub use cache::{ArtifactCache, CacheOutcome, content_hash};
 pub use instance::{CallError, PluginInstance};
 pub use limits::{LimitOverrides, Limits};
 pub use loader::{LoadError, LoadedComponent, PluginInfoRecord};
@@ -56,13 +56,24 @@ impl Runtime {
     /// A runtime caching compiled components in `cache_dir`.
     pub fn new(cache_dir: &Path, services: Arc<HostServices>) -> anyhow::Result<Self> {
         let mut config = Config::new();
-        config.wasm_component_model(true).epoch_interruption(true).parallel_compilation(true);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasmtime engine")?;
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .parallel_compilation(true);
+        let engine = Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("creating the wasmtime engine")?;
         let linker = Self::linker(&engine)?;
         let cache = ArtifactCache::new(cache_dir, &engine)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
-        Ok(Runtime { engine, linker, cache, services, ticker_stop })
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            services,
+            ticker_stop,
+        })
     }
 
     fn linker(engine: &Engine) -> anyhow::Result<Linker<PluginState>> {

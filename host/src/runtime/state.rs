@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::ResourceTable;
 use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -39,7 +39,10 @@ impl PluginState {
             services,
             table: ResourceTable::new(),
             wasi,
-            limiter: MemoryLimiter { cap_bytes: memory_bytes, denied: false },
+            limiter: MemoryLimiter {
+                cap_bytes: memory_bytes,
+                denied: false,
+            },
             stderr,
         }
     }
@@ -49,18 +52,29 @@ impl PluginState {
     pub fn panic_message(&self) -> Option<String> {
         let bytes = self.stderr.contents();
         let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect();
         if let Some(at) = lines.iter().rposition(|line| line.contains("panicked at")) {
             let message = lines.get(at + 1).filter(|line| !line.starts_with("note:"));
             return Some(message.unwrap_or(&lines[at]).to_string());
         }
-        lines.iter().rev().find(|line| !line.starts_with("note:")).map(|line| line.to_string())
+        lines
+            .iter()
+            .rev()
+            .find(|line| !line.starts_with("note:"))
+            .map(|line| line.to_string())
     }
 }
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -81,15 +95,29 @@ impl MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.cap_bytes {
             self.denied = true;
-            wasmtime::bail!("memory limit of {} MiB exceeded (asked for {} MiB)", self.cap_bytes >> 20, desired >> 20);
+            wasmtime::bail!(
+                "memory limit of {} MiB exceeded (asked for {} MiB)",
+                self.cap_bytes >> 20,
+                desired >> 20
+            );
         }
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
     }
 }

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
+use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
-use petgraph::Direction;
 
 use crate::model::{Link, Node, TelemetrySample, TopologyChange, TopologyDelta};
 
@@ -50,10 +50,20 @@ impl TopologyStore {
 
     /// Apply `delta` as one new version.
     pub fn apply(&self, delta: &TopologyDelta) -> ApplyReport {
-        let _writer = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut next = if delta.snapshot { TopologySnapshot::default() } else { (*self.current.load_full()).clone() };
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut next = if delta.snapshot {
+            TopologySnapshot::default()
+        } else {
+            (*self.current.load_full()).clone()
+        };
         next.version = self.current.load().version + 1;
-        let mut report = ApplyReport { version: next.version, ..ApplyReport::default() };
+        let mut report = ApplyReport {
+            version: next.version,
+            ..ApplyReport::default()
+        };
         for change in &delta.changes {
             match next.apply_change(change) {
                 Ok(()) => report.applied += 1,
@@ -67,11 +77,22 @@ impl TopologyStore {
     /// Apply a telemetry sample: `utilisation` of a link updates the link; other metrics
     /// leave the topology unchanged. Returns true when a new version was made.
     pub fn apply_telemetry(&self, sample: &TelemetrySample) -> bool {
-        if sample.metric != "utilisation" || !self.current.load().links.contains_key(&sample.subject) {
+        if sample.metric != "utilisation"
+            || !self.current.load().links.contains_key(&sample.subject)
+        {
             return false;
         }
-        let change = TopologyChange::LinkUtilisation { id: sample.subject.clone(), utilisation: sample.value };
-        self.apply(&TopologyDelta { sequence: 0, snapshot: false, changes: vec![change] }).applied == 1
+        let change = TopologyChange::LinkUtilisation {
+            id: sample.subject.clone(),
+            utilisation: sample.value,
+        };
+        self.apply(&TopologyDelta {
+            sequence: 0,
+            snapshot: false,
+            changes: vec![change],
+        })
+        .applied
+            == 1
     }
 }
 
@@ -89,7 +110,10 @@ impl TopologySnapshot {
                 Ok(())
             }
             TopologyChange::NodeRemove { id } => {
-                let index = self.nodes.remove(id).ok_or_else(|| format!("node-remove: unknown node {id}"))?;
+                let index = self
+                    .nodes
+                    .remove(id)
+                    .ok_or_else(|| format!("node-remove: unknown node {id}"))?;
                 let attached: Vec<EdgeIndex> = self
                     .graph
                     .edges_directed(index, Direction::Outgoing)
@@ -106,11 +130,16 @@ impl TopologySnapshot {
             }
             TopologyChange::LinkUpsert { link } => self.upsert_link(link),
             TopologyChange::LinkRemove { id } => {
-                let index = self.links.remove(id).ok_or_else(|| format!("link-remove: unknown link {id}"))?;
+                let index = self
+                    .links
+                    .remove(id)
+                    .ok_or_else(|| format!("link-remove: unknown link {id}"))?;
                 self.graph.remove_edge(index);
                 Ok(())
             }
-            TopologyChange::LinkState { id, state } => self.update_link(id, |link| link.state = *state),
+            TopologyChange::LinkState { id, state } => {
+                self.update_link(id, |link| link.state = *state)
+            }
             TopologyChange::LinkUtilisation { id, utilisation } => {
                 self.update_link(id, |link| link.utilisation = Some(*utilisation))
             }
@@ -118,7 +147,12 @@ impl TopologySnapshot {
     }
 
     fn upsert_link(&mut self, link: &Link) -> Result<(), String> {
-        let endpoint = |id: &str| self.nodes.get(id).copied().ok_or_else(|| format!("link {}: unknown node {id}", link.id));
+        let endpoint = |id: &str| {
+            self.nodes
+                .get(id)
+                .copied()
+                .ok_or_else(|| format!("link {}: unknown node {id}", link.id))
+        };
         let (source, target) = (endpoint(&link.source)?, endpoint(&link.target)?);
         if let Some(index) = self.links.remove(&link.id) {
             self.graph.remove_edge(index);
@@ -129,7 +163,10 @@ impl TopologySnapshot {
     }
 
     fn update_link(&mut self, id: &str, update: impl FnOnce(&mut Link)) -> Result<(), String> {
-        let index = *self.links.get(id).ok_or_else(|| format!("unknown link {id}"))?;
+        let index = *self
+            .links
+            .get(id)
+            .ok_or_else(|| format!("unknown link {id}"))?;
         update(&mut self.graph[index]);
         Ok(())
     }
@@ -171,7 +208,9 @@ impl TopologySnapshot {
 
     /// Links attached to node `id`, in either direction.
     pub fn links_of(&self, id: &str) -> Vec<&Link> {
-        let Some(&index) = self.nodes.get(id) else { return Vec::new() };
+        let Some(&index) = self.nodes.get(id) else {
+            return Vec::new();
+        };
         self.graph
             .edges_directed(index, Direction::Outgoing)
             .chain(self.graph.edges_directed(index, Direction::Incoming))
@@ -181,9 +220,14 @@ impl TopologySnapshot {
 
     /// Ids of the nodes linked to `id`, sorted, without duplicates.
     pub fn neighbours(&self, id: &str) -> Vec<String> {
-        let Some(&index) = self.nodes.get(id) else { return Vec::new() };
-        let mut ids: Vec<String> =
-            self.graph.neighbors_undirected(index).map(|other| self.graph[other].id.clone()).collect();
+        let Some(&index) = self.nodes.get(id) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = self
+            .graph
+            .neighbors_undirected(index)
+            .map(|other| self.graph[other].id.clone())
+            .collect();
         ids.sort();
         ids.dedup();
         ids
@@ -200,7 +244,13 @@ mod tests {
     use crate::model::OperState;
 
     fn node(id: &str) -> Node {
-        Node { id: id.into(), kind: "router".into(), asn: None, state: OperState::Up, attributes: Default::default() }
+        Node {
+            id: id.into(),
+            kind: "router".into(),
+            asn: None,
+            state: OperState::Up,
+            attributes: Default::default(),
+        }
     }
 
     fn link(id: &str, source: &str, target: &str) -> Link {
@@ -225,14 +275,22 @@ mod tests {
             changes: vec![
                 TopologyChange::NodeUpsert { node: node("a") },
                 TopologyChange::NodeUpsert { node: node("b") },
-                TopologyChange::LinkUpsert { link: link("ab", "a", "b") },
-                TopologyChange::LinkUpsert { link: link("ax", "a", "x") },
+                TopologyChange::LinkUpsert {
+                    link: link("ab", "a", "b"),
+                },
+                TopologyChange::LinkUpsert {
+                    link: link("ax", "a", "x"),
+                },
             ],
         });
         assert_eq!(report.applied, 3);
         assert_eq!(report.rejected, vec!["link ax: unknown node x".to_string()]);
         let before = store.snapshot();
-        store.apply(&TopologyDelta { sequence: 2, snapshot: false, changes: vec![TopologyChange::NodeRemove { id: "b".into() }] });
+        store.apply(&TopologyDelta {
+            sequence: 2,
+            snapshot: false,
+            changes: vec![TopologyChange::NodeRemove { id: "b".into() }],
+        });
         assert_eq!(before.link_count(), 1);
         assert_eq!(before.neighbours("a"), vec!["b"]);
         let after = store.snapshot();
@@ -250,10 +308,17 @@ mod tests {
             changes: vec![
                 TopologyChange::NodeUpsert { node: node("a") },
                 TopologyChange::NodeUpsert { node: node("b") },
-                TopologyChange::LinkUpsert { link: link("ab", "a", "b") },
+                TopologyChange::LinkUpsert {
+                    link: link("ab", "a", "b"),
+                },
             ],
         });
-        let sample = |subject: &str| TelemetrySample { subject: subject.into(), metric: "utilisation".into(), value: 0.7, timestamp_ms: 0 };
+        let sample = |subject: &str| TelemetrySample {
+            subject: subject.into(),
+            metric: "utilisation".into(),
+            value: 0.7,
+            timestamp_ms: 0,
+        };
         assert!(store.apply_telemetry(&sample("ab")));
         assert!(!store.apply_telemetry(&sample("zz")));
         assert_eq!(store.snapshot().link("ab").unwrap().utilisation, Some(0.7));

@@ -15,7 +15,10 @@ pub fn degree_centrality(csr: &netassure_plugin_sdk::Csr) -> Vec<f64> {
     let graph = undirected_graph(csr);
     let n = graph.node_count();
     let scale = if n > 1 { 1.0 / (n - 1) as f64 } else { 0.0 };
-    graph.node_indices().map(|node| graph.edges(node).count() as f64 * scale).collect()
+    graph
+        .node_indices()
+        .map(|node| graph.edges(node).count() as f64 * scale)
+        .collect()
 }
 
 impl GraphAlgorithm for DegreeCentrality {
@@ -31,12 +34,20 @@ impl GraphAlgorithm for DegreeCentrality {
         Ok(())
     }
 
-    fn run(&mut self, graph: &GraphSnapshot<'_>, params: Params) -> Result<AlgorithmResult, PluginError> {
+    fn run(
+        &mut self,
+        graph: &GraphSnapshot<'_>,
+        params: Params,
+    ) -> Result<AlgorithmResult, PluginError> {
         let top: Option<usize> = params.get("top")?;
         let csr = graph.to_csr();
         let scores = degree_centrality(&csr);
-        let mut node_scores: Vec<Scored> =
-            csr.node_ids.into_iter().zip(scores).map(|(id, score)| Scored { id, score }).collect();
+        let mut node_scores: Vec<Scored> = csr
+            .node_ids
+            .into_iter()
+            .zip(scores)
+            .map(|(id, score)| Scored { id, score })
+            .collect();
         node_scores.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         if let Some(top) = top {
             node_scores.truncate(top);
@@ -48,7 +59,10 @@ impl GraphAlgorithm for DegreeCentrality {
             groups: vec![],
             items: vec![],
             paths: vec![],
-            summary: vec![("max".into(), max), ("version".into(), graph.version() as f64)],
+            summary: vec![
+                ("max".into(), max),
+                ("version".into(), graph.version() as f64),
+            ],
         })
     }
 }
@@ -58,15 +72,27 @@ export_graph_algorithm!(DegreeCentrality);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netassure_plugin_sdk::testing::{link, node};
     use netassure_plugin_sdk::Param;
+    use netassure_plugin_sdk::testing::{link, node};
 
     #[test]
     fn star_graph_centre_has_centrality_one() {
-        let nodes = vec![node("hub", "spine"), node("a", "leaf"), node("b", "leaf"), node("c", "leaf")];
-        let links = vec![link("1", "hub", "a", 1), link("2", "b", "hub", 1), link("3", "hub", "c", 1)];
+        let nodes = vec![
+            node("hub", "spine"),
+            node("a", "leaf"),
+            node("b", "leaf"),
+            node("c", "leaf"),
+        ];
+        let links = vec![
+            link("1", "hub", "a", 1),
+            link("2", "b", "hub", 1),
+            link("3", "hub", "c", 1),
+        ];
         let graph = GraphSnapshot::local(3, nodes, links);
-        let params = Params::new(vec![Param { name: "top".into(), value: "2".into() }]);
+        let params = Params::new(vec![Param {
+            name: "top".into(),
+            value: "2".into(),
+        }]);
         let result = DegreeCentrality.run(&graph, params).unwrap();
         assert_eq!(result.node_scores.len(), 2);
         assert_eq!(result.node_scores[0].id, "hub");
@@ -77,7 +103,13 @@ mod tests {
     #[test]
     fn bad_parameter_is_an_input_error() {
         let graph = GraphSnapshot::local(1, vec![], vec![]);
-        let params = Params::new(vec![Param { name: "top".into(), value: "\"many\"".into() }]);
-        assert!(matches!(DegreeCentrality.run(&graph, params), Err(PluginError::InvalidInput(_))));
+        let params = Params::new(vec![Param {
+            name: "top".into(),
+            value: "\"many\"".into(),
+        }]);
+        assert!(matches!(
+            DegreeCentrality.run(&graph, params),
+            Err(PluginError::InvalidInput(_))
+        ));
     }
 }

@@ -22,7 +22,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { threshold: 0.8, hysteresis: 0.05 }
+        Config {
+            threshold: 0.8,
+            hysteresis: 0.05,
+        }
     }
 }
 
@@ -35,7 +38,10 @@ pub struct LinkUtilisation {
 
 impl LinkUtilisation {
     fn observe(&mut self, link_id: &str, utilisation: f64) -> Option<Anomaly> {
-        let Config { threshold, hysteresis } = self.config;
+        let Config {
+            threshold,
+            hysteresis,
+        } = self.config;
         if utilisation < threshold {
             if utilisation < threshold - hysteresis {
                 self.hot.remove(link_id);
@@ -72,8 +78,16 @@ impl Detector for LinkUtilisation {
             .description("Reports links whose utilisation crosses a threshold")
             .subscribe(EventKind::Telemetry)
             .subscribe(EventKind::Topology)
-            .field(ConfigField::float("threshold", "Utilisation (0..1) that counts as over-utilised", 0.8))
-            .field(ConfigField::float("hysteresis", "Drop below threshold - hysteresis to re-arm", 0.05))
+            .field(ConfigField::float(
+                "threshold",
+                "Utilisation (0..1) that counts as over-utilised",
+                0.8,
+            ))
+            .field(ConfigField::float(
+                "hysteresis",
+                "Drop below threshold - hysteresis to re-arm",
+                0.05,
+            ))
             .build()
     }
 
@@ -85,7 +99,9 @@ impl Detector for LinkUtilisation {
             )));
         }
         if config.hysteresis < 0.0 {
-            return Err(PluginError::InvalidConfig("hysteresis must not be negative".into()));
+            return Err(PluginError::InvalidConfig(
+                "hysteresis must not be negative".into(),
+            ));
         }
         self.config = config;
         Ok(())
@@ -100,7 +116,9 @@ impl Detector for LinkUtilisation {
             EventPayload::Topology(delta) => {
                 for change in delta.changes {
                     let update = match change {
-                        TopologyChange::LinkUtilisation(change) => Some((change.link_id, change.utilisation)),
+                        TopologyChange::LinkUtilisation(change) => {
+                            Some((change.link_id, change.utilisation))
+                        }
                         TopologyChange::LinkUpsert(link) => link.utilisation.map(|u| (link.id, u)),
                         TopologyChange::LinkRemove(id) => {
                             self.hot.remove(&id);
@@ -127,31 +145,78 @@ mod tests {
     use netassure_plugin_sdk::testing::{link, node, set_graph, telemetry_event};
 
     fn detector() -> LinkUtilisation {
-        set_graph(1, vec![node("a", "router"), node("b", "router")], vec![link("a-b", "a", "b", 10_000_000_000)]);
+        set_graph(
+            1,
+            vec![node("a", "router"), node("b", "router")],
+            vec![link("a-b", "a", "b", 10_000_000_000)],
+        );
         let mut detector = LinkUtilisation::default();
-        detector.configure(Config { threshold: 0.8, hysteresis: 0.1 }).unwrap();
+        detector
+            .configure(Config {
+                threshold: 0.8,
+                hysteresis: 0.1,
+            })
+            .unwrap();
         detector
     }
 
     #[test]
     fn reports_crossing_once_then_rearms_below_hysteresis() {
         let mut detector = detector();
-        assert!(detector.on_event(telemetry_event(1, "a-b", "utilisation", 0.5)).unwrap().is_empty());
-        let found = detector.on_event(telemetry_event(2, "a-b", "utilisation", 0.9)).unwrap();
+        assert!(
+            detector
+                .on_event(telemetry_event(1, "a-b", "utilisation", 0.5))
+                .unwrap()
+                .is_empty()
+        );
+        let found = detector
+            .on_event(telemetry_event(2, "a-b", "utilisation", 0.9))
+            .unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].nodes, vec!["a", "b"]);
         assert!((found[0].score - 0.75).abs() < 1e-9);
-        assert!(detector.on_event(telemetry_event(3, "a-b", "utilisation", 0.95)).unwrap().is_empty());
-        assert!(detector.on_event(telemetry_event(4, "a-b", "utilisation", 0.75)).unwrap().is_empty());
-        assert!(detector.on_event(telemetry_event(5, "a-b", "utilisation", 0.9)).unwrap().is_empty());
-        assert!(detector.on_event(telemetry_event(6, "a-b", "utilisation", 0.6)).unwrap().is_empty());
-        assert_eq!(detector.on_event(telemetry_event(7, "a-b", "utilisation", 0.85)).unwrap().len(), 1);
+        assert!(
+            detector
+                .on_event(telemetry_event(3, "a-b", "utilisation", 0.95))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            detector
+                .on_event(telemetry_event(4, "a-b", "utilisation", 0.75))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            detector
+                .on_event(telemetry_event(5, "a-b", "utilisation", 0.9))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            detector
+                .on_event(telemetry_event(6, "a-b", "utilisation", 0.6))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            detector
+                .on_event(telemetry_event(7, "a-b", "utilisation", 0.85))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn rejects_bad_threshold() {
         let mut detector = LinkUtilisation::default();
-        let err = detector.configure(Config { threshold: -1.0, hysteresis: 0.0 }).unwrap_err();
+        let err = detector
+            .configure(Config {
+                threshold: -1.0,
+                hysteresis: 0.0,
+            })
+            .unwrap_err();
         assert!(matches!(err, PluginError::InvalidConfig(_)));
     }
 }

@@ -23,7 +23,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { min_score: 0.3, bands: [0.9, 0.75, 0.6, 0.4], overrides: BTreeMap::new() }
+        Config {
+            min_score: 0.3,
+            bands: [0.9, 0.75, 0.6, 0.4],
+            overrides: BTreeMap::new(),
+        }
     }
 }
 
@@ -79,27 +83,53 @@ impl AlertRule for SeverityMapping {
     fn describe() -> PluginInfo {
         Describe::alert_rule("severity-mapping", env!("CARGO_PKG_VERSION"))
             .description("Maps anomaly scores to alert severities")
-            .field(ConfigField::float("min_score", "Anomalies below this score raise no alert", 0.3))
-            .field(ConfigField::required("bands", "list<float>", "Lowest score for critical, major, minor, warning"))
-            .field(ConfigField::required("overrides", "map<string, severity>", "Severity per anomaly kind"))
+            .field(ConfigField::float(
+                "min_score",
+                "Anomalies below this score raise no alert",
+                0.3,
+            ))
+            .field(ConfigField::required(
+                "bands",
+                "list<float>",
+                "Lowest score for critical, major, minor, warning",
+            ))
+            .field(ConfigField::required(
+                "overrides",
+                "map<string, severity>",
+                "Severity per anomaly kind",
+            ))
             .build()
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
         if config.bands.windows(2).any(|pair| pair[0] < pair[1]) {
-            return Err(PluginError::InvalidConfig("bands must be in descending order".into()));
+            return Err(PluginError::InvalidConfig(
+                "bands must be in descending order".into(),
+            ));
         }
         self.config = config;
         Ok(())
     }
 
-    fn evaluate(&mut self, anomaly: Anomaly, context: AlertContext) -> Result<Option<Alert>, PluginError> {
+    fn evaluate(
+        &mut self,
+        anomaly: Anomaly,
+        context: AlertContext,
+    ) -> Result<Option<Alert>, PluginError> {
         if anomaly.score < self.config.min_score {
             return Ok(None);
         }
-        let subject = anomaly.links.first().or(anomaly.nodes.first()).cloned().unwrap_or_default();
+        let subject = anomaly
+            .links
+            .first()
+            .or(anomaly.nodes.first())
+            .cloned()
+            .unwrap_or_default();
         let message = if anomaly.description.is_empty() {
-            format!("{} on {subject} (detector {})", anomaly.kind, context.detector)
+            format!(
+                "{} on {subject} (detector {})",
+                anomaly.kind, context.detector
+            )
         } else {
             anomaly.description.clone()
         };
@@ -119,30 +149,47 @@ mod tests {
     use super::*;
 
     fn context() -> AlertContext {
-        AlertContext { detector: "test".into(), event_id: 1, detected_at_ms: 0 }
+        AlertContext {
+            detector: "test".into(),
+            event_id: 1,
+            detected_at_ms: 0,
+        }
     }
 
     #[test]
     fn maps_scores_to_bands_and_drops_low_scores() {
         let mut rule = SeverityMapping::default();
         rule.configure(Config::default()).unwrap();
-        let high = AnomalyBuilder::new("link-over-utilised", 0.95).link("l1").node("r1").build();
+        let high = AnomalyBuilder::new("link-over-utilised", 0.95)
+            .link("l1")
+            .node("r1")
+            .build();
         let alert = rule.evaluate(high, context()).unwrap().unwrap();
         assert_eq!(alert.severity, Severity::Critical);
         assert_eq!(alert.node.as_deref(), Some("r1"));
         assert_eq!(alert.dedup_key, "link-over-utilised:l1");
         let mid = AnomalyBuilder::new("x", 0.65).build();
-        assert_eq!(rule.evaluate(mid, context()).unwrap().unwrap().severity, Severity::Minor);
-        assert!(rule.evaluate(AnomalyBuilder::new("x", 0.1).build(), context()).unwrap().is_none());
+        assert_eq!(
+            rule.evaluate(mid, context()).unwrap().unwrap().severity,
+            Severity::Minor
+        );
+        assert!(
+            rule.evaluate(AnomalyBuilder::new("x", 0.1).build(), context())
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn overrides_pin_a_kind() {
         let mut rule = SeverityMapping::default();
         let config: Config =
-            netassure_plugin_sdk::parse_config(r#"{"overrides": {"link-down": "critical"}}"#).unwrap();
+            netassure_plugin_sdk::parse_config(r#"{"overrides": {"link-down": "critical"}}"#)
+                .unwrap();
         rule.configure(config).unwrap();
-        let alert = rule.evaluate(AnomalyBuilder::new("link-down", 0.35).build(), context()).unwrap();
+        let alert = rule
+            .evaluate(AnomalyBuilder::new("link-down", 0.35).build(), context())
+            .unwrap();
         assert_eq!(alert.unwrap().severity, Severity::Critical);
     }
 }

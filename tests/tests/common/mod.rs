@@ -13,12 +13,21 @@ use serde_json::Value;
 pub const TOKEN: &str = "test-token";
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn from_env_or(var: &str, default: &str) -> PathBuf {
-    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| workspace().join(default));
-    assert!(path.exists(), "{} does not exist: run `cargo xtask test` (it builds the host and the plugins first)", path.display());
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(default));
+    assert!(
+        path.exists(),
+        "{} does not exist: run `cargo xtask test` (it builds the host and the plugins first)",
+        path.display()
+    );
     path
 }
 
@@ -46,7 +55,11 @@ pub fn events(name: &str) -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A host's directories, kept between runs of the host (restart tests).
@@ -88,17 +101,12 @@ pub struct Host {
     agent: ureq::Agent,
 }
 
+#[derive(Default)]
 pub struct Options<'a> {
     pub replay: Option<&'a Path>,
     pub stdin: bool,
     pub once: bool,
     pub extra: Vec<String>,
-}
-
-impl Default for Options<'_> {
-    fn default() -> Self {
-        Options { replay: None, stdin: false, once: false, extra: vec![] }
-    }
 }
 
 pub fn agent() -> ureq::Agent {
@@ -120,7 +128,12 @@ impl Host {
             .arg(dirs.root.path().join("data"))
             .arg("--output")
             .arg(dirs.output())
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--admin-token", TOKEN])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--admin-token",
+                TOKEN,
+            ])
             .args(&options.extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -138,7 +151,12 @@ impl Host {
         }
         let mut child = command.spawn().expect("starting netassure-host");
         let stdin = child.stdin.take();
-        let host = Host { child, base: format!("http://127.0.0.1:{port}"), stdin, agent: agent() };
+        let host = Host {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            stdin,
+            agent: agent(),
+        };
         if !options.once {
             host.wait_ready();
         }
@@ -146,16 +164,26 @@ impl Host {
     }
 
     fn wait_ready(&self) {
-        wait_until(Duration::from_secs(120), "the host to answer /status", || {
-            self.agent.get(format!("{}/status", self.base)).call().is_ok_and(|r| r.status() == 200)
-        });
+        wait_until(
+            Duration::from_secs(120),
+            "the host to answer /status",
+            || {
+                self.agent
+                    .get(format!("{}/status", self.base))
+                    .call()
+                    .is_ok_and(|r| r.status() == 200)
+            },
+        );
     }
 
     fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
         let mut response = response.expect("the host answers");
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
@@ -188,7 +216,11 @@ impl Host {
 
     /// Install a component through `PUT /plugins/{name}`.
     pub fn install(&self, name: &str, component: &Path) -> (u16, Value) {
-        self.put(&format!("/plugins/{name}"), &std::fs::read(component).unwrap(), Some(TOKEN))
+        self.put(
+            &format!("/plugins/{name}"),
+            &std::fs::read(component).unwrap(),
+            Some(TOKEN),
+        )
     }
 
     pub fn plugin(&self, name: &str) -> Value {
@@ -214,7 +246,9 @@ impl Host {
         drop(self.stdin.take());
         wait_until(Duration::from_secs(120), "the replay to finish", || {
             let (_, status) = self.get("/status");
-            status["ingest"].as_array().is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false))
+            status["ingest"]
+                .as_array()
+                .is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false))
         });
     }
 
@@ -225,13 +259,18 @@ impl Host {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(started.elapsed() < Duration::from_secs(120), "the host did not exit");
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the host did not exit"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     pub fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let started = Instant::now();
         while self.child.try_wait().unwrap().is_none() {
             if started.elapsed() > Duration::from_secs(15) {
@@ -261,7 +300,10 @@ pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> 
 /// Every line the host wrote to its output file.
 pub fn output(dirs: &HostDirs) -> Vec<Value> {
     match std::fs::read_to_string(dirs.output()) {
-        Ok(text) => text.lines().map(|line| serde_json::from_str(line).expect("output lines are JSON")).collect(),
+        Ok(text) => text
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("output lines are JSON"))
+            .collect(),
         Err(_) => vec![],
     }
 }

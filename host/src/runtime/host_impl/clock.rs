@@ -3,8 +3,8 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::runtime::bindings::clock::Host;
 use crate::runtime::PluginState;
+use crate::runtime::bindings::clock::Host;
 
 impl Host for PluginState {
     fn now_ms(&mut self) -> wasmtime::Result<u64> {

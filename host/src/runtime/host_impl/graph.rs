@@ -6,7 +6,7 @@ use wasmtime::component::Resource;
 
 use crate::runtime::bindings::graph::{Csr, Host, HostSnapshot};
 use crate::runtime::bindings::topology::{Link, Node};
-use crate::runtime::{convert, PluginState};
+use crate::runtime::{PluginState, convert};
 use crate::topology::TopologySnapshot;
 
 /// What a `snapshot` handle points to: one immutable topology version.
@@ -38,11 +38,19 @@ impl HostSnapshot for PluginState {
         Ok(self.snapshot(&this)?.link_count() as u32)
     }
 
-    fn node(&mut self, this: Resource<SnapshotHandle>, id: String) -> wasmtime::Result<Option<Node>> {
+    fn node(
+        &mut self,
+        this: Resource<SnapshotHandle>,
+        id: String,
+    ) -> wasmtime::Result<Option<Node>> {
         Ok(self.snapshot(&this)?.node(&id).map(convert::node))
     }
 
-    fn link(&mut self, this: Resource<SnapshotHandle>, id: String) -> wasmtime::Result<Option<Link>> {
+    fn link(
+        &mut self,
+        this: Resource<SnapshotHandle>,
+        id: String,
+    ) -> wasmtime::Result<Option<Link>> {
         Ok(self.snapshot(&this)?.link(&id).map(convert::link))
     }
 
@@ -54,12 +62,25 @@ impl HostSnapshot for PluginState {
         Ok(self.snapshot(&this)?.links().map(convert::link).collect())
     }
 
-    fn neighbours(&mut self, this: Resource<SnapshotHandle>, id: String) -> wasmtime::Result<Vec<String>> {
+    fn neighbours(
+        &mut self,
+        this: Resource<SnapshotHandle>,
+        id: String,
+    ) -> wasmtime::Result<Vec<String>> {
         Ok(self.snapshot(&this)?.neighbours(&id))
     }
 
-    fn links_of(&mut self, this: Resource<SnapshotHandle>, id: String) -> wasmtime::Result<Vec<Link>> {
-        Ok(self.snapshot(&this)?.links_of(&id).into_iter().map(convert::link).collect())
+    fn links_of(
+        &mut self,
+        this: Resource<SnapshotHandle>,
+        id: String,
+    ) -> wasmtime::Result<Vec<Link>> {
+        Ok(self
+            .snapshot(&this)?
+            .links_of(&id)
+            .into_iter()
+            .map(convert::link)
+            .collect())
     }
 
     fn to_csr(&mut self, this: Resource<SnapshotHandle>) -> wasmtime::Result<Csr> {

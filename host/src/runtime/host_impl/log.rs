@@ -1,7 +1,7 @@
 //! `log`: plugin messages go to the host's tracing log with the plugin's name attached.
 
-use crate::runtime::bindings::log::{Host, Level};
 use crate::runtime::PluginState;
+use crate::runtime::bindings::log::{Host, Level};
 
 /// Longest message kept; the rest is cut so a plugin cannot flood the log with one call.
 const MAX_MESSAGE: usize = 4096;
@@ -15,7 +15,7 @@ impl Host for PluginState {
                 cut -= 1;
             }
             message.truncate(cut);
-            message.push_str("…");
+            message.push('…');
         }
         let plugin = &*self.plugin;
         match level {

@@ -10,8 +10,8 @@ pub mod state;
 
 /// The no-op `Host` impls of the type-only interfaces (they declare no functions).
 mod types_only {
-    use crate::runtime::bindings::{anomalies, events, flows, plugin, topology};
     use crate::runtime::PluginState;
+    use crate::runtime::bindings::{anomalies, events, flows, plugin, topology};
 
     impl topology::Host for PluginState {}
     impl flows::Host for PluginState {}
