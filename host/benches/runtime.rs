@@ -10,15 +10,20 @@ use netassure_host::metrics::Metrics;
 use netassure_host::model::{FlowRecord, FlowWindowInput, InputEvent, TelemetrySample};
 use netassure_host::pipeline::{Pipeline, Sinks};
 use netassure_host::registry::Registry;
-use netassure_host::runtime::{convert, HostServices, Limits, LoadedComponent, PluginInstance, Runtime};
+use netassure_host::runtime::{
+    HostServices, Limits, LoadedComponent, PluginInstance, Runtime, convert,
+};
 use netassure_host::state_store::StateStore;
 use netassure_host::topology::TopologyStore;
 
 fn fixture(name: &str) -> Vec<u8> {
     let dir = std::env::var_os("NETASSURE_TEST_PLUGINS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-plugins"));
-    std::fs::read(dir.join(format!("{name}.wasm"))).expect("run `cargo xtask bench` (it builds the fixtures)")
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-plugins")
+        });
+    std::fs::read(dir.join(format!("{name}.wasm")))
+        .expect("run `cargo xtask bench` (it builds the fixtures)")
 }
 
 fn services(dir: &std::path::Path) -> Arc<HostServices> {
@@ -35,7 +40,11 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 fn limits() -> Limits {
-    Limits { deadline_ms: 10_000, memory_mb: 1024, max_consecutive_failures: 5 }
+    Limits {
+        deadline_ms: 10_000,
+        memory_mb: 1024,
+        max_consecutive_failures: 5,
+    }
 }
 
 fn compile_vs_cached(bytes: &[u8]) {
@@ -52,8 +61,15 @@ fn compile_vs_cached(bytes: &[u8]) {
         }
     }
     let (cold, cached) = (median(cold), median(cached));
-    println!("compile (cold, cranelift)         {:>10.2} ms", cold.as_secs_f64() * 1e3);
-    println!("load precompiled artifact (cache) {:>10.3} ms   ({:.0}x faster)", cached.as_secs_f64() * 1e3, cold.as_secs_f64() / cached.as_secs_f64());
+    println!(
+        "compile (cold, cranelift)         {:>10.2} ms",
+        cold.as_secs_f64() * 1e3
+    );
+    println!(
+        "load precompiled artifact (cache) {:>10.3} ms   ({:.0}x faster)",
+        cached.as_secs_f64() * 1e3,
+        cold.as_secs_f64() / cached.as_secs_f64()
+    );
 }
 
 fn instance(runtime: &Runtime, loaded: &LoadedComponent, config: &str) -> PluginInstance {
@@ -63,27 +79,42 @@ fn instance(runtime: &Runtime, loaded: &LoadedComponent, config: &str) -> Plugin
 }
 
 fn call_cost(probe: &mut PluginInstance, subject: &str, source: &str) -> Duration {
-    let input = InputEvent::Telemetry(TelemetrySample { subject: subject.into(), metric: subject.into(), value: 1.0, timestamp_ms: 1 });
+    let input = InputEvent::Telemetry(TelemetrySample {
+        subject: subject.into(),
+        metric: subject.into(),
+        value: 1.0,
+        timestamp_ms: 1,
+    });
     let event = convert::event(1, source, 1, &input);
     const CALLS: u32 = 1_000_000;
     for _ in 0..10_000 {
         probe.on_event(&event).unwrap().unwrap();
     }
-    median((0..3).map(|_| {
-        let started = Instant::now();
-        for _ in 0..CALLS {
-            probe.on_event(&event).unwrap().unwrap();
-        }
-        started.elapsed() / CALLS
-    }).collect())
+    median(
+        (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                for _ in 0..CALLS {
+                    probe.on_event(&event).unwrap().unwrap();
+                }
+                started.elapsed() / CALLS
+            })
+            .collect(),
+    )
 }
 
 fn minimal_call(runtime: &Runtime, loaded: &LoadedComponent) {
     let mut probe = instance(runtime, loaded, r#"{"mode":"noop"}"#);
     let empty = call_cost(&mut probe, "", "");
     let small = call_cost(&mut probe, "leaf-1--spine-1", "replay:events.jsonl");
-    println!("empty call (on-event, event without strings, no anomalies) {:>5} ns", empty.as_nanos());
-    println!("small call (on-event, telemetry with 3 strings, no anomalies) {:>3} ns", small.as_nanos());
+    println!(
+        "empty call (on-event, event without strings, no anomalies) {:>5} ns",
+        empty.as_nanos()
+    );
+    println!(
+        "small call (on-event, telemetry with 3 strings, no anomalies) {:>3} ns",
+        small.as_nanos()
+    );
 }
 
 fn flows(n: usize) -> InputEvent {
@@ -114,7 +145,11 @@ fn flows(n: usize) -> InputEvent {
             }
         })
         .collect();
-    InputEvent::Flows(FlowWindowInput { start_ms: 1_790_000_000_000, end_ms: 1_790_000_060_000, flows: records })
+    InputEvent::Flows(FlowWindowInput {
+        start_ms: 1_790_000_000_000,
+        end_ms: 1_790_000_060_000,
+        flows: records,
+    })
 }
 
 fn native_flow_sum(batch: &netassure_host::runtime::bindings::flows::FlowBatch) -> (u64, u64, u16) {
@@ -128,21 +163,31 @@ fn flow_batch(runtime: &Runtime, loaded: &LoadedComponent) {
     const FLOWS: usize = 1_000_000;
     const ROUNDS: usize = 10;
     let event = convert::event(1, "bench", 1, &flows(FLOWS));
-    let netassure_host::model::EventPayload::Flows(window) = &event.payload else { unreachable!() };
+    let netassure_host::model::EventPayload::Flows(window) = &event.payload else {
+        unreachable!()
+    };
     let batch_bytes = window.flows.src_addr.len() * 2
         + window.flows.len as usize * (2 + 2 + 1 + 1 + 8 + 8 + 8 + 8 + 4 + 4 + 2);
     let mut summer = instance(runtime, loaded, r#"{"mode":"flow-sum"}"#);
     let mut ignorer = instance(runtime, loaded, r#"{"mode":"noop"}"#);
     let expected = native_flow_sum(&window.flows);
     let answer = summer.on_event(&event).unwrap().unwrap();
-    assert_eq!(answer[0].description, format!("{} {} {}", expected.0, expected.1, expected.2), "same result in the guest");
+    assert_eq!(
+        answer[0].description,
+        format!("{} {} {}", expected.0, expected.1, expected.2),
+        "same result in the guest"
+    );
     ignorer.on_event(&event).unwrap().unwrap();
     let time = |f: &mut dyn FnMut()| {
-        median((0..ROUNDS).map(|_| {
-            let started = Instant::now();
-            f();
-            started.elapsed()
-        }).collect())
+        median(
+            (0..ROUNDS)
+                .map(|_| {
+                    let started = Instant::now();
+                    f();
+                    started.elapsed()
+                })
+                .collect(),
+        )
     };
     let guest = time(&mut || {
         summer.on_event(&event).unwrap().unwrap();
@@ -153,38 +198,82 @@ fn flow_batch(runtime: &Runtime, loaded: &LoadedComponent) {
     let native = time(&mut || {
         std::hint::black_box(native_flow_sum(std::hint::black_box(&window.flows)));
     });
-    println!("1M flows ({:.1} MB columnar) into a detector:", batch_bytes as f64 / 1e6);
-    println!("  copy into the guest (plugin ignores the batch) {:>8.2} ms", copy_only.as_secs_f64() * 1e3);
-    println!("  copy + flow-sum in the guest                   {:>8.2} ms", guest.as_secs_f64() * 1e3);
-    println!("  same flow-sum native in the host               {:>8.2} ms", native.as_secs_f64() * 1e3);
-    println!("  guest / native                                 {:>8.1}x", guest.as_secs_f64() / native.as_secs_f64());
-    println!("  guest compute only (copy subtracted) / native  {:>8.1}x", (guest - copy_only.min(guest)).as_secs_f64() / native.as_secs_f64());
+    println!(
+        "1M flows ({:.1} MB columnar) into a detector:",
+        batch_bytes as f64 / 1e6
+    );
+    println!(
+        "  copy into the guest (plugin ignores the batch) {:>8.2} ms",
+        copy_only.as_secs_f64() * 1e3
+    );
+    println!(
+        "  copy + flow-sum in the guest                   {:>8.2} ms",
+        guest.as_secs_f64() * 1e3
+    );
+    println!(
+        "  same flow-sum native in the host               {:>8.2} ms",
+        native.as_secs_f64() * 1e3
+    );
+    println!(
+        "  guest / native                                 {:>8.1}x",
+        guest.as_secs_f64() / native.as_secs_f64()
+    );
+    println!(
+        "  guest compute only (copy subtracted) / native  {:>8.1}x",
+        (guest - copy_only.min(guest)).as_secs_f64() / native.as_secs_f64()
+    );
 }
 
 fn hot_swap() {
     let dir = tempfile::tempdir().unwrap();
     let services = services(dir.path());
     let runtime = Arc::new(Runtime::new(&dir.path().join("cache"), services.clone()).unwrap());
-    let pipeline = Arc::new(Pipeline::new(services.topology.clone(), services.metrics.clone(), Sinks::default()));
-    let registry = Registry::new(runtime, pipeline, &dir.path().join("plugins"), Limits::default(), 1024).unwrap();
+    let pipeline = Arc::new(Pipeline::new(
+        services.topology.clone(),
+        services.metrics.clone(),
+        Sinks::default(),
+    ));
+    let registry = Registry::new(
+        runtime,
+        pipeline,
+        &dir.path().join("plugins"),
+        Limits::default(),
+        1024,
+    )
+    .unwrap();
     let versions = [fixture("tagger-v1"), fixture("tagger-v2")];
     registry.install_bytes("tagger", &versions[0]).unwrap();
     let mut first = Duration::ZERO;
     let mut later = Vec::new();
     for swap in 1..=20 {
         let started = Instant::now();
-        registry.install_bytes("tagger", &versions[swap % 2]).unwrap();
-        if swap == 1 { first = started.elapsed() } else { later.push(started.elapsed()) }
+        registry
+            .install_bytes("tagger", &versions[swap % 2])
+            .unwrap();
+        if swap == 1 {
+            first = started.elapsed()
+        } else {
+            later.push(started.elapsed())
+        }
     }
     println!("hot swap, upload to live (validate + persist + swap):");
-    println!("  new version, not compiled before  {:>8.2} ms", first.as_secs_f64() * 1e3);
-    println!("  version already in the cache (p50) {:>7.2} ms", median(later).as_secs_f64() * 1e3);
+    println!(
+        "  new version, not compiled before  {:>8.2} ms",
+        first.as_secs_f64() * 1e3
+    );
+    println!(
+        "  version already in the cache (p50) {:>7.2} ms",
+        median(later).as_secs_f64() * 1e3
+    );
     registry.shutdown();
 }
 
 fn main() {
     let probe = fixture("probe");
-    println!("netassure plugin runtime benchmark ({} cores)\n", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "netassure plugin runtime benchmark ({} cores)\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     compile_vs_cached(&probe);
     let dir = tempfile::tempdir().unwrap();
     let runtime = Runtime::new(&dir.path().join("cache"), services(dir.path())).unwrap();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fixture, output, telemetry, Host, HostDirs, Options};
+use common::{Host, HostDirs, Options, fixture, output, telemetry};
 
 fn counted(dirs: &HostDirs) -> Vec<String> {
     output(dirs)
@@ -18,21 +18,52 @@ fn state_persists_across_restarts_and_metrics_are_exported() {
     let dirs = HostDirs::new();
     dirs.add(&fixture("hostile"), "counter");
     dirs.manifest("counter", "[config]\nmode = \"count\"\n");
-    let mut host = Host::start(&dirs, Options { stdin: true, ..Options::default() });
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
     host.send(&serde_json::json!({"type": "topology", "snapshot": true, "changes": [{"op": "node-upsert", "node": {"id": "a"}}]}));
     for _ in 0..3 {
         host.send(&telemetry("x", 0.1));
     }
     host.finish_stdin();
-    assert_eq!(counted(&dirs), ["count=1 topology=1", "count=2 topology=1", "count=3 topology=1"]);
+    assert_eq!(
+        counted(&dirs),
+        [
+            "count=1 topology=1",
+            "count=2 topology=1",
+            "count=3 topology=1"
+        ]
+    );
     let (_, metrics) = host.get("/metrics");
     let metrics = metrics.as_str().unwrap();
-    assert!(metrics.contains(r#"netassure_plugin_counter_total{plugin="counter",name="events_counted"} 3"#), "{metrics}");
-    assert!(metrics.contains(r#"netassure_plugin_gauge{plugin="counter",name="last_count"} 3.0"#), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"netassure_plugin_counter_total{plugin="counter",name="events_counted"} 3"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"netassure_plugin_gauge{plugin="counter",name="last_count"} 3.0"#),
+        "{metrics}"
+    );
     host.stop();
 
-    let mut host = Host::start(&dirs, Options { stdin: true, ..Options::default() });
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
     host.send(&telemetry("x", 0.1));
     host.finish_stdin();
-    assert_eq!(counted(&dirs).last().unwrap(), "count=4 topology=0", "state survived the restart; the topology did not");
+    assert_eq!(
+        counted(&dirs).last().unwrap(),
+        "count=4 topology=0",
+        "state survived the restart; the topology did not"
+    );
 }

@@ -177,7 +177,8 @@ impl Pipeline {
             let record = convert::anomaly_record(&anomaly, origin);
             self.anomalies.fetch_add(1, Ordering::Relaxed);
             Metrics::count(&self.metrics.anomalies, &record.kind);
-            self.sinks.emit(&OutputRecord::Anomaly(Box::new(record.clone())));
+            self.sinks
+                .emit(&OutputRecord::Anomaly(Box::new(record.clone())));
             let context = AlertContext {
                 detector: detector.to_owned(),
                 event_id: event.id,
