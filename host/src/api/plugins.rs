@@ -6,8 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use super::{ApiError, AppState};
-use crate::registry::{InstallOutcome, PluginDetail, Status};
+use crate::registry::{InstallOutcome, PluginDetail, PluginEntry, Registry, RegistryError, Status};
 
 /// One line of `GET /plugins`.
 #[derive(Debug, Serialize)]
@@ -96,17 +98,22 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Run a blocking registry operation off the async runtime and answer with the plugin's detail.
+async fn detail_after<F>(state: &AppState, operation: F) -> Result<Json<PluginDetail>, ApiError>
+where
+    F: FnOnce(&Registry) -> Result<Arc<PluginEntry>, RegistryError> + Send + 'static,
+{
+    let registry = state.registry.clone();
+    let entry = tokio::task::spawn_blocking(move || operation(&registry)).await??;
+    Ok(Json(entry.detail()))
+}
+
 /// `POST /plugins/{name}/enable`
 pub async fn enable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginDetail>, ApiError> {
-    let registry = state.registry.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || registry.set_enabled(&name, true))
-            .await??
-            .detail(),
-    ))
+    detail_after(&state, move |registry| registry.set_enabled(&name, true)).await
 }
 
 /// `POST /plugins/{name}/disable`
@@ -114,12 +121,7 @@ pub async fn disable(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginDetail>, ApiError> {
-    let registry = state.registry.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || registry.set_enabled(&name, false))
-            .await??
-            .detail(),
-    ))
+    detail_after(&state, move |registry| registry.set_enabled(&name, false)).await
 }
 
 /// `POST /plugins/{name}/reload`
@@ -127,12 +129,7 @@ pub async fn reload(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<PluginDetail>, ApiError> {
-    let registry = state.registry.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || registry.reload(&name))
-            .await??
-            .detail(),
-    ))
+    detail_after(&state, move |registry| registry.reload(&name)).await
 }
 
 /// `PUT /plugins/{name}/config` with a JSON object: checked on a fresh instance, then applied.
@@ -148,10 +145,5 @@ pub async fn configure(
             "the configuration must be a JSON object",
         ));
     }
-    let registry = state.registry.clone();
-    Ok(Json(
-        tokio::task::spawn_blocking(move || registry.configure(&name, &config))
-            .await??
-            .detail(),
-    ))
+    detail_after(&state, move |registry| registry.configure(&name, &config)).await
 }

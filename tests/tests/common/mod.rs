@@ -312,3 +312,15 @@ pub fn output(dirs: &HostDirs) -> Vec<Value> {
 pub fn telemetry(subject: &str, value: f64) -> Value {
     serde_json::json!({"type": "telemetry", "subject": subject, "metric": "utilisation", "value": value})
 }
+
+/// Assert an API error answer: its status, its `error` code, and a part of its `detail`.
+pub fn assert_error(answer: &(u16, Value), status: u16, code: &str, detail: &str) {
+    let (actual, body) = answer;
+    assert_eq!(
+        (*actual, body["error"].as_str()),
+        (status, Some(code)),
+        "{body}"
+    );
+    let text = body["detail"].as_str().unwrap_or_default();
+    assert!(text.contains(detail), "`{detail}` not in {body}");
+}
