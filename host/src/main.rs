@@ -34,6 +34,9 @@ struct Args {
     /// Exit after the replay has been processed.
     #[arg(long, requires = "replay")]
     once: bool,
+    /// Replay speed: 0 as fast as possible (default), 1 at the recorded pace, 10 ten times faster.
+    #[arg(long, default_value_t = 0.0, requires = "replay")]
+    replay_speed: f64,
     /// Append anomalies and alerts as JSON lines to this file (overrides [output] jsonl).
     #[arg(long)]
     output: Option<PathBuf>,
@@ -113,6 +116,7 @@ fn main() -> anyhow::Result<()> {
     let options = RunOptions {
         replay: args.replay.clone(),
         once: args.once,
+        replay_speed: args.replay_speed,
     };
     runtime.block_on(server::run(host, &config, options))
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::api::{self, AppState, IngestStatus};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::pipeline::{Pipeline, Sinks, replay_lines};
+use crate::pipeline::{Pace, Pipeline, Sinks, replay_lines, replay_text};
 use crate::registry::{DirectoryWatcher, Registry};
 use crate::runtime::{HostServices, Runtime};
 use crate::state_store::StateStore;
@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub replay: Option<PathBuf>,
     /// Exit once the replay has been processed (all plugins included).
     pub once: bool,
+    /// Replay speed: 0 as fast as possible, 1 as recorded, 10 ten times faster.
+    pub replay_speed: f64,
 }
 
 /// A built host, ready to serve.
@@ -95,11 +97,8 @@ pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Re
     tracing::info!("REST API on http://{}", listener.local_addr()?);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     if let Some(path) = options.replay.clone() {
-        spawn_replay(
-            host.state.clone(),
-            path,
-            options.once.then_some(stop_tx.clone()),
-        );
+        let stop = options.once.then_some(stop_tx.clone());
+        spawn_replay(host.state.clone(), path, options.replay_speed, stop);
     }
     let app = api::app(host.state.clone());
     let shutdown = async move {
@@ -115,7 +114,7 @@ pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Re
     Ok(())
 }
 
-fn spawn_replay(state: AppState, path: PathBuf, stop: Option<tokio::sync::watch::Sender<bool>>) {
+fn spawn_replay(state: AppState, path: PathBuf, speed: f64, stop: Option<tokio::sync::watch::Sender<bool>>) {
     let source = if path.as_os_str() == "-" {
         "stdin".to_owned()
     } else {
@@ -134,12 +133,12 @@ fn spawn_replay(state: AppState, path: PathBuf, stop: Option<tokio::sync::watch:
     std::thread::Builder::new()
         .name("replay".into())
         .spawn(move || {
+            let pace = Pace::new(speed);
             let result = if path.as_os_str() == "-" {
-                replay_lines(&state.pipeline, &source, std::io::stdin().lock())
+                replay_lines(&state.pipeline, &source, std::io::stdin().lock(), pace)
             } else {
-                std::fs::File::open(&path).and_then(|file| {
-                    replay_lines(&state.pipeline, &source, std::io::BufReader::new(file))
-                })
+                std::fs::read_to_string(&path)
+                    .map(|text| replay_text(&state.pipeline, &source, &text, pace))
             };
             state.registry.flush();
             let mut ingest = state.ingest.lock().expect("ingest lock");

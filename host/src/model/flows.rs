@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 /// One flow record (JSON row form).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FlowRecord {
     /// Source address.
     pub src: IpAddr,
@@ -50,7 +49,6 @@ pub struct FlowRecord {
 
 /// A window of flows as it appears in an event file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FlowWindowInput {
     /// Window start, ms since the epoch.
     #[serde(default)]

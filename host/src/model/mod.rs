@@ -4,6 +4,7 @@
 //! `netassure:plugin@0.1.0`; `runtime::convert` turns them into the generated binding types.
 
 pub mod anomaly;
+pub mod decode;
 pub mod event;
 pub mod flows;
 pub mod topology;

@@ -21,7 +21,6 @@ pub enum OperState {
 
 /// A network node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Node {
     /// Stable identifier.
     pub id: String,
@@ -41,7 +40,6 @@ pub struct Node {
 
 /// A link from `source` to `target`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Link {
     /// Stable identifier.
     pub id: String,
@@ -68,7 +66,7 @@ pub struct Link {
 
 /// One change to the topology, tagged by `op`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(tag = "op", rename_all = "kebab-case")]
 pub enum TopologyChange {
     /// Add or replace a node.
     NodeUpsert {
@@ -108,7 +106,6 @@ pub enum TopologyChange {
 
 /// Changes applied together as one topology version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TopologyDelta {
     /// Source sequence number.
     #[serde(default)]
@@ -122,7 +119,6 @@ pub struct TopologyDelta {
 
 /// One telemetry measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TelemetrySample {
     /// Node or link id.
     pub subject: String,

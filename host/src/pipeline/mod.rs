@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
 
-pub use replay::{ReplaySummary, replay_lines};
+pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 
 use crate::metrics::Metrics;
@@ -111,28 +111,25 @@ impl Pipeline {
         self.routes.store(Arc::new(routes));
     }
 
-    /// Publish one event from `source`; returns its id. Topology and utilisation telemetry are
-    /// applied to the store first, so detectors see a graph at least as new as the event.
-    pub fn publish(&self, source: &str, input: &InputEvent) -> u64 {
+    /// Publish one event from `source`; returns its id (`None` for heartbeats, which carry
+    /// nothing). Topology and utilisation telemetry are applied to the store first, so
+    /// detectors see a graph at least as new as the event.
+    pub fn publish(&self, source: &str, input: &InputEvent) -> Option<u64> {
+        let kind = input.kind()?;
         let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
         self.events_received.fetch_add(1, Ordering::Relaxed);
-        let kind = input.kind();
         Metrics::count(&self.metrics.events, kind_name(kind));
-        match input {
-            InputEvent::Topology { delta, .. } => {
-                let report = self.topology.apply(delta);
-                for reason in &report.rejected {
-                    tracing::warn!(event = id, "topology change rejected: {reason}");
-                }
+        if let Some(delta) = input.topology_delta() {
+            let report = self.topology.apply(&delta, input.timestamp_ms());
+            for reason in &report.rejected {
+                tracing::warn!(event = id, "topology change rejected: {reason}");
             }
-            InputEvent::Telemetry(sample) => {
-                self.topology.apply_telemetry(sample);
-            }
-            InputEvent::Flows(_) => {}
+        } else if let Some(sample) = input.telemetry_sample() {
+            self.topology.apply_telemetry(&sample);
         }
-        let event = Arc::new(convert::event(id, source, model::now_ms(), input));
+        let event = Arc::new(convert::event(id, source, model::now_ms(), input)?);
         self.deliver(&event, kind);
-        id
+        Some(id)
     }
 
     /// Deliver an already-built event to the detectors subscribed to `kind`.

@@ -1,48 +1,122 @@
-//! Replay of JSON-lines event files (or stdin): each line is parsed, published, and counted.
-//! A bad line is reported with its line number and skipped; it never stops the replay.
+//! Replay of event files and stdin: JSON lines, a JSON array of messages, or one message
+//! (a topology file). Each message is decoded tolerantly, published, and counted; a bad
+//! message is reported with its position and skipped, never fatal. With a speed factor the
+//! replay follows the messages' own timestamps (1.0 = as recorded, 10 = ten times faster).
 
 use std::io::BufRead;
+use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::Pipeline;
-use crate::model::InputEvent;
+use crate::model::decode::{decode, decode_value, Decoded};
 
 /// What a replay did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ReplaySummary {
-    /// Events published.
+    /// Messages published.
     pub published: u64,
-    /// Lines that were not valid events.
+    /// Messages that could not be decoded.
     pub malformed: u64,
+    /// Well-formed messages of unknown type (ignored).
+    pub unknown_types: u64,
+    /// Fields not in the schema (ignored).
+    pub unknown_fields: u64,
     /// Blank or comment (`#`) lines.
     pub skipped: u64,
 }
 
-/// Publish every event of `reader` as coming from `source`.
-pub fn replay_lines(
-    pipeline: &Pipeline,
-    source: &str,
-    reader: impl BufRead,
-) -> std::io::Result<ReplaySummary> {
-    let mut summary = ReplaySummary::default();
+/// Pacing of a replay.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pace {
+    /// 0: as fast as possible; otherwise the factor applied to the recorded time gaps.
+    pub speed: f64,
+    last_ms: Option<u64>,
+}
+
+impl Pace {
+    /// Replay at `speed` (0 for as fast as possible).
+    pub fn new(speed: f64) -> Self {
+        Pace { speed: if speed.is_finite() && speed > 0.0 { speed } else { 0.0 }, last_ms: None }
+    }
+
+    fn wait(&mut self, timestamp_ms: u64) {
+        if self.speed == 0.0 || timestamp_ms == 0 {
+            return;
+        }
+        if let Some(last) = self.last_ms.filter(|last| timestamp_ms > *last) {
+            let gap = Duration::from_secs_f64((timestamp_ms - last) as f64 / 1000.0 / self.speed);
+            std::thread::sleep(gap.min(Duration::from_secs(3600)));
+        }
+        self.last_ms = Some(timestamp_ms.max(self.last_ms.unwrap_or(0)));
+    }
+}
+
+struct Replayer<'a> {
+    pipeline: &'a Pipeline,
+    source: &'a str,
+    pace: Pace,
+    summary: ReplaySummary,
+}
+
+impl Replayer<'_> {
+    fn handle(&mut self, decoded: Decoded, position: &str) {
+        match decoded {
+            Decoded::Event { event, unknown_fields } => {
+                if !unknown_fields.is_empty() {
+                    self.summary.unknown_fields += unknown_fields.len() as u64;
+                    tracing::debug!(source = self.source, position, ?unknown_fields, "unknown fields ignored");
+                }
+                self.pace.wait(event.timestamp_ms());
+                self.pipeline.publish(self.source, &event);
+                self.summary.published += 1;
+            }
+            Decoded::UnknownType(kind) => {
+                self.summary.unknown_types += 1;
+                tracing::debug!(source = self.source, position, "message of unknown type `{kind}` ignored");
+            }
+            Decoded::Malformed(reason) => {
+                self.summary.malformed += 1;
+                tracing::warn!(source = self.source, position, "malformed message skipped: {reason}");
+            }
+        }
+    }
+}
+
+/// Publish every message of a JSON-lines stream (stdin).
+pub fn replay_lines(pipeline: &Pipeline, source: &str, reader: impl BufRead, pace: Pace) -> std::io::Result<ReplaySummary> {
+    let mut replayer = Replayer { pipeline, source, pace, summary: ReplaySummary::default() };
     for (number, line) in reader.lines().enumerate() {
         let line = line?;
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
-            summary.skipped += 1;
+            replayer.summary.skipped += 1;
             continue;
         }
-        match serde_json::from_str::<InputEvent>(trimmed) {
-            Ok(event) => {
-                pipeline.publish(source, &event);
-                summary.published += 1;
-            }
-            Err(err) => {
-                summary.malformed += 1;
-                tracing::warn!(source, line = number + 1, "malformed event skipped: {err}");
-            }
-        }
+        replayer.handle(decode(trimmed), &format!("line {}", number + 1));
     }
-    Ok(summary)
+    Ok(replayer.summary)
+}
+
+/// Publish every message of a file's text: a JSON array of messages, one (possibly
+/// multi-line) message, or JSON lines.
+pub fn replay_text(pipeline: &Pipeline, source: &str, text: &str, pace: Pace) -> ReplaySummary {
+    let trimmed = text.trim_start();
+    let whole = if trimmed.starts_with('[') || trimmed.starts_with('{') { serde_json::from_str::<Value>(text).ok() } else { None };
+    match whole {
+        Some(Value::Array(messages)) => {
+            let mut replayer = Replayer { pipeline, source, pace, summary: ReplaySummary::default() };
+            for (index, message) in messages.into_iter().enumerate() {
+                replayer.handle(decode_value(message), &format!("message {index}"));
+            }
+            replayer.summary
+        }
+        Some(message @ Value::Object(_)) if text.trim().lines().count() > 1 => {
+            let mut replayer = Replayer { pipeline, source, pace, summary: ReplaySummary::default() };
+            replayer.handle(decode_value(message), "message 0");
+            replayer.summary
+        }
+        _ => replay_lines(pipeline, source, text.as_bytes(), pace).expect("reading from memory cannot fail"),
+    }
 }

@@ -130,53 +130,35 @@ pub fn flow_batch(flows: &[model::FlowRecord]) -> wf::FlowBatch {
     batch
 }
 
-/// An input event as the WIT event delivered to detectors.
-pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) -> we::Event {
-    let (timestamp_ms, payload) = match input {
-        model::InputEvent::Topology {
-            timestamp_ms,
-            delta,
-        } => (
-            *timestamp_ms,
-            we::EventPayload::Topology(wt::TopologyDelta {
-                sequence: delta.sequence,
-                snapshot: delta.snapshot,
-                changes: delta.changes.iter().map(topology_change).collect(),
-            }),
-        ),
-        model::InputEvent::Telemetry(sample) => (
-            sample.timestamp_ms,
-            we::EventPayload::Telemetry(wt::TelemetrySample {
-                subject: sample.subject.clone(),
-                metric: sample.metric.clone(),
-                value: sample.value,
-                timestamp_ms: if sample.timestamp_ms == 0 {
-                    arrival_ms
-                } else {
-                    sample.timestamp_ms
-                },
-            }),
-        ),
-        model::InputEvent::Flows(window) => (
-            window.end_ms,
-            we::EventPayload::Flows(wf::FlowWindow {
-                start_ms: window.start_ms,
-                end_ms: window.end_ms,
-                flows: flow_batch(&window.flows),
-            }),
-        ),
-    };
-    let timestamp_ms = if timestamp_ms == 0 {
-        arrival_ms
+/// An input event as the WIT event delivered to detectors; `None` for heartbeats.
+pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) -> Option<we::Event> {
+    let payload = if let Some(delta) = input.topology_delta() {
+        we::EventPayload::Topology(wt::TopologyDelta {
+            sequence: delta.sequence,
+            snapshot: delta.snapshot,
+            changes: delta.changes.iter().map(topology_change).collect(),
+        })
+    } else if let Some(sample) = input.telemetry_sample() {
+        we::EventPayload::Telemetry(wt::TelemetrySample {
+            subject: sample.subject,
+            metric: sample.metric,
+            value: sample.value,
+            timestamp_ms: if sample.timestamp_ms == 0 { arrival_ms } else { sample.timestamp_ms },
+        })
+    } else if let model::InputEvent::Flows(window) = input {
+        we::EventPayload::Flows(wf::FlowWindow {
+            start_ms: window.start_ms,
+            end_ms: window.end_ms,
+            flows: flow_batch(&window.flows),
+        })
     } else {
-        timestamp_ms
+        return None;
     };
-    we::Event {
-        id,
-        source: source.to_owned(),
-        timestamp_ms,
-        payload,
-    }
+    let timestamp_ms = match input.timestamp_ms() {
+        0 => arrival_ms,
+        timestamp_ms => timestamp_ms,
+    };
+    Some(we::Event { id, source: source.to_owned(), timestamp_ms, payload })
 }
 
 /// WIT event kinds as model event kinds.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use petgraph::visit::EdgeRef;
 
-use super::TopologySnapshot;
+use super::TopologyGraph;
 
 /// A snapshot in CSR form (see the `graph` interface of the WIT for the layout).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,10 +23,10 @@ pub struct Csr {
     pub utilisation: Vec<f64>,
 }
 
-impl TopologySnapshot {
-    /// The snapshot in CSR form.
+impl TopologyGraph {
+    /// The graph in CSR form, built in one pass over nodes and links.
     pub fn to_csr(&self) -> Csr {
-        let graph = self.graph();
+        let graph = self.petgraph();
         let node_count = graph.node_count();
         let link_count = graph.edge_count();
         let mut position = HashMap::with_capacity(node_count);

@@ -1,327 +1,314 @@
-//! The versioned store: apply deltas and telemetry, publish snapshots.
+//! The versioned store: applies deltas and telemetry, keeps history, persists, and hands out
+//! snapshots.
+//!
+//! The writer holds the live graph under a mutex; readers get an `Arc` snapshot from a cache.
+//! A snapshot is made (one clone of the graph) the first time a reader asks after a change and
+//! then shared by every reader of that revision, so a burst of deltas costs one clone, not one
+//! per delta.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
-use petgraph::Direction;
-use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
-use petgraph::visit::EdgeRef;
+use serde::{Deserialize, Serialize};
 
-use crate::model::{Link, Node, TelemetrySample, TopologyChange, TopologyDelta};
+use super::graph::{AppliedChange, TopologyGraph};
+use super::history::{Diff, History, HistoryError, VersionRecord, VersionSummary};
+use super::persist::{Checkpoint, LogEntry, Persistence};
+use super::utilisation::{Point, UtilisationHistory};
+use super::TopologySnapshot;
+use crate::model::{self, TelemetrySample, TopologyChange, TopologyDelta};
 
-/// One immutable version of the topology.
-#[derive(Debug, Clone, Default)]
-pub struct TopologySnapshot {
-    version: u64,
-    graph: StableDiGraph<Node, Link>,
-    nodes: HashMap<String, NodeIndex>,
-    links: HashMap<String, EdgeIndex>,
+/// `[topology]` of `netassure.toml`: how much history the store keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Versions kept for diffs. Example: `max_versions = 10000`.
+    pub max_versions: usize,
+    /// Oldest version kept, in seconds behind the newest. Example: `max_age_s = 86400`.
+    pub max_age_s: u64,
+    /// Utilisation points kept per link. Example: `utilisation_points = 2880`.
+    pub utilisation_points: usize,
+    /// Versions between two checkpoints of the persistent store. Example: `checkpoint_every = 100000`.
+    pub checkpoint_every: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { max_versions: 10_000, max_age_s: 86_400, utilisation_points: 2_880, checkpoint_every: 100_000 }
+    }
 }
 
 /// What applying a delta did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
     /// Version after the delta.
     pub version: u64,
-    /// Changes applied.
+    /// Node and link changes it made.
     pub applied: usize,
     /// Changes that named unknown nodes or links, with the reason.
     pub rejected: Vec<String>,
 }
 
-/// The store: the current snapshot and the writer lock.
-#[derive(Debug, Default)]
+struct Live {
+    graph: TopologyGraph,
+    version: u64,
+    revision: u64,
+    timestamp_ms: u64,
+    history: History,
+    utilisation: UtilisationHistory,
+    persistence: Option<Persistence>,
+    config: StoreConfig,
+}
+
+/// The store.
 pub struct TopologyStore {
-    current: ArcSwap<TopologySnapshot>,
-    writer: Mutex<()>,
+    live: Mutex<Live>,
+    cache: ArcSwap<TopologySnapshot>,
+    revision: AtomicU64,
+}
+
+impl Default for TopologyStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TopologyStore {
-    /// An empty topology at version 0.
+    /// An empty in-memory store with the default configuration.
     pub fn new() -> Self {
-        Self::default()
+        Self::in_memory(StoreConfig::default())
     }
 
-    /// The current snapshot; cheap, never blocks.
-    pub fn snapshot(&self) -> Arc<TopologySnapshot> {
-        self.current.load_full()
+    /// An empty in-memory store.
+    pub fn in_memory(config: StoreConfig) -> Self {
+        Self::from_live(Live {
+            graph: TopologyGraph::default(),
+            version: 0,
+            revision: 0,
+            timestamp_ms: 0,
+            history: History::default(),
+            utilisation: UtilisationHistory::new(config.utilisation_points),
+            persistence: None,
+            config,
+        })
     }
 
-    /// Apply `delta` as one new version.
-    pub fn apply(&self, delta: &TopologyDelta) -> ApplyReport {
-        let _writer = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut next = if delta.snapshot {
-            TopologySnapshot::default()
-        } else {
-            (*self.current.load_full()).clone()
+    fn from_live(live: Live) -> Self {
+        let revision = live.revision;
+        let snapshot = TopologySnapshot { version: live.version, revision, timestamp_ms: live.timestamp_ms, graph: live.graph.clone() };
+        TopologyStore { live: Mutex::new(live), cache: ArcSwap::from_pointee(snapshot), revision: AtomicU64::new(revision) }
+    }
+
+    /// A store persisted in `dir`: what was there is loaded (checkpoint, then log).
+    pub fn open(dir: &Path, config: StoreConfig) -> anyhow::Result<Self> {
+        let (persistence, checkpoint, entries) = Persistence::open(dir)?;
+        let mut live = Live {
+            graph: TopologyGraph::default(),
+            version: 0,
+            revision: 0,
+            timestamp_ms: 0,
+            history: History::default(),
+            utilisation: UtilisationHistory::new(config.utilisation_points),
+            persistence: None,
+            config,
         };
-        next.version = self.current.load().version + 1;
-        let mut report = ApplyReport {
-            version: next.version,
-            ..ApplyReport::default()
-        };
-        for change in &delta.changes {
-            match next.apply_change(change) {
-                Ok(()) => report.applied += 1,
-                Err(reason) => report.rejected.push(reason),
+        if let Some(checkpoint) = checkpoint {
+            live.graph.replace_all(&checkpoint.nodes, &checkpoint.links, &mut Vec::new(), &mut Vec::new());
+            live.version = checkpoint.version;
+            live.timestamp_ms = checkpoint.timestamp_ms;
+            checkpoint.history.into_iter().for_each(|record| live.history.push(record));
+            for (link, points) in checkpoint.utilisation {
+                points.into_iter().for_each(|point| live.utilisation.record(&link, point));
             }
         }
-        self.current.store(Arc::new(next));
+        let replayed = entries.len();
+        for entry in entries {
+            live.replay(entry);
+        }
+        live.revision = live.version;
+        live.persistence = Some(persistence);
+        tracing::info!(version = live.version, nodes = live.graph.node_count(), links = live.graph.link_count(), replayed, "topology store loaded from {}", dir.display());
+        Ok(Self::from_live(live))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Apply `delta` (at `timestamp_ms`; 0 means now) as one new version.
+    pub fn apply(&self, delta: &TopologyDelta, timestamp_ms: u64) -> ApplyReport {
+        let mut live = self.lock();
+        let report = live.apply(delta, if timestamp_ms == 0 { model::now_ms() } else { timestamp_ms });
+        self.revision.store(live.revision, Ordering::Release);
         report
     }
 
-    /// Apply a telemetry sample: `utilisation` of a link updates the link; other metrics
-    /// leave the topology unchanged. Returns true when a new version was made.
+    /// Apply a telemetry sample: a `utilisation` sample of a known link updates the link in
+    /// place and its utilisation history (no new version). True when it applied.
     pub fn apply_telemetry(&self, sample: &TelemetrySample) -> bool {
-        if sample.metric != "utilisation"
-            || !self.current.load().links.contains_key(&sample.subject)
-        {
+        if sample.metric != "utilisation" {
             return false;
         }
-        let change = TopologyChange::LinkUtilisation {
-            id: sample.subject.clone(),
-            utilisation: sample.value,
-        };
-        self.apply(&TopologyDelta {
-            sequence: 0,
-            snapshot: false,
-            changes: vec![change],
-        })
-        .applied
-            == 1
-    }
-}
-
-impl TopologySnapshot {
-    fn apply_change(&mut self, change: &TopologyChange) -> Result<(), String> {
-        match change {
-            TopologyChange::NodeUpsert { node } => {
-                match self.nodes.get(&node.id) {
-                    Some(&index) => self.graph[index] = node.clone(),
-                    None => {
-                        let index = self.graph.add_node(node.clone());
-                        self.nodes.insert(node.id.clone(), index);
-                    }
-                }
-                Ok(())
-            }
-            TopologyChange::NodeRemove { id } => {
-                let index = self
-                    .nodes
-                    .remove(id)
-                    .ok_or_else(|| format!("node-remove: unknown node {id}"))?;
-                let attached: Vec<EdgeIndex> = self
-                    .graph
-                    .edges_directed(index, Direction::Outgoing)
-                    .chain(self.graph.edges_directed(index, Direction::Incoming))
-                    .map(|edge| edge.id())
-                    .collect();
-                for edge in attached {
-                    if let Some(link) = self.graph.remove_edge(edge) {
-                        self.links.remove(&link.id);
-                    }
-                }
-                self.graph.remove_node(index);
-                Ok(())
-            }
-            TopologyChange::LinkUpsert { link } => self.upsert_link(link),
-            TopologyChange::LinkRemove { id } => {
-                let index = self
-                    .links
-                    .remove(id)
-                    .ok_or_else(|| format!("link-remove: unknown link {id}"))?;
-                self.graph.remove_edge(index);
-                Ok(())
-            }
-            TopologyChange::LinkState { id, state } => {
-                self.update_link(id, |link| link.state = *state)
-            }
-            TopologyChange::LinkUtilisation { id, utilisation } => {
-                self.update_link(id, |link| link.utilisation = Some(*utilisation))
-            }
+        let mut live = self.lock();
+        if !live.graph.set_utilisation(&sample.subject, sample.value) {
+            return false;
         }
-    }
-
-    fn upsert_link(&mut self, link: &Link) -> Result<(), String> {
-        let endpoint = |id: &str| {
-            self.nodes
-                .get(id)
-                .copied()
-                .ok_or_else(|| format!("link {}: unknown node {id}", link.id))
-        };
-        let (source, target) = (endpoint(&link.source)?, endpoint(&link.target)?);
-        if let Some(index) = self.links.remove(&link.id) {
-            self.graph.remove_edge(index);
+        let timestamp_ms = if sample.timestamp_ms == 0 { model::now_ms() } else { sample.timestamp_ms };
+        let point = Point { timestamp_ms, utilisation: sample.value };
+        live.utilisation.record(&sample.subject, point);
+        live.revision += 1;
+        if let Some(persistence) = &mut live.persistence {
+            persistence.append(&LogEntry::Utilisation { link: sample.subject.clone(), point });
         }
-        let index = self.graph.add_edge(source, target, link.clone());
-        self.links.insert(link.id.clone(), index);
-        Ok(())
+        self.revision.store(live.revision, Ordering::Release);
+        true
     }
 
-    fn update_link(&mut self, id: &str, update: impl FnOnce(&mut Link)) -> Result<(), String> {
-        let index = *self
-            .links
-            .get(id)
-            .ok_or_else(|| format!("unknown link {id}"))?;
-        update(&mut self.graph[index]);
-        Ok(())
+    /// The current topology; made once per revision and shared.
+    pub fn snapshot(&self) -> Arc<TopologySnapshot> {
+        let cached = self.cache.load_full();
+        if cached.revision == self.revision.load(Ordering::Acquire) {
+            return cached;
+        }
+        let live = self.lock();
+        let cached = self.cache.load_full();
+        if cached.revision == live.revision {
+            return cached;
+        }
+        let snapshot = Arc::new(TopologySnapshot {
+            version: live.version,
+            revision: live.revision,
+            timestamp_ms: live.timestamp_ms,
+            graph: live.graph.clone(),
+        });
+        self.cache.store(snapshot.clone());
+        snapshot
     }
 
-    /// Version number.
+    /// The current version.
     pub fn version(&self) -> u64 {
-        self.version
+        self.lock().version
     }
 
-    /// Number of nodes.
-    pub fn node_count(&self) -> usize {
-        self.nodes.len()
+    /// The newest `limit` versions, newest first.
+    pub fn versions(&self, limit: usize) -> Vec<VersionSummary> {
+        self.lock().history.summaries(limit)
     }
 
-    /// Number of links.
-    pub fn link_count(&self) -> usize {
-        self.links.len()
+    /// The oldest version a diff can start from.
+    pub fn oldest_diffable(&self) -> u64 {
+        let live = self.lock();
+        live.history.oldest_base(live.version)
     }
 
-    /// The node with this id.
-    pub fn node(&self, id: &str) -> Option<&Node> {
-        self.nodes.get(id).map(|&index| &self.graph[index])
+    /// What changed from version `from` to version `to`.
+    pub fn diff(&self, from: u64, to: u64) -> Result<Diff, HistoryError> {
+        let live = self.lock();
+        live.history.diff(from, to, live.version)
     }
 
-    /// The link with this id.
-    pub fn link(&self, id: &str) -> Option<&Link> {
-        self.links.get(id).map(|&index| &self.graph[index])
+    /// Utilisation points of `link` since `since_ms`; `None` for a link never measured.
+    pub fn link_history(&self, link: &str, since_ms: u64) -> Option<Vec<Point>> {
+        self.lock().utilisation.since(link, since_ms)
     }
 
-    /// All nodes, in storage order.
-    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.graph.node_weights()
+    /// Write a checkpoint now (persistent stores; a no-op in memory).
+    pub fn checkpoint(&self) -> anyhow::Result<()> {
+        self.lock().checkpoint()
     }
 
-    /// All links, in storage order.
-    pub fn links(&self) -> impl Iterator<Item = &Link> {
-        self.graph.edge_weights()
-    }
-
-    /// Links attached to node `id`, in either direction.
-    pub fn links_of(&self, id: &str) -> Vec<&Link> {
-        let Some(&index) = self.nodes.get(id) else {
-            return Vec::new();
-        };
-        self.graph
-            .edges_directed(index, Direction::Outgoing)
-            .chain(self.graph.edges_directed(index, Direction::Incoming))
-            .map(|edge| edge.weight())
-            .collect()
-    }
-
-    /// Ids of the nodes linked to `id`, sorted, without duplicates.
-    pub fn neighbours(&self, id: &str) -> Vec<String> {
-        let Some(&index) = self.nodes.get(id) else {
-            return Vec::new();
-        };
-        let mut ids: Vec<String> = self
-            .graph
-            .neighbors_undirected(index)
-            .map(|other| self.graph[other].id.clone())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    }
-
-    pub(super) fn graph(&self) -> &StableDiGraph<Node, Link> {
-        &self.graph
+    /// Flush the log to the OS.
+    pub fn flush(&self) {
+        if let Some(persistence) = &mut self.lock().persistence {
+            persistence.flush();
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::OperState;
+impl Live {
+    fn apply(&mut self, delta: &TopologyDelta, timestamp_ms: u64) -> ApplyReport {
+        let mut changes = Vec::new();
+        let mut rejected = Vec::new();
+        let mut rest: &[TopologyChange] = &delta.changes;
+        if delta.snapshot {
+            let nodes: Vec<model::Node> = delta.changes.iter().filter_map(|c| match c { TopologyChange::NodeUpsert { node } => Some(node.clone()), _ => None }).collect();
+            let links: Vec<model::Link> = delta.changes.iter().filter_map(|c| match c { TopologyChange::LinkUpsert { link } => Some(link.clone()), _ => None }).collect();
+            self.graph.replace_all(&nodes, &links, &mut changes, &mut rejected);
+            rest = &[];
+            for change in delta.changes.iter().filter(|c| !matches!(c, TopologyChange::NodeUpsert { .. } | TopologyChange::LinkUpsert { .. })) {
+                if let Err(reason) = self.graph.apply(change, &mut changes) {
+                    rejected.push(reason);
+                }
+            }
+        }
+        for change in rest {
+            if let Err(reason) = self.graph.apply(change, &mut changes) {
+                rejected.push(reason);
+            }
+        }
+        self.version += 1;
+        self.revision += 1;
+        self.timestamp_ms = timestamp_ms;
+        for change in &changes {
+            if let AppliedChange::Link { id, before, after: Some(after) } = change {
+                if let Some(utilisation) = after.utilisation.filter(|u| before.as_ref().map(|b| b.utilisation) != Some(Some(*u))) {
+                    self.utilisation.record(id, Point { timestamp_ms, utilisation });
+                }
+            }
+        }
+        let applied = changes.len();
+        let record = VersionRecord { version: self.version, timestamp_ms, seq: delta.sequence, snapshot: delta.snapshot, changes };
+        if let Some(persistence) = &mut self.persistence {
+            persistence.append(&LogEntry::Version(record.clone()));
+        }
+        self.history.push(record);
+        let oldest = timestamp_ms.saturating_sub(self.config.max_age_s.saturating_mul(1000));
+        self.history.trim(self.config.max_versions, oldest);
+        if self.persistence.as_ref().is_some_and(|p| p.since_checkpoint >= self.config.checkpoint_every) {
+            if let Err(err) = self.checkpoint() {
+                tracing::error!("topology checkpoint failed: {err:#}");
+            }
+        }
+        ApplyReport { version: self.version, applied, rejected }
+    }
 
-    fn node(id: &str) -> Node {
-        Node {
-            id: id.into(),
-            kind: "router".into(),
-            asn: None,
-            state: OperState::Up,
-            attributes: Default::default(),
+    /// Re-apply a logged entry at load time.
+    fn replay(&mut self, entry: LogEntry) {
+        match entry {
+            LogEntry::Version(record) if record.version > self.version => {
+                for change in &record.changes {
+                    let change = match change {
+                        AppliedChange::Node { after: Some(node), .. } => TopologyChange::NodeUpsert { node: node.clone() },
+                        AppliedChange::Node { id, after: None, .. } => TopologyChange::NodeRemove { id: id.clone() },
+                        AppliedChange::Link { after: Some(link), .. } => TopologyChange::LinkUpsert { link: link.clone() },
+                        AppliedChange::Link { id, after: None, .. } => TopologyChange::LinkRemove { id: id.clone() },
+                    };
+                    let _ = self.graph.apply(&change, &mut Vec::new());
+                }
+                self.version = record.version;
+                self.timestamp_ms = record.timestamp_ms;
+                self.history.push(record);
+            }
+            LogEntry::Version(_) => {}
+            LogEntry::Utilisation { link, point } => {
+                self.graph.set_utilisation(&link, point.utilisation);
+                self.utilisation.record(&link, point);
+            }
         }
     }
 
-    fn link(id: &str, source: &str, target: &str) -> Link {
-        Link {
-            id: id.into(),
-            source: source.into(),
-            target: target.into(),
-            kind: String::new(),
-            capacity_bps: Some(100),
-            utilisation: None,
-            state: OperState::Up,
-            attributes: Default::default(),
-        }
-    }
-
-    #[test]
-    fn applies_changes_and_keeps_old_snapshots_unchanged() {
-        let store = TopologyStore::new();
-        let report = store.apply(&TopologyDelta {
-            sequence: 1,
-            snapshot: true,
-            changes: vec![
-                TopologyChange::NodeUpsert { node: node("a") },
-                TopologyChange::NodeUpsert { node: node("b") },
-                TopologyChange::LinkUpsert {
-                    link: link("ab", "a", "b"),
-                },
-                TopologyChange::LinkUpsert {
-                    link: link("ax", "a", "x"),
-                },
-            ],
-        });
-        assert_eq!(report.applied, 3);
-        assert_eq!(report.rejected, vec!["link ax: unknown node x".to_string()]);
-        let before = store.snapshot();
-        store.apply(&TopologyDelta {
-            sequence: 2,
-            snapshot: false,
-            changes: vec![TopologyChange::NodeRemove { id: "b".into() }],
-        });
-        assert_eq!(before.link_count(), 1);
-        assert_eq!(before.neighbours("a"), vec!["b"]);
-        let after = store.snapshot();
-        assert_eq!(after.version(), 2);
-        assert_eq!(after.link_count(), 0);
-        assert!(after.neighbours("a").is_empty());
-    }
-
-    #[test]
-    fn utilisation_telemetry_updates_known_links_only() {
-        let store = TopologyStore::new();
-        store.apply(&TopologyDelta {
-            sequence: 1,
-            snapshot: true,
-            changes: vec![
-                TopologyChange::NodeUpsert { node: node("a") },
-                TopologyChange::NodeUpsert { node: node("b") },
-                TopologyChange::LinkUpsert {
-                    link: link("ab", "a", "b"),
-                },
-            ],
-        });
-        let sample = |subject: &str| TelemetrySample {
-            subject: subject.into(),
-            metric: "utilisation".into(),
-            value: 0.7,
-            timestamp_ms: 0,
+    fn checkpoint(&mut self) -> anyhow::Result<()> {
+        let Some(persistence) = &mut self.persistence else { return Ok(()) };
+        let checkpoint = Checkpoint {
+            version: self.version,
+            timestamp_ms: self.timestamp_ms,
+            nodes: self.graph.nodes().cloned().collect(),
+            links: self.graph.links().cloned().collect(),
+            history: self.history.records().cloned().collect(),
+            utilisation: self.utilisation.all().iter().map(|(link, points)| (link.clone(), points.iter().copied().collect())).collect(),
         };
-        assert!(store.apply_telemetry(&sample("ab")));
-        assert!(!store.apply_telemetry(&sample("zz")));
-        assert_eq!(store.snapshot().link("ab").unwrap().utilisation, Some(0.7));
-        assert_eq!(store.snapshot().link("ab").unwrap().state, OperState::Up);
+        persistence.checkpoint(&checkpoint)
     }
 }
