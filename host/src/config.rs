@@ -20,6 +20,10 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// Where the host keeps its data.
     pub data: DataConfig,
+    /// The topology store's history.
+    pub topology: crate::topology::StoreConfig,
+    /// Live ingest sources.
+    pub ingest: IngestConfig,
     /// Where findings go besides the log.
     pub output: OutputConfig,
     /// Logging.
@@ -85,6 +89,56 @@ impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
             dir: PathBuf::from("data"),
+        }
+    }
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// The topology engine's WebSocket stream. Example: `[ingest.topology] url = "ws://nte:9000/stream"`.
+    pub topology: Option<TopologyStreamConfig>,
+}
+
+/// `[ingest.topology]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyStreamConfig {
+    /// WebSocket URL of the stream. Example: `url = "ws://127.0.0.1:9000"`.
+    pub url: String,
+    /// First reconnect delay, ms (doubles per failure, with ±20% jitter). Example: `reconnect_min_ms = 100`.
+    #[serde(default = "default_reconnect_min_ms")]
+    pub reconnect_min_ms: u64,
+    /// Longest reconnect delay, ms. Example: `reconnect_max_ms = 30000`.
+    #[serde(default = "default_reconnect_max_ms")]
+    pub reconnect_max_ms: u64,
+    /// How long to wait for the snapshot after a resync request before reconnecting, ms.
+    /// Example: `resync_timeout_ms = 5000`.
+    #[serde(default = "default_resync_timeout_ms")]
+    pub resync_timeout_ms: u64,
+}
+
+fn default_reconnect_min_ms() -> u64 {
+    100
+}
+
+fn default_reconnect_max_ms() -> u64 {
+    30_000
+}
+
+fn default_resync_timeout_ms() -> u64 {
+    5_000
+}
+
+impl TopologyStreamConfig {
+    /// Defaults for `url`.
+    pub fn for_url(url: &str) -> Self {
+        TopologyStreamConfig {
+            url: url.to_owned(),
+            reconnect_min_ms: default_reconnect_min_ms(),
+            reconnect_max_ms: default_reconnect_max_ms(),
+            resync_timeout_ms: default_resync_timeout_ms(),
         }
     }
 }

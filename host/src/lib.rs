@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod fsutil;
+pub mod ingest;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;

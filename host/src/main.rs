@@ -31,6 +31,9 @@ struct Args {
     /// Replay a JSON-lines event file; `-` reads events from stdin.
     #[arg(long)]
     replay: Option<PathBuf>,
+    /// Subscribe to a topology engine's WebSocket stream (overrides [ingest.topology] url).
+    #[arg(long, value_name = "URL")]
+    topology_ws: Option<String>,
     /// Exit after the replay has been processed.
     #[arg(long, requires = "replay")]
     once: bool,
@@ -75,6 +78,15 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
         config.output.jsonl = Some(output.clone());
     }
     config.output.print |= args.print;
+    if let Some(url) = &args.topology_ws {
+        match &mut config.ingest.topology {
+            Some(stream) => stream.url = url.clone(),
+            None => {
+                config.ingest.topology =
+                    Some(netassure_host::config::TopologyStreamConfig::for_url(url))
+            }
+        }
+    }
     config.plugins.watch &= !args.no_watch;
     if args.log_json {
         config.log.format = LogFormat::Json;

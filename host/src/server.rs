@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use crate::api::{self, AppState, IngestStatus};
 use crate::config::Config;
+use crate::ingest::TopologyStreamClient;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pace, Pipeline, Sinks, replay_lines, replay_text};
 use crate::registry::{DirectoryWatcher, Registry};
@@ -31,6 +32,7 @@ pub struct RunOptions {
 pub struct Host {
     /// Shared state of the API.
     pub state: AppState,
+    topology_stream: Option<TopologyStreamClient>,
     _watcher: Option<DirectoryWatcher>,
 }
 
@@ -39,7 +41,10 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
     std::fs::create_dir_all(&config.data.dir)
         .with_context(|| format!("creating data dir {}", config.data.dir.display()))?;
     let metrics = Arc::new(Metrics::new());
-    let topology = Arc::new(TopologyStore::new());
+    let topology = Arc::new(
+        TopologyStore::open(&config.data.dir.join("topology"), config.topology)
+            .context("opening the topology store")?,
+    );
     let state = Arc::new(
         StateStore::open(&config.data.dir.join("plugin-state.redb"))
             .context("opening plugin state")?,
@@ -68,6 +73,11 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         "plugin directory loaded in {:?}",
         started.elapsed()
     );
+    let topology_stream = config
+        .ingest
+        .topology
+        .clone()
+        .map(|stream| TopologyStreamClient::new(stream, pipeline.clone()));
     let watcher = if config.plugins.watch {
         Some(DirectoryWatcher::start(registry.clone())?)
     } else {
@@ -81,16 +91,18 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         admin_token,
         started: Instant::now(),
         ingest: Arc::new(Mutex::new(Vec::new())),
+        topology_stream: topology_stream.as_ref().map(TopologyStreamClient::stats),
     };
     Ok(Host {
         state,
+        topology_stream,
         _watcher: watcher,
     })
 }
 
 /// Serve the API on `config.server.listen` and run the replay, until Ctrl-C / SIGTERM, or
 /// until the replay is done when `options.once` is set.
-pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Result<()> {
+pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -100,6 +112,10 @@ pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Re
         let stop = options.once.then_some(stop_tx.clone());
         spawn_replay(host.state.clone(), path, options.replay_speed, stop);
     }
+    let stream_thread = host
+        .topology_stream
+        .take()
+        .map(|client| client.spawn(stop_rx.clone()));
     let app = api::app(host.state.clone());
     let shutdown = async move {
         tokio::select! {
@@ -110,11 +126,23 @@ pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Re
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
+    let _ = stop_tx.send(true);
+    if let Some(thread) = stream_thread {
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
     host.state.registry.shutdown();
+    if let Err(err) = host.state.topology.checkpoint() {
+        tracing::error!("topology checkpoint at shutdown failed: {err:#}");
+    }
     Ok(())
 }
 
-fn spawn_replay(state: AppState, path: PathBuf, speed: f64, stop: Option<tokio::sync::watch::Sender<bool>>) {
+fn spawn_replay(
+    state: AppState,
+    path: PathBuf,
+    speed: f64,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+) {
     let source = if path.as_os_str() == "-" {
         "stdin".to_owned()
     } else {

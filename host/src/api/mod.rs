@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod plugins;
 mod status;
+mod topology;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub started: Instant,
     /// Ingest sources.
     pub ingest: Arc<Mutex<Vec<IngestStatus>>>,
+    /// The topology stream client's counters, when one is configured.
+    pub topology_stream: Option<Arc<Mutex<crate::ingest::StreamStats>>>,
 }
 
 /// The whole API.
@@ -77,6 +80,11 @@ pub fn app(state: AppState) -> Router {
         .route("/plugins", get(plugins::list))
         .route("/plugins/{name}", get(plugins::show))
         .route("/analysis/run/{plugin}", post(analysis::run))
+        .route("/topology", get(topology::current))
+        .route("/topology/versions", get(topology::versions))
+        .route("/topology/diff", get(topology::diff))
+        .route("/topology/nodes/{id}", get(topology::node))
+        .route("/topology/links/{id}/history", get(topology::link_history))
         .merge(admin)
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_PLUGIN_BYTES))

@@ -41,6 +41,7 @@ pub struct StatusReply {
     pipeline: PipelineCounters,
     topology: TopologySummary,
     ingest: Vec<IngestStatus>,
+    topology_stream: Option<crate::ingest::StreamStats>,
 }
 
 /// `GET /status`
@@ -73,6 +74,10 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
             .lock()
             .map(|ingest| ingest.clone())
             .unwrap_or_default(),
+        topology_stream: state
+            .topology_stream
+            .as_ref()
+            .and_then(|stats| stats.lock().ok().map(|stats| stats.clone())),
     })
 }
 

@@ -22,17 +22,43 @@ pub enum Decoded {
 }
 
 const MESSAGE_FIELDS: &[(&str, &[&str])] = &[
-    ("snapshot", &["type", "seq", "timestamp_ms", "nodes", "links"]),
+    (
+        "snapshot",
+        &["type", "seq", "timestamp_ms", "nodes", "links"],
+    ),
     ("delta", &["type", "seq", "timestamp_ms", "changes"]),
-    ("telemetry", &["type", "seq", "subject", "metric", "value", "timestamp_ms"]),
+    (
+        "telemetry",
+        &["type", "seq", "subject", "metric", "value", "timestamp_ms"],
+    ),
     ("flows", &["type", "start_ms", "end_ms", "flows"]),
     ("heartbeat", &["type", "timestamp_ms"]),
 ];
 const NODE_FIELDS: &[&str] = &["id", "kind", "asn", "state", "attributes"];
-const LINK_FIELDS: &[&str] = &["id", "source", "target", "kind", "capacity_bps", "utilisation", "state", "attributes"];
+const LINK_FIELDS: &[&str] = &[
+    "id",
+    "source",
+    "target",
+    "kind",
+    "capacity_bps",
+    "utilisation",
+    "state",
+    "attributes",
+];
 const FLOW_FIELDS: &[&str] = &[
-    "src", "dst", "src_port", "dst_port", "protocol", "tcp_flags", "bytes", "packets", "start_ms", "end_ms", "input_if",
-    "output_if", "exporter",
+    "src",
+    "dst",
+    "src_port",
+    "dst_port",
+    "protocol",
+    "tcp_flags",
+    "bytes",
+    "packets",
+    "start_ms",
+    "end_ms",
+    "input_if",
+    "output_if",
+    "exporter",
 ];
 const CHANGE_FIELDS: &[(&str, &[&str])] = &[
     ("node-upsert", &["op", "node"]),
@@ -46,13 +72,23 @@ const CHANGE_FIELDS: &[(&str, &[&str])] = &[
 fn unknown_keys(value: &Value, known: &[&str], path: &str, out: &mut Vec<String>) {
     if let Some(object) = value.as_object() {
         for key in object.keys().filter(|key| !known.contains(&key.as_str())) {
-            out.push(if path.is_empty() { key.clone() } else { format!("{path}.{key}") });
+            out.push(if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            });
         }
     }
 }
 
 fn unknown_in_list(value: &Value, list: &str, known: &[&str], out: &mut Vec<String>) {
-    for (i, item) in value.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, item) in value
+        .get(list)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         unknown_keys(item, known, &format!("{list}[{i}]"), out);
     }
 }
@@ -66,13 +102,29 @@ pub fn unknown_fields(kind: &str, message: &Value) -> Vec<String> {
     unknown_in_list(message, "nodes", NODE_FIELDS, &mut out);
     unknown_in_list(message, "links", LINK_FIELDS, &mut out);
     unknown_in_list(message, "flows", FLOW_FIELDS, &mut out);
-    for (i, change) in message.get("changes").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, change) in message
+        .get("changes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let op = change.get("op").and_then(Value::as_str).unwrap_or_default();
         if let Some((_, known)) = CHANGE_FIELDS.iter().find(|(name, _)| *name == op) {
             let path = format!("changes[{i}]");
             unknown_keys(change, known, &path, &mut out);
-            unknown_keys(&change["node"], NODE_FIELDS, &format!("{path}.node"), &mut out);
-            unknown_keys(&change["link"], LINK_FIELDS, &format!("{path}.link"), &mut out);
+            unknown_keys(
+                &change["node"],
+                NODE_FIELDS,
+                &format!("{path}.node"),
+                &mut out,
+            );
+            unknown_keys(
+                &change["link"],
+                LINK_FIELDS,
+                &format!("{path}.link"),
+                &mut out,
+            );
         }
     }
     out
@@ -96,7 +148,10 @@ pub fn decode_value(value: Value) -> Decoded {
     }
     let unknown_fields = unknown_fields(&kind, &value);
     match serde_json::from_value::<InputEvent>(value) {
-        Ok(event) => Decoded::Event { event: Box::new(event), unknown_fields },
+        Ok(event) => Decoded::Event {
+            event: Box::new(event),
+            unknown_fields,
+        },
         Err(err) => Decoded::Malformed(format!("invalid `{kind}` message: {err}")),
     }
 }
@@ -109,13 +164,28 @@ mod tests {
     fn tells_malformed_unknown_types_and_unknown_fields_apart() {
         assert!(matches!(decode("{oops"), Decoded::Malformed(_)));
         assert!(matches!(decode(r#"{"no_type": 1}"#), Decoded::Malformed(_)));
-        assert_eq!(decode(r#"{"type": "weather", "sunny": true}"#), Decoded::UnknownType("weather".into()));
-        assert!(matches!(decode(r#"{"type": "delta", "seq": "x", "changes": []}"#), Decoded::Malformed(_)));
+        assert_eq!(
+            decode(r#"{"type": "weather", "sunny": true}"#),
+            Decoded::UnknownType("weather".into())
+        );
+        assert!(matches!(
+            decode(r#"{"type": "delta", "seq": "x", "changes": []}"#),
+            Decoded::Malformed(_)
+        ));
         let text = r#"{"type": "delta", "seq": 4, "colour": "red", "changes": [
             {"op": "link-upsert", "link": {"id": "l", "source": "a", "target": "b", "vendor": "x"}, "why": 1},
             {"op": "node-remove", "id": "n"}]}"#;
-        let Decoded::Event { event, unknown_fields } = decode(text) else { panic!("decodes") };
+        let Decoded::Event {
+            event,
+            unknown_fields,
+        } = decode(text)
+        else {
+            panic!("decodes")
+        };
         assert_eq!(event.seq(), Some(4));
-        assert_eq!(unknown_fields, ["colour", "changes[0].why", "changes[0].link.vendor"]);
+        assert_eq!(
+            unknown_fields,
+            ["colour", "changes[0].why", "changes[0].link.vendor"]
+        );
     }
 }

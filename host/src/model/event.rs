@@ -75,7 +75,9 @@ impl InputEvent {
     /// The sequence number, when the message has one.
     pub fn seq(&self) -> Option<u64> {
         match self {
-            InputEvent::Snapshot { seq, .. } | InputEvent::Delta { seq, .. } | InputEvent::Telemetry { seq, .. } => *seq,
+            InputEvent::Snapshot { seq, .. }
+            | InputEvent::Delta { seq, .. }
+            | InputEvent::Telemetry { seq, .. } => *seq,
             InputEvent::Flows(_) | InputEvent::Heartbeat { .. } => None,
         }
     }
@@ -94,14 +96,26 @@ impl InputEvent {
     /// A snapshot or delta as the topology delta the store applies.
     pub fn topology_delta(&self) -> Option<TopologyDelta> {
         match self {
-            InputEvent::Snapshot { seq, nodes, links, .. } => {
-                let nodes = nodes.iter().map(|node| TopologyChange::NodeUpsert { node: node.clone() });
-                let links = links.iter().map(|link| TopologyChange::LinkUpsert { link: link.clone() });
-                Some(TopologyDelta { sequence: seq.unwrap_or(0), snapshot: true, changes: nodes.chain(links).collect() })
+            InputEvent::Snapshot {
+                seq, nodes, links, ..
+            } => {
+                let nodes = nodes
+                    .iter()
+                    .map(|node| TopologyChange::NodeUpsert { node: node.clone() });
+                let links = links
+                    .iter()
+                    .map(|link| TopologyChange::LinkUpsert { link: link.clone() });
+                Some(TopologyDelta {
+                    sequence: seq.unwrap_or(0),
+                    snapshot: true,
+                    changes: nodes.chain(links).collect(),
+                })
             }
-            InputEvent::Delta { seq, changes, .. } => {
-                Some(TopologyDelta { sequence: seq.unwrap_or(0), snapshot: false, changes: changes.clone() })
-            }
+            InputEvent::Delta { seq, changes, .. } => Some(TopologyDelta {
+                sequence: seq.unwrap_or(0),
+                snapshot: false,
+                changes: changes.clone(),
+            }),
             _ => None,
         }
     }
@@ -109,7 +123,13 @@ impl InputEvent {
     /// A telemetry message as a sample.
     pub fn telemetry_sample(&self) -> Option<TelemetrySample> {
         match self {
-            InputEvent::Telemetry { subject, metric, value, timestamp_ms, .. } => Some(TelemetrySample {
+            InputEvent::Telemetry {
+                subject,
+                metric,
+                value,
+                timestamp_ms,
+                ..
+            } => Some(TelemetrySample {
                 subject: subject.clone(),
                 metric: metric.clone(),
                 value: *value,

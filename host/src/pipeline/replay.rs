@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Pipeline;
-use crate::model::decode::{decode, decode_value, Decoded};
+use crate::model::decode::{Decoded, decode, decode_value};
 
 /// What a replay did.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -38,7 +38,14 @@ pub struct Pace {
 impl Pace {
     /// Replay at `speed` (0 for as fast as possible).
     pub fn new(speed: f64) -> Self {
-        Pace { speed: if speed.is_finite() && speed > 0.0 { speed } else { 0.0 }, last_ms: None }
+        Pace {
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                0.0
+            },
+            last_ms: None,
+        }
     }
 
     fn wait(&mut self, timestamp_ms: u64) {
@@ -63,10 +70,18 @@ struct Replayer<'a> {
 impl Replayer<'_> {
     fn handle(&mut self, decoded: Decoded, position: &str) {
         match decoded {
-            Decoded::Event { event, unknown_fields } => {
+            Decoded::Event {
+                event,
+                unknown_fields,
+            } => {
                 if !unknown_fields.is_empty() {
                     self.summary.unknown_fields += unknown_fields.len() as u64;
-                    tracing::debug!(source = self.source, position, ?unknown_fields, "unknown fields ignored");
+                    tracing::debug!(
+                        source = self.source,
+                        position,
+                        ?unknown_fields,
+                        "unknown fields ignored"
+                    );
                 }
                 self.pace.wait(event.timestamp_ms());
                 self.pipeline.publish(self.source, &event);
@@ -74,19 +89,37 @@ impl Replayer<'_> {
             }
             Decoded::UnknownType(kind) => {
                 self.summary.unknown_types += 1;
-                tracing::debug!(source = self.source, position, "message of unknown type `{kind}` ignored");
+                tracing::debug!(
+                    source = self.source,
+                    position,
+                    "message of unknown type `{kind}` ignored"
+                );
             }
             Decoded::Malformed(reason) => {
                 self.summary.malformed += 1;
-                tracing::warn!(source = self.source, position, "malformed message skipped: {reason}");
+                tracing::warn!(
+                    source = self.source,
+                    position,
+                    "malformed message skipped: {reason}"
+                );
             }
         }
     }
 }
 
 /// Publish every message of a JSON-lines stream (stdin).
-pub fn replay_lines(pipeline: &Pipeline, source: &str, reader: impl BufRead, pace: Pace) -> std::io::Result<ReplaySummary> {
-    let mut replayer = Replayer { pipeline, source, pace, summary: ReplaySummary::default() };
+pub fn replay_lines(
+    pipeline: &Pipeline,
+    source: &str,
+    reader: impl BufRead,
+    pace: Pace,
+) -> std::io::Result<ReplaySummary> {
+    let mut replayer = Replayer {
+        pipeline,
+        source,
+        pace,
+        summary: ReplaySummary::default(),
+    };
     for (number, line) in reader.lines().enumerate() {
         let line = line?;
         let trimmed = line.trim();
@@ -103,20 +136,35 @@ pub fn replay_lines(pipeline: &Pipeline, source: &str, reader: impl BufRead, pac
 /// multi-line) message, or JSON lines.
 pub fn replay_text(pipeline: &Pipeline, source: &str, text: &str, pace: Pace) -> ReplaySummary {
     let trimmed = text.trim_start();
-    let whole = if trimmed.starts_with('[') || trimmed.starts_with('{') { serde_json::from_str::<Value>(text).ok() } else { None };
+    let whole = if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        serde_json::from_str::<Value>(text).ok()
+    } else {
+        None
+    };
     match whole {
         Some(Value::Array(messages)) => {
-            let mut replayer = Replayer { pipeline, source, pace, summary: ReplaySummary::default() };
+            let mut replayer = Replayer {
+                pipeline,
+                source,
+                pace,
+                summary: ReplaySummary::default(),
+            };
             for (index, message) in messages.into_iter().enumerate() {
                 replayer.handle(decode_value(message), &format!("message {index}"));
             }
             replayer.summary
         }
         Some(message @ Value::Object(_)) if text.trim().lines().count() > 1 => {
-            let mut replayer = Replayer { pipeline, source, pace, summary: ReplaySummary::default() };
+            let mut replayer = Replayer {
+                pipeline,
+                source,
+                pace,
+                summary: ReplaySummary::default(),
+            };
             replayer.handle(decode_value(message), "message 0");
             replayer.summary
         }
-        _ => replay_lines(pipeline, source, text.as_bytes(), pace).expect("reading from memory cannot fail"),
+        _ => replay_lines(pipeline, source, text.as_bytes(), pace)
+            .expect("reading from memory cannot fail"),
     }
 }

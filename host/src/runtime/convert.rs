@@ -131,7 +131,12 @@ pub fn flow_batch(flows: &[model::FlowRecord]) -> wf::FlowBatch {
 }
 
 /// An input event as the WIT event delivered to detectors; `None` for heartbeats.
-pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) -> Option<we::Event> {
+pub fn event(
+    id: u64,
+    source: &str,
+    arrival_ms: u64,
+    input: &model::InputEvent,
+) -> Option<we::Event> {
     let payload = if let Some(delta) = input.topology_delta() {
         we::EventPayload::Topology(wt::TopologyDelta {
             sequence: delta.sequence,
@@ -143,7 +148,11 @@ pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) 
             subject: sample.subject,
             metric: sample.metric,
             value: sample.value,
-            timestamp_ms: if sample.timestamp_ms == 0 { arrival_ms } else { sample.timestamp_ms },
+            timestamp_ms: if sample.timestamp_ms == 0 {
+                arrival_ms
+            } else {
+                sample.timestamp_ms
+            },
         })
     } else if let model::InputEvent::Flows(window) = input {
         we::EventPayload::Flows(wf::FlowWindow {
@@ -158,7 +167,12 @@ pub fn event(id: u64, source: &str, arrival_ms: u64, input: &model::InputEvent) 
         0 => arrival_ms,
         timestamp_ms => timestamp_ms,
     };
-    Some(we::Event { id, source: source.to_owned(), timestamp_ms, payload })
+    Some(we::Event {
+        id,
+        source: source.to_owned(),
+        timestamp_ms,
+        payload,
+    })
 }
 
 /// WIT event kinds as model event kinds.

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
-use petgraph::Direction;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Link, Node, OperState, TopologyChange};
@@ -44,7 +44,11 @@ pub struct TopologyGraph {
 
 impl TopologyGraph {
     /// Apply one change; `out` receives its effects (a node removal also removes its links).
-    pub fn apply(&mut self, change: &TopologyChange, out: &mut Vec<AppliedChange>) -> Result<(), String> {
+    pub fn apply(
+        &mut self,
+        change: &TopologyChange,
+        out: &mut Vec<AppliedChange>,
+    ) -> Result<(), String> {
         match change {
             TopologyChange::NodeUpsert { node } => {
                 let before = match self.nodes.get(&node.id) {
@@ -55,18 +59,31 @@ impl TopologyGraph {
                         None
                     }
                 };
-                out.push(AppliedChange::Node { id: node.id.clone(), before, after: Some(node.clone()) });
+                out.push(AppliedChange::Node {
+                    id: node.id.clone(),
+                    before,
+                    after: Some(node.clone()),
+                });
                 Ok(())
             }
             TopologyChange::NodeRemove { id } => self.remove_node(id, out),
             TopologyChange::LinkUpsert { link } => self.upsert_link(link, out),
             TopologyChange::LinkRemove { id } => {
-                let index = self.links.remove(id).ok_or_else(|| format!("link-remove: unknown link {id}"))?;
+                let index = self
+                    .links
+                    .remove(id)
+                    .ok_or_else(|| format!("link-remove: unknown link {id}"))?;
                 let before = self.graph.remove_edge(index);
-                out.push(AppliedChange::Link { id: id.clone(), before, after: None });
+                out.push(AppliedChange::Link {
+                    id: id.clone(),
+                    before,
+                    after: None,
+                });
                 Ok(())
             }
-            TopologyChange::LinkState { id, state } => self.update_link(id, out, |link| link.state = *state),
+            TopologyChange::LinkState { id, state } => {
+                self.update_link(id, out, |link| link.state = *state)
+            }
             TopologyChange::LinkUtilisation { id, utilisation } => {
                 self.update_link(id, out, |link| link.utilisation = Some(*utilisation))
             }
@@ -74,7 +91,10 @@ impl TopologyGraph {
     }
 
     fn remove_node(&mut self, id: &str, out: &mut Vec<AppliedChange>) -> Result<(), String> {
-        let index = self.nodes.remove(id).ok_or_else(|| format!("node-remove: unknown node {id}"))?;
+        let index = self
+            .nodes
+            .remove(id)
+            .ok_or_else(|| format!("node-remove: unknown node {id}"))?;
         let attached: Vec<EdgeIndex> = self
             .graph
             .edges_directed(index, Direction::Outgoing)
@@ -84,16 +104,29 @@ impl TopologyGraph {
         for edge in attached {
             if let Some(link) = self.graph.remove_edge(edge) {
                 self.links.remove(&link.id);
-                out.push(AppliedChange::Link { id: link.id.clone(), before: Some(link), after: None });
+                out.push(AppliedChange::Link {
+                    id: link.id.clone(),
+                    before: Some(link),
+                    after: None,
+                });
             }
         }
         let before = self.graph.remove_node(index);
-        out.push(AppliedChange::Node { id: id.to_owned(), before, after: None });
+        out.push(AppliedChange::Node {
+            id: id.to_owned(),
+            before,
+            after: None,
+        });
         Ok(())
     }
 
     fn upsert_link(&mut self, link: &Link, out: &mut Vec<AppliedChange>) -> Result<(), String> {
-        let endpoint = |id: &str| self.nodes.get(id).copied().ok_or_else(|| format!("link {}: unknown node {id}", link.id));
+        let endpoint = |id: &str| {
+            self.nodes
+                .get(id)
+                .copied()
+                .ok_or_else(|| format!("link {}: unknown node {id}", link.id))
+        };
         let (source, target) = (endpoint(&link.source)?, endpoint(&link.target)?);
         let before = match self.links.get(&link.id) {
             Some(&index) if self.graph.edge_endpoints(index) == Some((source, target)) => {
@@ -111,28 +144,62 @@ impl TopologyGraph {
                 None
             }
         };
-        out.push(AppliedChange::Link { id: link.id.clone(), before, after: Some(link.clone()) });
+        out.push(AppliedChange::Link {
+            id: link.id.clone(),
+            before,
+            after: Some(link.clone()),
+        });
         Ok(())
     }
 
-    fn update_link(&mut self, id: &str, out: &mut Vec<AppliedChange>, update: impl FnOnce(&mut Link)) -> Result<(), String> {
-        let index = *self.links.get(id).ok_or_else(|| format!("unknown link {id}"))?;
+    fn update_link(
+        &mut self,
+        id: &str,
+        out: &mut Vec<AppliedChange>,
+        update: impl FnOnce(&mut Link),
+    ) -> Result<(), String> {
+        let index = *self
+            .links
+            .get(id)
+            .ok_or_else(|| format!("unknown link {id}"))?;
         let before = self.graph[index].clone();
         update(&mut self.graph[index]);
-        out.push(AppliedChange::Link { id: id.to_owned(), before: Some(before), after: Some(self.graph[index].clone()) });
+        out.push(AppliedChange::Link {
+            id: id.to_owned(),
+            before: Some(before),
+            after: Some(self.graph[index].clone()),
+        });
         Ok(())
     }
 
     /// Replace the whole graph with `nodes` and `links`, keeping what did not change; records
     /// removals of what is no longer there and upserts of what is new or different.
-    pub fn replace_all(&mut self, nodes: &[Node], links: &[Link], out: &mut Vec<AppliedChange>, rejected: &mut Vec<String>) {
-        let keep_nodes: std::collections::HashSet<&str> = nodes.iter().map(|node| node.id.as_str()).collect();
-        let keep_links: std::collections::HashSet<&str> = links.iter().map(|link| link.id.as_str()).collect();
-        let stale_links: Vec<String> = self.links.keys().filter(|id| !keep_links.contains(id.as_str())).cloned().collect();
+    pub fn replace_all(
+        &mut self,
+        nodes: &[Node],
+        links: &[Link],
+        out: &mut Vec<AppliedChange>,
+        rejected: &mut Vec<String>,
+    ) {
+        let keep_nodes: std::collections::HashSet<&str> =
+            nodes.iter().map(|node| node.id.as_str()).collect();
+        let keep_links: std::collections::HashSet<&str> =
+            links.iter().map(|link| link.id.as_str()).collect();
+        let stale_links: Vec<String> = self
+            .links
+            .keys()
+            .filter(|id| !keep_links.contains(id.as_str()))
+            .cloned()
+            .collect();
         for id in stale_links {
             let _ = self.apply(&TopologyChange::LinkRemove { id }, out);
         }
-        let stale_nodes: Vec<String> = self.nodes.keys().filter(|id| !keep_nodes.contains(id.as_str())).cloned().collect();
+        let stale_nodes: Vec<String> = self
+            .nodes
+            .keys()
+            .filter(|id| !keep_nodes.contains(id.as_str()))
+            .cloned()
+            .collect();
         for id in stale_nodes {
             let _ = self.remove_node(&id, out);
         }
@@ -143,7 +210,9 @@ impl TopologyGraph {
         }
         for link in links {
             if self.link(&link.id) != Some(link) {
-                if let Err(reason) = self.apply(&TopologyChange::LinkUpsert { link: link.clone() }, out) {
+                if let Err(reason) =
+                    self.apply(&TopologyChange::LinkUpsert { link: link.clone() }, out)
+                {
                     rejected.push(reason);
                 }
             }
@@ -193,7 +262,9 @@ impl TopologyGraph {
 
     /// Links attached to node `id`, in either direction.
     pub fn links_of(&self, id: &str) -> Vec<&Link> {
-        let Some(&index) = self.nodes.get(id) else { return Vec::new() };
+        let Some(&index) = self.nodes.get(id) else {
+            return Vec::new();
+        };
         self.graph
             .edges_directed(index, Direction::Outgoing)
             .chain(self.graph.edges_directed(index, Direction::Incoming))
@@ -203,8 +274,14 @@ impl TopologyGraph {
 
     /// Ids of the nodes linked to `id`, sorted, without duplicates.
     pub fn neighbours(&self, id: &str) -> Vec<String> {
-        let Some(&index) = self.nodes.get(id) else { return Vec::new() };
-        let mut ids: Vec<String> = self.graph.neighbors_undirected(index).map(|other| self.graph[other].id.clone()).collect();
+        let Some(&index) = self.nodes.get(id) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = self
+            .graph
+            .neighbors_undirected(index)
+            .map(|other| self.graph[other].id.clone())
+            .collect();
         ids.sort();
         ids.dedup();
         ids

@@ -104,7 +104,9 @@ impl History {
     /// Drop records beyond `max_versions` or older than `min_timestamp_ms`.
     pub fn trim(&mut self, max_versions: usize, min_timestamp_ms: u64) {
         while self.records.len() > max_versions
-            || self.records.front().is_some_and(|record| record.timestamp_ms < min_timestamp_ms && self.records.len() > 1)
+            || self.records.front().is_some_and(|record| {
+                record.timestamp_ms < min_timestamp_ms && self.records.len() > 1
+            })
         {
             self.records.pop_front();
         }
@@ -117,7 +119,9 @@ impl History {
 
     /// The oldest version a diff can start from.
     pub fn oldest_base(&self, current: u64) -> u64 {
-        self.records.front().map_or(current, |record| record.version - 1)
+        self.records
+            .front()
+            .map_or(current, |record| record.version - 1)
     }
 
     /// The newest `limit` versions, newest first.
@@ -150,7 +154,11 @@ impl History {
         }
         let mut nodes: BTreeMap<&str, (Option<&Node>, Option<&Node>)> = BTreeMap::new();
         let mut links: BTreeMap<&str, (Option<&Link>, Option<&Link>)> = BTreeMap::new();
-        for record in self.records.iter().filter(|record| record.version > from && record.version <= to) {
+        for record in self
+            .records
+            .iter()
+            .filter(|record| record.version > from && record.version <= to)
+        {
             for change in &record.changes {
                 match change {
                     AppliedChange::Node { id, before, after } => {
@@ -162,9 +170,23 @@ impl History {
                 }
             }
         }
-        let mut diff = Diff { from, to, ..Diff::default() };
-        classify(nodes, &mut diff.nodes_added, &mut diff.nodes_removed, &mut diff.nodes_changed);
-        classify(links, &mut diff.links_added, &mut diff.links_removed, &mut diff.links_changed);
+        let mut diff = Diff {
+            from,
+            to,
+            ..Diff::default()
+        };
+        classify(
+            nodes,
+            &mut diff.nodes_added,
+            &mut diff.nodes_removed,
+            &mut diff.nodes_changed,
+        );
+        classify(
+            links,
+            &mut diff.links_added,
+            &mut diff.links_removed,
+            &mut diff.links_changed,
+        );
         Ok(diff)
     }
 }
@@ -179,9 +201,11 @@ fn classify<T: Clone + PartialEq>(
         match (before, after) {
             (None, Some(after)) => added.push(after.clone()),
             (Some(before), None) => removed.push(before.clone()),
-            (Some(before), Some(after)) if before != after => {
-                changed.push(Changed { id: id.to_owned(), before: before.clone(), after: after.clone() })
-            }
+            (Some(before), Some(after)) if before != after => changed.push(Changed {
+                id: id.to_owned(),
+                before: before.clone(),
+                after: after.clone(),
+            }),
             _ => {}
         }
     }

@@ -75,7 +75,10 @@ impl Persistence {
     pub fn open(dir: &Path) -> anyhow::Result<(Self, Option<Checkpoint>, Vec<LogEntry>)> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let checkpoint = match std::fs::read(checkpoint_path(dir)) {
-            Ok(bytes) => Some(serde_json::from_slice(&bytes).with_context(|| format!("reading {}", checkpoint_path(dir).display()))?),
+            Ok(bytes) => Some(
+                serde_json::from_slice(&bytes)
+                    .with_context(|| format!("reading {}", checkpoint_path(dir).display()))?,
+            ),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
             Err(err) => return Err(err).context("reading the topology checkpoint"),
         };
@@ -86,21 +89,33 @@ impl Persistence {
                 match serde_json::from_str(&line) {
                     Ok(entry) => entries.push(entry),
                     Err(err) => {
-                        tracing::warn!("topology log line {} unreadable ({err}); ignoring it and the rest", number + 1);
+                        tracing::warn!(
+                            "topology log line {} unreadable ({err}); ignoring it and the rest",
+                            number + 1
+                        );
                         break;
                     }
                 }
             }
         }
-        let log = OpenOptions::new().create(true).append(true).open(log_path(dir))?;
-        let persistence =
-            Persistence { dir: dir.to_owned(), log: BufWriter::new(log), last_flush: Instant::now(), since_checkpoint: entries.len() as u64 };
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path(dir))?;
+        let persistence = Persistence {
+            dir: dir.to_owned(),
+            log: BufWriter::new(log),
+            last_flush: Instant::now(),
+            since_checkpoint: entries.len() as u64,
+        };
         Ok((persistence, checkpoint, entries))
     }
 
     /// Append an entry (written to the OS within [`FLUSH_INTERVAL`]).
     pub fn append(&mut self, entry: &LogEntry) {
-        let written = serde_json::to_writer(&mut self.log, entry).map_err(std::io::Error::other).and_then(|()| self.log.write_all(b"\n"));
+        let written = serde_json::to_writer(&mut self.log, entry)
+            .map_err(std::io::Error::other)
+            .and_then(|()| self.log.write_all(b"\n"));
         if let Err(err) = written {
             tracing::error!("writing the topology log failed: {err}");
         }

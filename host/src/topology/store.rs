@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
+use super::TopologySnapshot;
 use super::graph::{AppliedChange, TopologyGraph};
 use super::history::{Diff, History, HistoryError, VersionRecord, VersionSummary};
 use super::persist::{Checkpoint, LogEntry, Persistence};
 use super::utilisation::{Point, UtilisationHistory};
-use super::TopologySnapshot;
 use crate::model::{self, TelemetrySample, TopologyChange, TopologyDelta};
 
 /// `[topology]` of `netassure.toml`: how much history the store keeps.
@@ -36,7 +36,12 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { max_versions: 10_000, max_age_s: 86_400, utilisation_points: 2_880, checkpoint_every: 100_000 }
+        StoreConfig {
+            max_versions: 10_000,
+            max_age_s: 86_400,
+            utilisation_points: 2_880,
+            checkpoint_every: 100_000,
+        }
     }
 }
 
@@ -97,8 +102,17 @@ impl TopologyStore {
 
     fn from_live(live: Live) -> Self {
         let revision = live.revision;
-        let snapshot = TopologySnapshot { version: live.version, revision, timestamp_ms: live.timestamp_ms, graph: live.graph.clone() };
-        TopologyStore { live: Mutex::new(live), cache: ArcSwap::from_pointee(snapshot), revision: AtomicU64::new(revision) }
+        let snapshot = TopologySnapshot {
+            version: live.version,
+            revision,
+            timestamp_ms: live.timestamp_ms,
+            graph: live.graph.clone(),
+        };
+        TopologyStore {
+            live: Mutex::new(live),
+            cache: ArcSwap::from_pointee(snapshot),
+            revision: AtomicU64::new(revision),
+        }
     }
 
     /// A store persisted in `dir`: what was there is loaded (checkpoint, then log).
@@ -115,12 +129,22 @@ impl TopologyStore {
             config,
         };
         if let Some(checkpoint) = checkpoint {
-            live.graph.replace_all(&checkpoint.nodes, &checkpoint.links, &mut Vec::new(), &mut Vec::new());
+            live.graph.replace_all(
+                &checkpoint.nodes,
+                &checkpoint.links,
+                &mut Vec::new(),
+                &mut Vec::new(),
+            );
             live.version = checkpoint.version;
             live.timestamp_ms = checkpoint.timestamp_ms;
-            checkpoint.history.into_iter().for_each(|record| live.history.push(record));
+            checkpoint
+                .history
+                .into_iter()
+                .for_each(|record| live.history.push(record));
             for (link, points) in checkpoint.utilisation {
-                points.into_iter().for_each(|point| live.utilisation.record(&link, point));
+                points
+                    .into_iter()
+                    .for_each(|point| live.utilisation.record(&link, point));
             }
         }
         let replayed = entries.len();
@@ -129,18 +153,34 @@ impl TopologyStore {
         }
         live.revision = live.version;
         live.persistence = Some(persistence);
-        tracing::info!(version = live.version, nodes = live.graph.node_count(), links = live.graph.link_count(), replayed, "topology store loaded from {}", dir.display());
+        tracing::info!(
+            version = live.version,
+            nodes = live.graph.node_count(),
+            links = live.graph.link_count(),
+            replayed,
+            "topology store loaded from {}",
+            dir.display()
+        );
         Ok(Self::from_live(live))
     }
 
     fn lock(&self) -> MutexGuard<'_, Live> {
-        self.live.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Apply `delta` (at `timestamp_ms`; 0 means now) as one new version.
     pub fn apply(&self, delta: &TopologyDelta, timestamp_ms: u64) -> ApplyReport {
         let mut live = self.lock();
-        let report = live.apply(delta, if timestamp_ms == 0 { model::now_ms() } else { timestamp_ms });
+        let report = live.apply(
+            delta,
+            if timestamp_ms == 0 {
+                model::now_ms()
+            } else {
+                timestamp_ms
+            },
+        );
         self.revision.store(live.revision, Ordering::Release);
         report
     }
@@ -155,12 +195,22 @@ impl TopologyStore {
         if !live.graph.set_utilisation(&sample.subject, sample.value) {
             return false;
         }
-        let timestamp_ms = if sample.timestamp_ms == 0 { model::now_ms() } else { sample.timestamp_ms };
-        let point = Point { timestamp_ms, utilisation: sample.value };
+        let timestamp_ms = if sample.timestamp_ms == 0 {
+            model::now_ms()
+        } else {
+            sample.timestamp_ms
+        };
+        let point = Point {
+            timestamp_ms,
+            utilisation: sample.value,
+        };
         live.utilisation.record(&sample.subject, point);
         live.revision += 1;
         if let Some(persistence) = &mut live.persistence {
-            persistence.append(&LogEntry::Utilisation { link: sample.subject.clone(), point });
+            persistence.append(&LogEntry::Utilisation {
+                link: sample.subject.clone(),
+                point,
+            });
         }
         self.revision.store(live.revision, Ordering::Release);
         true
@@ -233,11 +283,31 @@ impl Live {
         let mut rejected = Vec::new();
         let mut rest: &[TopologyChange] = &delta.changes;
         if delta.snapshot {
-            let nodes: Vec<model::Node> = delta.changes.iter().filter_map(|c| match c { TopologyChange::NodeUpsert { node } => Some(node.clone()), _ => None }).collect();
-            let links: Vec<model::Link> = delta.changes.iter().filter_map(|c| match c { TopologyChange::LinkUpsert { link } => Some(link.clone()), _ => None }).collect();
-            self.graph.replace_all(&nodes, &links, &mut changes, &mut rejected);
+            let nodes: Vec<model::Node> = delta
+                .changes
+                .iter()
+                .filter_map(|c| match c {
+                    TopologyChange::NodeUpsert { node } => Some(node.clone()),
+                    _ => None,
+                })
+                .collect();
+            let links: Vec<model::Link> = delta
+                .changes
+                .iter()
+                .filter_map(|c| match c {
+                    TopologyChange::LinkUpsert { link } => Some(link.clone()),
+                    _ => None,
+                })
+                .collect();
+            self.graph
+                .replace_all(&nodes, &links, &mut changes, &mut rejected);
             rest = &[];
-            for change in delta.changes.iter().filter(|c| !matches!(c, TopologyChange::NodeUpsert { .. } | TopologyChange::LinkUpsert { .. })) {
+            for change in delta.changes.iter().filter(|c| {
+                !matches!(
+                    c,
+                    TopologyChange::NodeUpsert { .. } | TopologyChange::LinkUpsert { .. }
+                )
+            }) {
                 if let Err(reason) = self.graph.apply(change, &mut changes) {
                     rejected.push(reason);
                 }
@@ -252,26 +322,54 @@ impl Live {
         self.revision += 1;
         self.timestamp_ms = timestamp_ms;
         for change in &changes {
-            if let AppliedChange::Link { id, before, after: Some(after) } = change {
-                if let Some(utilisation) = after.utilisation.filter(|u| before.as_ref().map(|b| b.utilisation) != Some(Some(*u))) {
-                    self.utilisation.record(id, Point { timestamp_ms, utilisation });
+            if let AppliedChange::Link {
+                id,
+                before,
+                after: Some(after),
+            } = change
+            {
+                if let Some(utilisation) = after
+                    .utilisation
+                    .filter(|u| before.as_ref().map(|b| b.utilisation) != Some(Some(*u)))
+                {
+                    self.utilisation.record(
+                        id,
+                        Point {
+                            timestamp_ms,
+                            utilisation,
+                        },
+                    );
                 }
             }
         }
         let applied = changes.len();
-        let record = VersionRecord { version: self.version, timestamp_ms, seq: delta.sequence, snapshot: delta.snapshot, changes };
+        let record = VersionRecord {
+            version: self.version,
+            timestamp_ms,
+            seq: delta.sequence,
+            snapshot: delta.snapshot,
+            changes,
+        };
         if let Some(persistence) = &mut self.persistence {
             persistence.append(&LogEntry::Version(record.clone()));
         }
         self.history.push(record);
         let oldest = timestamp_ms.saturating_sub(self.config.max_age_s.saturating_mul(1000));
         self.history.trim(self.config.max_versions, oldest);
-        if self.persistence.as_ref().is_some_and(|p| p.since_checkpoint >= self.config.checkpoint_every) {
+        if self
+            .persistence
+            .as_ref()
+            .is_some_and(|p| p.since_checkpoint >= self.config.checkpoint_every)
+        {
             if let Err(err) = self.checkpoint() {
                 tracing::error!("topology checkpoint failed: {err:#}");
             }
         }
-        ApplyReport { version: self.version, applied, rejected }
+        ApplyReport {
+            version: self.version,
+            applied,
+            rejected,
+        }
     }
 
     /// Re-apply a logged entry at load time.
@@ -280,10 +378,18 @@ impl Live {
             LogEntry::Version(record) if record.version > self.version => {
                 for change in &record.changes {
                     let change = match change {
-                        AppliedChange::Node { after: Some(node), .. } => TopologyChange::NodeUpsert { node: node.clone() },
-                        AppliedChange::Node { id, after: None, .. } => TopologyChange::NodeRemove { id: id.clone() },
-                        AppliedChange::Link { after: Some(link), .. } => TopologyChange::LinkUpsert { link: link.clone() },
-                        AppliedChange::Link { id, after: None, .. } => TopologyChange::LinkRemove { id: id.clone() },
+                        AppliedChange::Node {
+                            after: Some(node), ..
+                        } => TopologyChange::NodeUpsert { node: node.clone() },
+                        AppliedChange::Node {
+                            id, after: None, ..
+                        } => TopologyChange::NodeRemove { id: id.clone() },
+                        AppliedChange::Link {
+                            after: Some(link), ..
+                        } => TopologyChange::LinkUpsert { link: link.clone() },
+                        AppliedChange::Link {
+                            id, after: None, ..
+                        } => TopologyChange::LinkRemove { id: id.clone() },
                     };
                     let _ = self.graph.apply(&change, &mut Vec::new());
                 }
@@ -300,14 +406,21 @@ impl Live {
     }
 
     fn checkpoint(&mut self) -> anyhow::Result<()> {
-        let Some(persistence) = &mut self.persistence else { return Ok(()) };
+        let Some(persistence) = &mut self.persistence else {
+            return Ok(());
+        };
         let checkpoint = Checkpoint {
             version: self.version,
             timestamp_ms: self.timestamp_ms,
             nodes: self.graph.nodes().cloned().collect(),
             links: self.graph.links().cloned().collect(),
             history: self.history.records().cloned().collect(),
-            utilisation: self.utilisation.all().iter().map(|(link, points)| (link.clone(), points.iter().copied().collect())).collect(),
+            utilisation: self
+                .utilisation
+                .all()
+                .iter()
+                .map(|(link, points)| (link.clone(), points.iter().copied().collect()))
+                .collect(),
         };
         persistence.checkpoint(&checkpoint)
     }

@@ -24,7 +24,10 @@ pub struct UtilisationHistory {
 impl UtilisationHistory {
     /// Keep at most `points_per_link` points per link (the oldest go first).
     pub fn new(points_per_link: usize) -> Self {
-        UtilisationHistory { points_per_link: points_per_link.max(1), series: HashMap::new() }
+        UtilisationHistory {
+            points_per_link: points_per_link.max(1),
+            series: HashMap::new(),
+        }
     }
 
     /// Record a point.
@@ -42,7 +45,13 @@ impl UtilisationHistory {
     /// Points of `link` at or after `since_ms`, oldest first; `None` for a link never seen.
     pub fn since(&self, link: &str, since_ms: u64) -> Option<Vec<Point>> {
         let series = self.series.get(link)?;
-        Some(series.iter().filter(|point| point.timestamp_ms >= since_ms).copied().collect())
+        Some(
+            series
+                .iter()
+                .filter(|point| point.timestamp_ms >= since_ms)
+                .copied()
+                .collect(),
+        )
     }
 
     /// Forget a link's series.

@@ -1,0 +1,6 @@
+//! Live ingest sources. Each runs on its own thread with its own single-threaded tokio
+//! runtime, so publishing (which waits when plugins fall behind) never stalls the API.
+
+pub mod topology_stream;
+
+pub use topology_stream::{StreamStats, TopologyStreamClient};

@@ -1,0 +1,305 @@
+//! The topology stream client (`[ingest.topology]`, `--topology-ws URL`): connects to a
+//! topology engine's WebSocket, applies the snapshot and the deltas that follow in sequence,
+//! and recovers on its own.
+//!
+//! - Unknown message types and unknown fields are counted and logged, never fatal; so are
+//!   malformed messages.
+//! - A sequence gap sends `{"type":"resync"}` and drops messages until the next snapshot; no
+//!   snapshot within `resync_timeout_ms` means reconnect.
+//! - Disconnects reconnect with exponential backoff (from `reconnect_min_ms`, doubling, capped
+//!   at `reconnect_max_ms`) with ±20% jitter.
+//!
+//! The protocol is in `docs/topology-stream.md`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::config::TopologyStreamConfig;
+use crate::model::InputEvent;
+use crate::model::decode::{Decoded, decode};
+use crate::pipeline::Pipeline;
+
+/// Counters and state of the client, as `/status` shows them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StreamStats {
+    /// The stream's URL.
+    pub url: String,
+    /// `connecting`, `connected`, `resyncing`, `backoff` or `stopped`.
+    pub state: &'static str,
+    /// Successful connections.
+    pub connects: u64,
+    /// Connections lost or closed.
+    pub disconnects: u64,
+    /// Failed connection attempts.
+    pub connect_failures: u64,
+    /// Messages received.
+    pub messages: u64,
+    /// Snapshots applied.
+    pub snapshots: u64,
+    /// Deltas applied.
+    pub deltas: u64,
+    /// Telemetry samples applied.
+    pub telemetry: u64,
+    /// Heartbeats received.
+    pub heartbeats: u64,
+    /// Sequence gaps seen.
+    pub gaps: u64,
+    /// Resync requests sent.
+    pub resyncs: u64,
+    /// Messages older than the last applied one (ignored).
+    pub stale: u64,
+    /// Messages dropped while waiting for a snapshot.
+    pub dropped_waiting_for_snapshot: u64,
+    /// Messages of unknown type (ignored).
+    pub unknown_types: u64,
+    /// Unknown fields (ignored).
+    pub unknown_fields: u64,
+    /// Messages that could not be decoded.
+    pub malformed: u64,
+    /// Last applied sequence number.
+    pub last_seq: Option<u64>,
+    /// Last error.
+    pub last_error: Option<String>,
+}
+
+/// The client.
+pub struct TopologyStreamClient {
+    config: TopologyStreamConfig,
+    pipeline: Arc<Pipeline>,
+    stats: Arc<Mutex<StreamStats>>,
+}
+
+/// Where the session stands on sequence numbers.
+enum Sync {
+    /// No snapshot yet, or a resync was requested at this instant.
+    AwaitingSnapshot(Option<Instant>),
+    /// Applying; the next message must carry this number (when messages carry numbers).
+    Expecting(Option<u64>),
+}
+
+impl TopologyStreamClient {
+    /// A client publishing into `pipeline`.
+    pub fn new(config: TopologyStreamConfig, pipeline: Arc<Pipeline>) -> Self {
+        let stats = StreamStats {
+            url: config.url.clone(),
+            state: "connecting",
+            ..StreamStats::default()
+        };
+        TopologyStreamClient {
+            config,
+            pipeline,
+            stats: Arc::new(Mutex::new(stats)),
+        }
+    }
+
+    /// The live counters.
+    pub fn stats(&self) -> Arc<Mutex<StreamStats>> {
+        self.stats.clone()
+    }
+
+    fn update(&self, change: impl FnOnce(&mut StreamStats)) {
+        change(
+            &mut self
+                .stats
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+    }
+
+    /// Run on a thread of its own until `stop` turns true.
+    pub fn spawn(self, stop: watch::Receiver<bool>) -> std::thread::JoinHandle<()> {
+        std::thread::Builder::new()
+            .name("topology-stream".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                runtime.block_on(self.run(stop));
+            })
+            .expect("spawning the topology stream client")
+    }
+
+    /// Connect, apply, reconnect — until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(self.config.reconnect_min_ms.max(1));
+        let max_backoff = Duration::from_millis(
+            self.config
+                .reconnect_max_ms
+                .max(self.config.reconnect_min_ms),
+        );
+        while !*stop.borrow() {
+            self.update(|stats| stats.state = "connecting");
+            match tokio_tungstenite::connect_async(self.config.url.as_str()).await {
+                Ok((socket, _)) => {
+                    tracing::info!(url = %self.config.url, "topology stream connected");
+                    self.update(|stats| {
+                        stats.connects += 1;
+                        stats.state = "connected";
+                    });
+                    backoff = Duration::from_millis(self.config.reconnect_min_ms.max(1));
+                    let reason = self.session(socket, &mut stop).await;
+                    tracing::warn!(url = %self.config.url, "topology stream disconnected: {reason}");
+                    self.update(|stats| {
+                        stats.disconnects += 1;
+                        stats.last_error = Some(reason);
+                    });
+                }
+                Err(err) => {
+                    tracing::debug!(url = %self.config.url, "topology stream connect failed: {err}");
+                    self.update(|stats| {
+                        stats.connect_failures += 1;
+                        stats.last_error = Some(format!("connect: {err}"));
+                    });
+                }
+            }
+            if *stop.borrow() {
+                break;
+            }
+            self.update(|stats| stats.state = "backoff");
+            let jitter = 0.8 + 0.4 * fastrand::f64();
+            tokio::select! {
+                _ = tokio::time::sleep(backoff.mul_f64(jitter)) => {}
+                _ = stop.changed() => {}
+            }
+            backoff = (backoff * 2).min(max_backoff);
+        }
+        self.update(|stats| stats.state = "stopped");
+    }
+
+    /// One connection; returns why it ended.
+    async fn session<S>(&self, mut socket: S, stop: &mut watch::Receiver<bool>) -> String
+    where
+        S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+            + futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error>
+            + Unpin,
+    {
+        let mut sync = Sync::AwaitingSnapshot(None);
+        let resync_timeout = Duration::from_millis(self.config.resync_timeout_ms.max(1));
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            let message = tokio::select! {
+                message = socket.next() => message,
+                _ = tick.tick() => {
+                    if let Sync::AwaitingSnapshot(Some(asked)) = sync {
+                        if asked.elapsed() > resync_timeout {
+                            return format!("no snapshot within {} ms of a resync request", resync_timeout.as_millis());
+                        }
+                    }
+                    continue;
+                }
+                _ = stop.changed() => return "stopping".into(),
+            };
+            let text = match message {
+                None => return "connection closed".into(),
+                Some(Err(err)) => return format!("read error: {err}"),
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Close(frame))) => {
+                    return format!("closed by the server ({frame:?})");
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    self.update(|stats| {
+                        stats.messages += 1;
+                        stats.malformed += 1;
+                    });
+                    continue;
+                }
+                Some(Ok(_)) => continue,
+            };
+            if let Some(request) = self.handle(text.as_str(), &mut sync) {
+                if let Err(err) = socket.send(Message::text(request)).await {
+                    return format!("write error: {err}");
+                }
+            }
+        }
+    }
+
+    /// Handle one text message; returns a message to send back (a resync request).
+    fn handle(&self, text: &str, sync: &mut Sync) -> Option<&'static str> {
+        self.update(|stats| stats.messages += 1);
+        let event = match decode(text) {
+            Decoded::Event {
+                event,
+                unknown_fields,
+            } => {
+                if !unknown_fields.is_empty() {
+                    tracing::debug!(?unknown_fields, "topology stream: unknown fields ignored");
+                    self.update(|stats| stats.unknown_fields += unknown_fields.len() as u64);
+                }
+                event
+            }
+            Decoded::UnknownType(kind) => {
+                tracing::debug!("topology stream: message type `{kind}` ignored");
+                self.update(|stats| stats.unknown_types += 1);
+                return None;
+            }
+            Decoded::Malformed(reason) => {
+                tracing::warn!("topology stream: malformed message ignored: {reason}");
+                self.update(|stats| stats.malformed += 1);
+                return None;
+            }
+        };
+        let seq = event.seq();
+        match (&*sync, event.as_ref()) {
+            (_, InputEvent::Heartbeat { .. }) => {
+                self.update(|stats| stats.heartbeats += 1);
+                return None;
+            }
+            (_, InputEvent::Snapshot { .. }) => {
+                *sync = Sync::Expecting(seq.map(|seq| seq + 1));
+            }
+            (Sync::AwaitingSnapshot(asked), _) => {
+                self.update(|stats| stats.dropped_waiting_for_snapshot += 1);
+                if asked.is_none() {
+                    *sync = Sync::AwaitingSnapshot(Some(Instant::now()));
+                    self.update(|stats| {
+                        stats.resyncs += 1;
+                        stats.state = "resyncing";
+                    });
+                    return Some(r#"{"type":"resync"}"#);
+                }
+                return None;
+            }
+            (Sync::Expecting(expected), _) => match (seq, *expected) {
+                (Some(seq), Some(expected)) if seq < expected => {
+                    self.update(|stats| stats.stale += 1);
+                    return None;
+                }
+                (Some(seq), Some(expected)) if seq > expected => {
+                    tracing::warn!(
+                        expected,
+                        got = seq,
+                        "topology stream: sequence gap, asking for a resync"
+                    );
+                    *sync = Sync::AwaitingSnapshot(Some(Instant::now()));
+                    self.update(|stats| {
+                        stats.gaps += 1;
+                        stats.resyncs += 1;
+                        stats.state = "resyncing";
+                    });
+                    return Some(r#"{"type":"resync"}"#);
+                }
+                _ => *sync = Sync::Expecting(seq.map(|seq| seq + 1)),
+            },
+        }
+        self.pipeline.publish("topology-stream", &event);
+        self.update(|stats| {
+            stats.state = "connected";
+            if seq.is_some() {
+                stats.last_seq = seq;
+            }
+            match event.as_ref() {
+                InputEvent::Snapshot { .. } => stats.snapshots += 1,
+                InputEvent::Delta { .. } => stats.deltas += 1,
+                InputEvent::Telemetry { .. } => stats.telemetry += 1,
+                _ => {}
+            }
+        });
+        None
+    }
+}
