@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod registry;
 pub mod runtime;
 pub mod server;
+pub mod simulator;
 pub mod state_store;
 pub mod timefmt;
 pub mod topology;

@@ -1,6 +1,7 @@
 //! Live ingest sources. Each runs on its own thread with its own single-threaded tokio
 //! runtime, so publishing (which waits when plugins fall behind) never stalls the API.
 
+pub mod dry_run;
 pub mod topology_stream;
 
 pub use topology_stream::{StreamStats, TopologyStreamClient};
