@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use netassure_host::metrics::Metrics;
-use netassure_host::model::{FlowRecord, FlowWindowInput, InputEvent, TelemetrySample};
+use netassure_host::model::{FlowRecord, FlowWindowInput, InputEvent};
 use netassure_host::pipeline::{Pipeline, Sinks};
 use netassure_host::registry::Registry;
 use netassure_host::runtime::{
@@ -79,13 +79,14 @@ fn instance(runtime: &Runtime, loaded: &LoadedComponent, config: &str) -> Plugin
 }
 
 fn call_cost(probe: &mut PluginInstance, subject: &str, source: &str) -> Duration {
-    let input = InputEvent::Telemetry(TelemetrySample {
+    let input = InputEvent::Telemetry {
+        seq: None,
         subject: subject.into(),
         metric: subject.into(),
         value: 1.0,
         timestamp_ms: 1,
-    });
-    let event = convert::event(1, source, 1, &input);
+    };
+    let event = convert::event(1, source, 1, &input).expect("telemetry is delivered");
     const CALLS: u32 = 1_000_000;
     for _ in 0..10_000 {
         probe.on_event(&event).unwrap().unwrap();
@@ -162,7 +163,7 @@ fn native_flow_sum(batch: &netassure_host::runtime::bindings::flows::FlowBatch) 
 fn flow_batch(runtime: &Runtime, loaded: &LoadedComponent) {
     const FLOWS: usize = 1_000_000;
     const ROUNDS: usize = 10;
-    let event = convert::event(1, "bench", 1, &flows(FLOWS));
+    let event = convert::event(1, "bench", 1, &flows(FLOWS)).expect("flows are delivered");
     let netassure_host::model::EventPayload::Flows(window) = &event.payload else {
         unreachable!()
     };

@@ -25,7 +25,7 @@ fn state_persists_across_restarts_and_metrics_are_exported() {
             ..Options::default()
         },
     );
-    host.send(&serde_json::json!({"type": "topology", "snapshot": true, "changes": [{"op": "node-upsert", "node": {"id": "a"}}]}));
+    host.send(&serde_json::json!({"type": "snapshot", "nodes": [{"id": "a"}]}));
     for _ in 0..3 {
         host.send(&telemetry("x", 0.1));
     }
@@ -63,7 +63,7 @@ fn state_persists_across_restarts_and_metrics_are_exported() {
     host.finish_stdin();
     assert_eq!(
         counted(&dirs).last().unwrap(),
-        "count=4 topology=0",
-        "state survived the restart; the topology did not"
+        "count=4 topology=1",
+        "plugin state and the topology survived the restart"
     );
 }

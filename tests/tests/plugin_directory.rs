@@ -81,9 +81,8 @@ fn directory_changes_apply_at_runtime_and_survive_a_restart() {
     assert_eq!(names(&host.get("/plugins").1), ["util-high"]);
     assert_eq!(host.plugin("util-high")["config"]["threshold"], 0.75);
     host.send(
-        &serde_json::json!({"type": "topology", "snapshot": true, "changes": [
-        {"op": "node-upsert", "node": {"id": "a"}}, {"op": "node-upsert", "node": {"id": "b"}},
-        {"op": "link-upsert", "link": {"id": "a-b", "source": "a", "target": "b"}}]}),
+        &serde_json::json!({"type": "snapshot", "nodes": [{"id": "a"}, {"id": "b"}],
+            "links": [{"id": "a-b", "source": "a", "target": "b"}]}),
     );
     host.send(&telemetry("a-b", 0.8));
     host.finish_stdin();
