@@ -14,7 +14,7 @@ import os
 import random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-T0 = 1_790_000_000_000  # 2026-09-21T13:46:40Z, a fixed origin so files are reproducible
+T0 = 1_790_000_000_000  # 2026-09-21T14:13:20Z, a fixed origin so files are reproducible
 
 
 def node(id, kind, asn=None, **attributes):

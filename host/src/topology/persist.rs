@@ -1,7 +1,8 @@
 //! On-disk persistence of the topology store: a checkpoint (the whole graph, the retained
 //! history and utilisation series) plus an append-only JSON-lines log of what happened since.
 //!
-//! Durability: the log is flushed to the OS at least every [`FLUSH_INTERVAL`] and on shutdown;
+//! Durability: a background thread flushes the log to the OS every [`FLUSH_INTERVAL`], and it
+//! is flushed on shutdown;
 //! a crash can lose the last interval of deltas, which the topology source's next snapshot
 //! (resync) restores. A torn last line is ignored on load.
 
@@ -9,7 +10,8 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -56,8 +58,7 @@ pub struct Checkpoint {
 /// The files of a persistent store.
 pub struct Persistence {
     dir: PathBuf,
-    log: BufWriter<File>,
-    last_flush: Instant,
+    log: Arc<Mutex<BufWriter<File>>>,
     /// Versions logged since the last checkpoint.
     pub since_checkpoint: u64,
 }
@@ -102,10 +103,11 @@ impl Persistence {
             .create(true)
             .append(true)
             .open(log_path(dir))?;
+        let log = Arc::new(Mutex::new(BufWriter::new(log)));
+        spawn_flusher(Arc::downgrade(&log));
         let persistence = Persistence {
             dir: dir.to_owned(),
-            log: BufWriter::new(log),
-            last_flush: Instant::now(),
+            log,
             since_checkpoint: entries.len() as u64,
         };
         Ok((persistence, checkpoint, entries))
@@ -113,26 +115,23 @@ impl Persistence {
 
     /// Append an entry (written to the OS within [`FLUSH_INTERVAL`]).
     pub fn append(&mut self, entry: &LogEntry) {
-        let written = serde_json::to_writer(&mut self.log, entry)
+        let mut log = lock(&self.log);
+        let written = serde_json::to_writer(&mut *log, entry)
             .map_err(std::io::Error::other)
-            .and_then(|()| self.log.write_all(b"\n"));
+            .and_then(|()| log.write_all(b"\n"));
         if let Err(err) = written {
             tracing::error!("writing the topology log failed: {err}");
         }
         if matches!(entry, LogEntry::Version(_)) {
             self.since_checkpoint += 1;
         }
-        if self.last_flush.elapsed() >= FLUSH_INTERVAL {
-            self.flush();
-        }
     }
 
     /// Write buffered entries to the OS.
     pub fn flush(&mut self) {
-        if let Err(err) = self.log.flush() {
+        if let Err(err) = lock(&self.log).flush() {
             tracing::error!("flushing the topology log failed: {err}");
         }
-        self.last_flush = Instant::now();
     }
 
     /// Write `checkpoint` (atomically, synced), then start an empty log.
@@ -142,8 +141,31 @@ impl Persistence {
         crate::fsutil::write_atomic(&checkpoint_path(&self.dir), &bytes)?;
         let log = File::create(log_path(&self.dir))?;
         log.sync_all()?;
-        self.log = BufWriter::new(OpenOptions::new().append(true).open(log_path(&self.dir))?);
+        *lock(&self.log) =
+            BufWriter::new(OpenOptions::new().append(true).open(log_path(&self.dir))?);
         self.since_checkpoint = 0;
         Ok(())
+    }
+}
+
+fn lock(log: &Mutex<BufWriter<File>>) -> std::sync::MutexGuard<'_, BufWriter<File>> {
+    log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Flush the log every [`FLUSH_INTERVAL`] until the store is dropped.
+fn spawn_flusher(log: Weak<Mutex<BufWriter<File>>>) {
+    let spawned = std::thread::Builder::new()
+        .name("topology-log-flush".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(FLUSH_INTERVAL);
+                let Some(log) = log.upgrade() else { break };
+                if let Err(err) = lock(&log).flush() {
+                    tracing::error!("flushing the topology log failed: {err}");
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::error!("cannot start the topology log flusher: {err}");
     }
 }

@@ -324,3 +324,53 @@ pub fn assert_error(answer: &(u16, Value), status: u16, code: &str, detail: &str
     let text = body["detail"].as_str().unwrap_or_default();
     assert!(text.contains(detail), "`{detail}` not in {body}");
 }
+
+/// Path of a file under `examples/`.
+pub fn example(name: &str) -> PathBuf {
+    workspace().join("examples").join(name)
+}
+
+/// A running `netassure simulate`.
+pub struct SimulatorProcess {
+    pub child: Child,
+    pub url: String,
+}
+
+impl SimulatorProcess {
+    pub fn start(args: &[&str]) -> SimulatorProcess {
+        let port = free_port();
+        let child = Command::new(cli_bin())
+            .arg("simulate")
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting netassure simulate");
+        wait_until(Duration::from_secs(30), "the simulator to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        SimulatorProcess {
+            child,
+            url: format!("ws://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for SimulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Nodes and links of a `GET /topology` answer (or any `{nodes, links}`), sorted by id, as
+/// comparable JSON.
+pub fn topology_of(answer: &Value) -> (Vec<Value>, Vec<Value>) {
+    let sorted = |key: &str| {
+        let mut items: Vec<Value> = answer[key].as_array().cloned().unwrap_or_default();
+        items.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+        items
+    };
+    (sorted("nodes"), sorted("links"))
+}

@@ -1,0 +1,273 @@
+//! The topology stream client against real WebSocket servers: the simulator, and a raw server
+//! that sends malformed frames, unknown message types and fields, a sequence gap, and drops
+//! the connection.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Host, HostDirs, Options, SimulatorProcess, example, topology_of, wait_until};
+use futures_util::{SinkExt, StreamExt};
+use netassure_host::topology::TopologyStore;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+fn with_stream(url: &str) -> Options<'static> {
+    Options {
+        extra: vec!["--topology-ws".into(), url.into()],
+        ..Options::default()
+    }
+}
+
+fn stream_status(host: &Host) -> Value {
+    host.get("/status").1["topology_stream"].clone()
+}
+
+/// The topology the example files lead to, computed by the store itself, in `GET /topology` form.
+fn expected_from_files(topology: &str, events: &str) -> Value {
+    let store = TopologyStore::new();
+    let mut messages = netassure_host::simulator::read_messages(&example(topology)).unwrap();
+    messages.extend(netassure_host::simulator::read_messages(&example(events)).unwrap());
+    for message in &messages {
+        if let Some(delta) = message.topology_delta() {
+            store.apply(&delta, 1);
+        } else if let Some(sample) = message.telemetry_sample() {
+            store.apply_telemetry(&sample);
+        }
+    }
+    let snapshot = store.snapshot();
+    json!({"nodes": snapshot.nodes().collect::<Vec<_>>(), "links": snapshot.links().collect::<Vec<_>>()})
+}
+
+#[test]
+fn host_follows_the_simulator_to_the_same_topology() {
+    let events = netassure_host::simulator::read_messages(&example("temporal-events.json"))
+        .unwrap()
+        .len();
+    let simulator = SimulatorProcess::start(&[
+        "--topology",
+        example("clos-fabric.json").to_str().unwrap(),
+        "--events",
+        example("temporal-events.json").to_str().unwrap(),
+        "--rate",
+        "2000",
+    ]);
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, with_stream(&simulator.url));
+    wait_until(Duration::from_secs(120), "every simulated message", || {
+        stream_status(&host)["last_seq"].as_u64() == Some(events as u64)
+    });
+    let (_, topology) = host.get("/topology");
+    assert_eq!(
+        topology_of(&topology),
+        topology_of(&expected_from_files(
+            "clos-fabric.json",
+            "temporal-events.json"
+        ))
+    );
+    assert_eq!(
+        topology["node_count"], 21,
+        "16 leaves + 4 spines + the leaf that joins"
+    );
+    let status = stream_status(&host);
+    assert_eq!(
+        (status["gaps"].as_u64(), status["malformed"].as_u64()),
+        (Some(0), Some(0)),
+        "{status}"
+    );
+    assert_eq!(status["state"], "connected");
+}
+
+#[test]
+fn dry_run_reports_what_it_would_apply_and_changes_nothing() {
+    let simulator = SimulatorProcess::start(&[
+        "--topology",
+        example("clos-fabric.json").to_str().unwrap(),
+        "--events",
+        example("temporal-events.json").to_str().unwrap(),
+        "--rate",
+        "0",
+    ]);
+    let output = std::process::Command::new(common::cli_bin())
+        .args([
+            "ingest",
+            "--ws",
+            &simulator.url,
+            "--dry-run",
+            "--duration",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let json_start = stdout.find("\n{").map(|i| i + 1).unwrap_or(0);
+    let summary: Value =
+        serde_json::from_str(&stdout[json_start..]).unwrap_or_else(|err| panic!("{err}: {stdout}"));
+    assert_eq!(summary["stream"]["snapshots"], 1, "{summary}");
+    assert_eq!(summary["nodes"], 21, "{summary}");
+    assert_eq!(summary["links"], 68, "{summary}");
+    assert!(
+        stdout.contains("msgs"),
+        "a running summary is printed: {stdout}"
+    );
+}
+
+fn snapshot(seq: u64, nodes: &[&str], links: &[(&str, &str, &str)]) -> String {
+    json!({"type": "snapshot", "seq": seq,
+        "nodes": nodes.iter().map(|id| json!({"id": id, "kind": "router"})).collect::<Vec<_>>(),
+        "links": links.iter().map(|(id, s, t)| json!({"id": id, "source": s, "target": t})).collect::<Vec<_>>()})
+    .to_string()
+}
+
+fn delta(seq: u64, changes: Value) -> String {
+    json!({"type": "delta", "seq": seq, "changes": changes}).to_string()
+}
+
+async fn accept(
+    listener: &tokio::net::TcpListener,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    let (stream, _) = listener.accept().await.unwrap();
+    tokio_tungstenite::accept_async(stream).await.unwrap()
+}
+
+/// First connection: snapshot, good and bad messages, a gap answered by a resync, then the
+/// connection drops. The server then goes away and comes back on the same port.
+async fn raw_server(port: u16) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut socket = accept(&listener).await;
+    let first = [
+        snapshot(
+            10,
+            &["a", "b", "c"],
+            &[("a-b", "a", "b"), ("b-c", "b", "c")],
+        ),
+        delta(
+            11,
+            json!([{"op": "link-state", "id": "a-b", "state": "down"}]),
+        ),
+        "{this is not json".to_owned(),
+        json!({"type": "weather", "seq": 99, "sunny": true}).to_string(),
+        json!({"type": "delta", "seq": 12, "colour": "red", "changes": [
+            {"op": "node-upsert", "node": {"id": "d", "vendor": "acme"}}]})
+        .to_string(),
+        json!({"type": "delta", "seq": "twelve", "changes": []}).to_string(),
+        delta(14, json!([{"op": "node-remove", "id": "a"}])),
+    ];
+    for text in first {
+        socket.send(Message::text(text)).await.unwrap();
+    }
+    socket.send(Message::binary(vec![0u8, 1, 2])).await.unwrap();
+    // The gap (12 → 14) must make the client ask for a resync.
+    let request = tokio::time::timeout(Duration::from_secs(20), socket.next())
+        .await
+        .expect("a resync request")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        request.into_text().unwrap().as_str(),
+        r#"{"type":"resync"}"#
+    );
+    socket
+        .send(Message::text(snapshot(
+            20,
+            &["a", "b", "c", "d"],
+            &[("a-b", "a", "b"), ("b-c", "b", "c"), ("c-d", "c", "d")],
+        )))
+        .await
+        .unwrap();
+    socket
+        .send(Message::text(delta(
+            21,
+            json!([{"op": "link-remove", "id": "b-c"}]),
+        )))
+        .await
+        .unwrap();
+    socket
+        .send(Message::text(delta(
+            19,
+            json!([{"op": "node-remove", "id": "d"}]),
+        )))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(socket);
+    drop(listener);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut socket = accept(&listener).await;
+    let second = [
+        snapshot(30, &["a", "b", "c", "d", "e"], &[("a-b", "a", "b"), ("c-d", "c", "d"), ("d-e", "d", "e")]),
+        delta(31, json!([{"op": "link-utilisation", "id": "c-d", "utilisation": 0.5}])),
+        json!({"type": "heartbeat"}).to_string(),
+        json!({"type": "telemetry", "seq": 32, "subject": "d-e", "metric": "utilisation", "value": 0.25}).to_string(),
+    ];
+    for text in second {
+        socket.send(Message::text(text)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(30)).await;
+}
+
+#[test]
+fn gaps_resync_bad_input_is_counted_and_the_client_reconnects() {
+    let port = common::free_port();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.spawn(raw_server(port));
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, with_stream(&format!("ws://127.0.0.1:{port}")));
+    wait_until(
+        Duration::from_secs(60),
+        "the second connection's messages",
+        || stream_status(&host)["last_seq"].as_u64() == Some(32),
+    );
+    let status = stream_status(&host);
+    assert!(status["connects"].as_u64().unwrap() >= 2, "{status}");
+    assert!(status["disconnects"].as_u64().unwrap() >= 1, "{status}");
+    assert_eq!(status["gaps"], 1, "{status}");
+    assert_eq!(status["resyncs"], 1, "{status}");
+    assert_eq!(
+        status["malformed"], 3,
+        "bad JSON, a wrong field type and a binary frame: {status}"
+    );
+    assert_eq!(status["unknown_types"], 1, "{status}");
+    assert_eq!(status["unknown_fields"], 2, "{status}");
+    assert_eq!(status["stale"], 1, "seq 19 after 21: {status}");
+    assert_eq!(status["heartbeats"], 1, "{status}");
+    assert_eq!(host.get("/status").1["status"], "ok");
+
+    let (_, topology) = host.get("/topology");
+    let (nodes, links) = topology_of(&topology);
+    let ids = |items: &[Value]| {
+        items
+            .iter()
+            .map(|item| item["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&nodes), ["a", "b", "c", "d", "e"]);
+    assert_eq!(ids(&links), ["a-b", "c-d", "d-e"]);
+    assert_eq!(links[1]["utilisation"], 0.5);
+    assert_eq!(links[2]["utilisation"], 0.25);
+    assert_eq!(
+        links[0]["state"], "up",
+        "the second snapshot replaced the first's state"
+    );
+    let (status, history) = host.get("/topology/links/d-e/history");
+    assert_eq!(status, 200);
+    assert_eq!(history["points"][0]["utilisation"], 0.25);
+
+    server.abort();
+    drop(runtime);
+}
