@@ -133,3 +133,40 @@ fn graph_algorithm_runs_on_the_current_topology_through_rest() {
         (400, Some("bad_request"))
     );
 }
+
+#[test]
+fn topology_health_reports_links_down_and_isolated_nodes() {
+    let dirs = HostDirs::new();
+    dirs.add(&plugin("topology-health"), "topology-health");
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
+    host.send(&serde_json::json!({"type": "snapshot", "nodes": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+        "links": [{"id": "a-b", "source": "a", "target": "b"}, {"id": "b-c", "source": "b", "target": "c"}]}));
+    host.send(&serde_json::json!({"type": "delta", "changes": [{"op": "link-state", "id": "a-b", "state": "down"}]}));
+    host.send(&serde_json::json!({"type": "delta", "changes": [{"op": "link-state", "id": "a-b", "state": "down"}]}));
+    host.send(&serde_json::json!({"type": "delta", "changes": [{"op": "node-upsert", "node": {"id": "c", "state": "down"}}]}));
+    host.finish_stdin();
+    let found: Vec<(String, Vec<Value>)> = output(&dirs)
+        .into_iter()
+        .filter(|r| r["type"] == "anomaly")
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["contributing_node_ids"].as_array().unwrap().clone(),
+            )
+        })
+        .collect();
+    let kinds: Vec<&str> = found.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["link-down", "node-isolated", "node-down"],
+        "{found:?}"
+    );
+    assert_eq!(found[0].1, [Value::from("a"), Value::from("b")]);
+    assert_eq!(found[1].1, [Value::from("a")]);
+}

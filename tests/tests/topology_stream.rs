@@ -271,3 +271,59 @@ fn gaps_resync_bad_input_is_counted_and_the_client_reconnects() {
     server.abort();
     drop(runtime);
 }
+
+#[test]
+fn simulator_injects_link_flaps_node_failures_and_route_leaks() {
+    let simulator = SimulatorProcess::start(&[
+        "--topology",
+        example("bgp-leak-topology.json").to_str().unwrap(),
+        "--fault",
+        "link-flap",
+        "--fault",
+        "node-failure",
+        "--fault",
+        "route-leak",
+        "--fault-every",
+        "0.05",
+        "--seed",
+        "7",
+    ]);
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, with_stream(&simulator.url));
+    wait_until(Duration::from_secs(60), "faults of every kind", || {
+        let (_, versions) = host.get("/topology/versions?limit=1000");
+        let (from, to) = (
+            versions["oldest_diffable"].as_u64().unwrap(),
+            versions["current"].as_u64().unwrap(),
+        );
+        let (_, diff) = host.get(&format!("/topology/diff?from={from}&to={to}"));
+        let (_, topology) = host.get("/topology");
+        let links_down = topology["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["state"] == "down");
+        let nodes_down = topology["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["state"] == "down");
+        let leaked = diff["nodes_changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|change| {
+                let before = change["before"]["attributes"]["as_paths"]
+                    .as_str()
+                    .unwrap_or_default();
+                let after = change["after"]["attributes"]["as_paths"]
+                    .as_str()
+                    .unwrap_or_default();
+                after.len() > before.len()
+            });
+        (links_down || nodes_down)
+            && leaked
+            && stream_status(&host)["deltas"].as_u64().unwrap_or(0) >= 6
+    });
+    assert_eq!(stream_status(&host)["gaps"], 0);
+}
