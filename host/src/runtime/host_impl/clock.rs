@@ -12,7 +12,12 @@ impl Host for PluginState {
     }
 
     fn monotonic_ns(&mut self) -> wasmtime::Result<u64> {
-        static START: OnceLock<Instant> = OnceLock::new();
-        Ok(START.get_or_init(Instant::now).elapsed().as_nanos() as u64)
+        Ok(monotonic_ns())
     }
+}
+
+/// The monotonic clock plugins see: nanoseconds since the first reading in this process.
+pub fn monotonic_ns() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }
