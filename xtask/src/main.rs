@@ -131,7 +131,15 @@ fn bench() -> anyhow::Result<()> {
     build::build_plugins(true)?;
     let target = target_dir();
     run(cargo()
-        .args(["bench", "-p", "netassure-host", "--bench", "runtime", "--bench", "topology"])
+        .args([
+            "bench",
+            "-p",
+            "netassure-host",
+            "--bench",
+            "runtime",
+            "--bench",
+            "topology",
+        ])
         .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
         .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))
 }

@@ -1,6 +1,7 @@
 //! Nodes, links, topology deltas and telemetry samples.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,14 +20,15 @@ pub enum OperState {
     Unknown,
 }
 
-/// A network node.
+/// A network node. Strings are shared (`Arc<str>`): the store keeps one copy of each id and
+/// kind, however many links and versions refer to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// Stable identifier.
-    pub id: String,
+    pub id: Arc<str>,
     /// Role (`router`, `spine`, `leaf`, `host`, ...).
     #[serde(default)]
-    pub kind: String,
+    pub kind: Arc<str>,
     /// Autonomous system number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,
@@ -42,14 +44,14 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     /// Stable identifier.
-    pub id: String,
+    pub id: Arc<str>,
     /// Node at one end.
-    pub source: String,
+    pub source: Arc<str>,
     /// Node at the other end.
-    pub target: String,
+    pub target: Arc<str>,
     /// Kind of link.
     #[serde(default)]
-    pub kind: String,
+    pub kind: Arc<str>,
     /// Capacity, bits per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_bps: Option<u64>,

@@ -41,8 +41,8 @@ fn attributes(map: &std::collections::BTreeMap<String, String>) -> Vec<wt::Attri
 /// A model node as a WIT node.
 pub fn node(node: &model::Node) -> wt::Node {
     wt::Node {
-        id: node.id.clone(),
-        kind: node.kind.clone(),
+        id: node.id.to_string(),
+        kind: node.kind.to_string(),
         asn: node.asn,
         state: oper_state(node.state),
         attributes: attributes(&node.attributes),
@@ -52,10 +52,10 @@ pub fn node(node: &model::Node) -> wt::Node {
 /// A model link as a WIT link.
 pub fn link(link: &model::Link) -> wt::Link {
     wt::Link {
-        id: link.id.clone(),
-        source: link.source.clone(),
-        target: link.target.clone(),
-        kind: link.kind.clone(),
+        id: link.id.to_string(),
+        source: link.source.to_string(),
+        target: link.target.to_string(),
+        kind: link.kind.to_string(),
         capacity_bps: link.capacity_bps,
         utilisation: link.utilisation,
         state: oper_state(link.state),

@@ -45,7 +45,7 @@ pub struct Injection {
 
 fn link_state(link: &Link, state: OperState) -> TopologyChange {
     TopologyChange::LinkState {
-        id: link.id.clone(),
+        id: link.id.to_string(),
         state,
     }
 }
@@ -112,7 +112,7 @@ fn route_leak(topology: &TopologySnapshot, rng: &mut fastrand::Rng) -> Option<In
             let providers: Vec<&Node> = topology
                 .links_of(&node.id)
                 .into_iter()
-                .filter(|link| link.kind == "customer-provider" && link.source == node.id)
+                .filter(|link| &*link.kind == "customer-provider" && link.source == node.id)
                 .filter_map(|link| topology.node(&link.target))
                 .collect();
             (providers.len() >= 2 && node.asn.is_some()).then_some((node, providers))

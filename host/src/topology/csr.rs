@@ -40,14 +40,14 @@ impl TopologyGraph {
         };
         for (i, index) in graph.node_indices().enumerate() {
             position.insert(index, i as u32);
-            csr.node_ids.push(graph[index].id.clone());
+            csr.node_ids.push(graph[index].id.to_string());
         }
         csr.offsets.push(0);
         for index in graph.node_indices() {
             for edge in graph.edges(index) {
                 let link = edge.weight();
                 csr.targets.push(position[&edge.target()]);
-                csr.link_ids.push(link.id.clone());
+                csr.link_ids.push(link.id.to_string());
                 csr.capacity_bps.push(link.capacity_bps.unwrap_or(0));
                 csr.utilisation.push(link.utilisation.unwrap_or(f64::NAN));
             }

@@ -162,10 +162,10 @@ impl History {
             for change in &record.changes {
                 match change {
                     AppliedChange::Node { id, before, after } => {
-                        nodes.entry(id).or_insert((before.as_ref(), None)).1 = after.as_ref();
+                        nodes.entry(id).or_insert((before.as_deref(), None)).1 = after.as_deref();
                     }
                     AppliedChange::Link { id, before, after } => {
-                        links.entry(id).or_insert((before.as_ref(), None)).1 = after.as_ref();
+                        links.entry(id).or_insert((before.as_deref(), None)).1 = after.as_deref();
                     }
                 }
             }

@@ -8,6 +8,7 @@
 mod csr;
 mod graph;
 pub mod history;
+mod index;
 pub mod persist;
 mod snapshot;
 mod store;

@@ -380,16 +380,20 @@ impl Live {
                     let change = match change {
                         AppliedChange::Node {
                             after: Some(node), ..
-                        } => TopologyChange::NodeUpsert { node: node.clone() },
+                        } => TopologyChange::NodeUpsert {
+                            node: (**node).clone(),
+                        },
                         AppliedChange::Node {
                             id, after: None, ..
-                        } => TopologyChange::NodeRemove { id: id.clone() },
+                        } => TopologyChange::NodeRemove { id: id.to_string() },
                         AppliedChange::Link {
                             after: Some(link), ..
-                        } => TopologyChange::LinkUpsert { link: link.clone() },
+                        } => TopologyChange::LinkUpsert {
+                            link: (**link).clone(),
+                        },
                         AppliedChange::Link {
                             id, after: None, ..
-                        } => TopologyChange::LinkRemove { id: id.clone() },
+                        } => TopologyChange::LinkRemove { id: id.to_string() },
                     };
                     let _ = self.graph.apply(&change, &mut Vec::new());
                 }
@@ -419,7 +423,7 @@ impl Live {
                 .utilisation
                 .all()
                 .iter()
-                .map(|(link, points)| (link.clone(), points.iter().copied().collect()))
+                .map(|(link, points)| (link.to_string(), points.iter().copied().collect()))
                 .collect(),
         };
         persistence.checkpoint(&checkpoint)

@@ -1,7 +1,10 @@
 //! Per-link utilisation history: a bounded series of `(time, utilisation)` per link, fed by
 //! telemetry and by deltas that set utilisation.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use hashbrown::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +21,7 @@ pub struct Point {
 #[derive(Debug, Clone, Default)]
 pub struct UtilisationHistory {
     points_per_link: usize,
-    series: HashMap<String, VecDeque<Point>>,
+    series: HashMap<Arc<str>, VecDeque<Point>>,
 }
 
 impl UtilisationHistory {
@@ -34,7 +37,7 @@ impl UtilisationHistory {
     pub fn record(&mut self, link: &str, point: Point) {
         let series = match self.series.get_mut(link) {
             Some(series) => series,
-            None => self.series.entry(link.to_owned()).or_default(),
+            None => self.series.entry(Arc::from(link)).or_default(),
         };
         if series.len() == self.points_per_link {
             series.pop_front();
@@ -60,7 +63,7 @@ impl UtilisationHistory {
     }
 
     /// Every series (for checkpoints).
-    pub fn all(&self) -> &HashMap<String, VecDeque<Point>> {
+    pub fn all(&self) -> &HashMap<Arc<str>, VecDeque<Point>> {
         &self.series
     }
 }
