@@ -429,3 +429,183 @@ impl Live {
         persistence.checkpoint(&checkpoint)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Link, Node, OperState};
+
+    fn node(id: &str) -> Node {
+        serde_json::from_value(serde_json::json!({"id": id})).unwrap()
+    }
+
+    fn link(id: &str, source: &str, target: &str) -> Link {
+        serde_json::from_value(serde_json::json!({"id": id, "source": source, "target": target}))
+            .unwrap()
+    }
+
+    fn delta(snapshot: bool, changes: Vec<TopologyChange>) -> TopologyDelta {
+        TopologyDelta {
+            sequence: 0,
+            snapshot,
+            changes,
+        }
+    }
+
+    fn fabric() -> TopologyDelta {
+        delta(
+            true,
+            vec![
+                TopologyChange::NodeUpsert { node: node("a") },
+                TopologyChange::NodeUpsert { node: node("b") },
+                TopologyChange::LinkUpsert {
+                    link: link("ab", "a", "b"),
+                },
+                TopologyChange::LinkUpsert {
+                    link: link("ax", "a", "x"),
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn versions_are_immutable_snapshots() {
+        let store = TopologyStore::new();
+        let report = store.apply(&fabric(), 1);
+        assert_eq!(report.rejected, ["link ax: unknown node x"]);
+        let before = store.snapshot();
+        store.apply(
+            &delta(false, vec![TopologyChange::NodeRemove { id: "b".into() }]),
+            2,
+        );
+        assert_eq!(
+            (
+                before.version(),
+                before.link_count(),
+                before.neighbours("a")
+            ),
+            (1, 1, vec!["b".to_owned()])
+        );
+        let after = store.snapshot();
+        assert_eq!((after.version(), after.link_count()), (2, 0));
+        assert!(
+            Arc::ptr_eq(&after, &store.snapshot()),
+            "one snapshot per revision"
+        );
+    }
+
+    #[test]
+    fn a_snapshot_delta_replaces_everything_and_diffs_compose() {
+        let store = TopologyStore::new();
+        store.apply(&fabric(), 1);
+        store.apply(
+            &delta(
+                false,
+                vec![TopologyChange::LinkState {
+                    id: "ab".into(),
+                    state: OperState::Down,
+                }],
+            ),
+            2,
+        );
+        store.apply(
+            &delta(
+                true,
+                vec![
+                    TopologyChange::NodeUpsert { node: node("a") },
+                    TopologyChange::NodeUpsert { node: node("c") },
+                ],
+            ),
+            3,
+        );
+        let diff = store.diff(1, 3).unwrap();
+        let ids = |nodes: &[Node]| nodes.iter().map(|n| n.id.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            (ids(&diff.nodes_added), ids(&diff.nodes_removed)),
+            (vec!["c".into()], vec!["b".into()])
+        );
+        assert_eq!(diff.links_removed.len(), 1);
+        assert_eq!(
+            diff.links_removed[0].state,
+            OperState::Up,
+            "as it was at version 1"
+        );
+        assert!(diff.nodes_changed.is_empty());
+        assert_eq!(
+            store.diff(3, 1),
+            Err(HistoryError::Order { from: 3, to: 1 })
+        );
+        assert_eq!(store.diff(1, 9), Err(HistoryError::Future(9, 3)));
+    }
+
+    #[test]
+    fn history_is_bounded_and_telemetry_makes_no_version() {
+        let config = StoreConfig {
+            max_versions: 3,
+            ..StoreConfig::default()
+        };
+        let store = TopologyStore::in_memory(config);
+        store.apply(&fabric(), 1);
+        for i in 0..5 {
+            store.apply(
+                &delta(
+                    false,
+                    vec![TopologyChange::LinkUtilisation {
+                        id: "ab".into(),
+                        utilisation: i as f64 / 10.0,
+                    }],
+                ),
+                10 + i,
+            );
+        }
+        assert_eq!(store.version(), 6);
+        assert_eq!(store.oldest_diffable(), 3);
+        assert_eq!(store.diff(2, 6), Err(HistoryError::Expired(2, 3)));
+        let sample = TelemetrySample {
+            subject: "ab".into(),
+            metric: "utilisation".into(),
+            value: 0.9,
+            timestamp_ms: 100,
+        };
+        assert!(store.apply_telemetry(&sample));
+        assert_eq!(store.version(), 6);
+        assert_eq!(store.snapshot().link("ab").unwrap().utilisation, Some(0.9));
+        let points = store.link_history("ab", 12).unwrap();
+        let values: Vec<f64> = points.iter().map(|p| p.utilisation).collect();
+        assert_eq!(values, [0.2, 0.3, 0.4, 0.9]);
+    }
+
+    #[test]
+    fn a_persistent_store_comes_back_from_checkpoint_and_log() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = TopologyStore::open(dir.path(), StoreConfig::default()).unwrap();
+            store.apply(&fabric(), 1);
+            store.checkpoint().unwrap();
+            store.apply(
+                &delta(false, vec![TopologyChange::NodeUpsert { node: node("c") }]),
+                2,
+            );
+            let sample = TelemetrySample {
+                subject: "ab".into(),
+                metric: "utilisation".into(),
+                value: 0.5,
+                timestamp_ms: 3,
+            };
+            store.apply_telemetry(&sample);
+            store.flush();
+        }
+        let store = TopologyStore::open(dir.path(), StoreConfig::default()).unwrap();
+        assert_eq!(store.version(), 2);
+        let snapshot = store.snapshot();
+        assert_eq!(
+            (
+                snapshot.node_count(),
+                snapshot.link("ab").unwrap().utilisation
+            ),
+            (3, Some(0.5))
+        );
+        assert_eq!(store.diff(0, 2).unwrap().nodes_added.len(), 3);
+        assert_eq!(store.link_history("ab", 0).unwrap().len(), 1);
+    }
+}
