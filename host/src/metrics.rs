@@ -49,6 +49,8 @@ pub struct Metrics {
     pub anomalies: Family<KindLabels, Counter>,
     /// Alerts, by severity.
     pub alerts: Family<KindLabels, Counter>,
+    /// Topology stream messages and connection events, by outcome.
+    pub topology_stream: Family<KindLabels, Counter>,
     plugin_counters: Family<PluginMetricLabels, Counter>,
     plugin_gauges: Family<PluginMetricLabels, Gauge<f64, AtomicU64>>,
 }
@@ -71,6 +73,7 @@ impl Metrics {
         let events = Family::<KindLabels, Counter>::default();
         let anomalies = Family::<KindLabels, Counter>::default();
         let alerts = Family::<KindLabels, Counter>::default();
+        let topology_stream = Family::<KindLabels, Counter>::default();
         let plugin_counters = Family::<PluginMetricLabels, Counter>::default();
         let plugin_gauges = Family::<PluginMetricLabels, Gauge<f64, AtomicU64>>::default();
         registry.register("plugin_calls", "Plugin calls", plugin_calls.clone());
@@ -87,6 +90,11 @@ impl Metrics {
         registry.register("events", "Events received by kind", events.clone());
         registry.register("anomalies", "Anomalies reported by kind", anomalies.clone());
         registry.register("alerts", "Alerts raised by severity", alerts.clone());
+        registry.register(
+            "topology_stream",
+            "Topology stream messages and connection events by outcome",
+            topology_stream.clone(),
+        );
         registry.register(
             "plugin_counter",
             "Counters published by plugins",
@@ -105,6 +113,7 @@ impl Metrics {
             events,
             anomalies,
             alerts,
+            topology_stream,
             plugin_counters,
             plugin_gauges,
         }

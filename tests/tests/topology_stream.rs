@@ -247,6 +247,14 @@ fn gaps_resync_bad_input_is_counted_and_the_client_reconnects() {
     assert_eq!(status["stale"], 1, "seq 19 after 21: {status}");
     assert_eq!(status["heartbeats"], 1, "{status}");
     assert_eq!(host.get("/status").1["status"], "ok");
+    let (_, metrics) = host.get("/metrics");
+    let metrics = metrics.as_str().unwrap();
+    for line in [
+        r#"netassure_topology_stream_total{kind="malformed"} 3"#,
+        r#"netassure_topology_stream_total{kind="gap"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 
     let (_, topology) = host.get("/topology");
     let (nodes, links) = topology_of(&topology);
@@ -292,10 +300,9 @@ fn simulator_injects_link_flaps_node_failures_and_route_leaks() {
     let host = Host::start(&dirs, with_stream(&simulator.url));
     wait_until(Duration::from_secs(60), "faults of every kind", || {
         let (_, versions) = host.get("/topology/versions?limit=1000");
-        let (from, to) = (
-            versions["oldest_diffable"].as_u64().unwrap(),
-            versions["current"].as_u64().unwrap(),
-        );
+        // Version 1 is the first snapshot: changes made after it show up as changed nodes.
+        let from = versions["oldest_diffable"].as_u64().unwrap().max(1);
+        let to = versions["current"].as_u64().unwrap();
         let (_, diff) = host.get(&format!("/topology/diff?from={from}&to={to}"));
         let (_, topology) = host.get("/topology");
         let links_down = topology["links"]

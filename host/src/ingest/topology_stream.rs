@@ -111,6 +111,17 @@ impl TopologyStreamClient {
         );
     }
 
+    fn count(&self, outcome: &str, n: u64) {
+        let labels = crate::metrics::KindLabels {
+            kind: outcome.to_owned(),
+        };
+        self.pipeline
+            .metrics()
+            .topology_stream
+            .get_or_create(&labels)
+            .inc_by(n);
+    }
+
     /// Run on a thread of its own until `stop` turns true.
     pub fn spawn(self, stop: watch::Receiver<bool>) -> std::thread::JoinHandle<()> {
         std::thread::Builder::new()
@@ -142,6 +153,7 @@ impl TopologyStreamClient {
                         stats.connects += 1;
                         stats.state = "connected";
                     });
+                    self.count("connect", 1);
                     backoff = Duration::from_millis(self.config.reconnect_min_ms.max(1));
                     let reason = self.session(socket, &mut stop).await;
                     tracing::warn!(url = %self.config.url, "topology stream disconnected: {reason}");
@@ -149,6 +161,7 @@ impl TopologyStreamClient {
                         stats.disconnects += 1;
                         stats.last_error = Some(reason);
                     });
+                    self.count("disconnect", 1);
                 }
                 Err(err) => {
                     tracing::debug!(url = %self.config.url, "topology stream connect failed: {err}");
@@ -156,6 +169,7 @@ impl TopologyStreamClient {
                         stats.connect_failures += 1;
                         stats.last_error = Some(format!("connect: {err}"));
                     });
+                    self.count("connect_failure", 1);
                 }
             }
             if *stop.borrow() {
@@ -186,10 +200,10 @@ impl TopologyStreamClient {
             let message = tokio::select! {
                 message = socket.next() => message,
                 _ = tick.tick() => {
-                    if let Sync::AwaitingSnapshot(Some(asked)) = sync {
-                        if asked.elapsed() > resync_timeout {
-                            return format!("no snapshot within {} ms of a resync request", resync_timeout.as_millis());
-                        }
+                    if let Sync::AwaitingSnapshot(Some(asked)) = sync
+                        && asked.elapsed() > resync_timeout
+                    {
+                        return format!("no snapshot within {} ms of a resync request", resync_timeout.as_millis());
                     }
                     continue;
                 }
@@ -207,14 +221,15 @@ impl TopologyStreamClient {
                         stats.messages += 1;
                         stats.malformed += 1;
                     });
+                    self.count("malformed", 1);
                     continue;
                 }
                 Some(Ok(_)) => continue,
             };
-            if let Some(request) = self.handle(text.as_str(), &mut sync) {
-                if let Err(err) = socket.send(Message::text(request)).await {
-                    return format!("write error: {err}");
-                }
+            if let Some(request) = self.handle(text.as_str(), &mut sync)
+                && let Err(err) = socket.send(Message::text(request)).await
+            {
+                return format!("write error: {err}");
             }
         }
     }
@@ -230,17 +245,20 @@ impl TopologyStreamClient {
                 if !unknown_fields.is_empty() {
                     tracing::debug!(?unknown_fields, "topology stream: unknown fields ignored");
                     self.update(|stats| stats.unknown_fields += unknown_fields.len() as u64);
+                    self.count("unknown_field", unknown_fields.len() as u64);
                 }
                 event
             }
             Decoded::UnknownType(kind) => {
                 tracing::debug!("topology stream: message type `{kind}` ignored");
                 self.update(|stats| stats.unknown_types += 1);
+                self.count("unknown_type", 1);
                 return None;
             }
             Decoded::Malformed(reason) => {
                 tracing::warn!("topology stream: malformed message ignored: {reason}");
                 self.update(|stats| stats.malformed += 1);
+                self.count("malformed", 1);
                 return None;
             }
         };
@@ -248,6 +266,7 @@ impl TopologyStreamClient {
         match (&*sync, event.as_ref()) {
             (_, InputEvent::Heartbeat { .. }) => {
                 self.update(|stats| stats.heartbeats += 1);
+                self.count("heartbeat", 1);
                 return None;
             }
             (_, InputEvent::Snapshot { .. }) => {
@@ -255,12 +274,14 @@ impl TopologyStreamClient {
             }
             (Sync::AwaitingSnapshot(asked), _) => {
                 self.update(|stats| stats.dropped_waiting_for_snapshot += 1);
+                self.count("dropped_waiting_for_snapshot", 1);
                 if asked.is_none() {
                     *sync = Sync::AwaitingSnapshot(Some(Instant::now()));
                     self.update(|stats| {
                         stats.resyncs += 1;
                         stats.state = "resyncing";
                     });
+                    self.count("resync", 1);
                     return Some(r#"{"type":"resync"}"#);
                 }
                 return None;
@@ -268,6 +289,7 @@ impl TopologyStreamClient {
             (Sync::Expecting(expected), _) => match (seq, *expected) {
                 (Some(seq), Some(expected)) if seq < expected => {
                     self.update(|stats| stats.stale += 1);
+                    self.count("stale", 1);
                     return None;
                 }
                 (Some(seq), Some(expected)) if seq > expected => {
@@ -282,12 +304,15 @@ impl TopologyStreamClient {
                         stats.resyncs += 1;
                         stats.state = "resyncing";
                     });
+                    self.count("gap", 1);
+                    self.count("resync", 1);
                     return Some(r#"{"type":"resync"}"#);
                 }
                 _ => *sync = Sync::Expecting(seq.map(|seq| seq + 1)),
             },
         }
         self.pipeline.publish("topology-stream", &event);
+        self.count("applied", 1);
         self.update(|stats| {
             stats.state = "connected";
             if seq.is_some() {

@@ -228,12 +228,11 @@ impl TopologyGraph {
             }
         }
         for link in links {
-            if self.link(&link.id) != Some(link) {
-                if let Err(reason) =
+            if self.link(&link.id) != Some(link)
+                && let Err(reason) =
                     self.apply(&TopologyChange::LinkUpsert { link: link.clone() }, out)
-                {
-                    rejected.push(reason);
-                }
+            {
+                rejected.push(reason);
             }
         }
     }

@@ -327,19 +327,15 @@ impl Live {
                 before,
                 after: Some(after),
             } = change
-            {
-                if let Some(utilisation) = after
+                && let Some(utilisation) = after
                     .utilisation
                     .filter(|u| before.as_ref().map(|b| b.utilisation) != Some(Some(*u)))
-                {
-                    self.utilisation.record(
-                        id,
-                        Point {
-                            timestamp_ms,
-                            utilisation,
-                        },
-                    );
-                }
+            {
+                let point = Point {
+                    timestamp_ms,
+                    utilisation,
+                };
+                self.utilisation.record(id, point);
             }
         }
         let applied = changes.len();
@@ -360,10 +356,9 @@ impl Live {
             .persistence
             .as_ref()
             .is_some_and(|p| p.since_checkpoint >= self.config.checkpoint_every)
+            && let Err(err) = self.checkpoint()
         {
-            if let Err(err) = self.checkpoint() {
-                tracing::error!("topology checkpoint failed: {err:#}");
-            }
+            tracing::error!("topology checkpoint failed: {err:#}");
         }
         ApplyReport {
             version: self.version,
