@@ -67,8 +67,18 @@ pub fn new_plugin(name: &str, kind: &str, dir: Option<&Path>) -> anyhow::Result<
 }
 
 /// Scaffold one plugin of every kind, run its test and build it for wasm32-wasip2, then
-/// remove it again.
+/// remove it again (and put `Cargo.lock` back as it was).
 pub fn check_every_kind() -> anyhow::Result<()> {
+    let lock_path = root().join("Cargo.lock");
+    let lock = std::fs::read(&lock_path).ok();
+    let result = check_kinds();
+    if let Some(lock) = lock {
+        std::fs::write(&lock_path, lock)?;
+    }
+    result
+}
+
+fn check_kinds() -> anyhow::Result<()> {
     for kind in ["detector", "graph-algorithm", "alert-rule"] {
         let name = format!("scaffold-check-{kind}");
         let dir = root().join("plugins").join(&name);

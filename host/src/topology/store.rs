@@ -88,16 +88,7 @@ impl TopologyStore {
 
     /// An empty in-memory store.
     pub fn in_memory(config: StoreConfig) -> Self {
-        Self::from_live(Live {
-            graph: TopologyGraph::default(),
-            version: 0,
-            revision: 0,
-            timestamp_ms: 0,
-            history: History::default(),
-            utilisation: UtilisationHistory::new(config.utilisation_points),
-            persistence: None,
-            config,
-        })
+        Self::from_live(Live::empty(config))
     }
 
     fn from_live(live: Live) -> Self {
@@ -118,16 +109,7 @@ impl TopologyStore {
     /// A store persisted in `dir`: what was there is loaded (checkpoint, then log).
     pub fn open(dir: &Path, config: StoreConfig) -> anyhow::Result<Self> {
         let (persistence, checkpoint, entries) = Persistence::open(dir)?;
-        let mut live = Live {
-            graph: TopologyGraph::default(),
-            version: 0,
-            revision: 0,
-            timestamp_ms: 0,
-            history: History::default(),
-            utilisation: UtilisationHistory::new(config.utilisation_points),
-            persistence: None,
-            config,
-        };
+        let mut live = Live::empty(config);
         if let Some(checkpoint) = checkpoint {
             live.graph.replace_all(
                 &checkpoint.nodes,
@@ -278,6 +260,19 @@ impl TopologyStore {
 }
 
 impl Live {
+    fn empty(config: StoreConfig) -> Self {
+        Live {
+            graph: TopologyGraph::default(),
+            version: 0,
+            revision: 0,
+            timestamp_ms: 0,
+            history: History::default(),
+            utilisation: UtilisationHistory::new(config.utilisation_points),
+            persistence: None,
+            config,
+        }
+    }
+
     fn apply(&mut self, delta: &TopologyDelta, timestamp_ms: u64) -> ApplyReport {
         let mut changes = Vec::new();
         let mut rejected = Vec::new();
