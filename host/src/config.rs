@@ -24,6 +24,8 @@ pub struct Config {
     pub topology: crate::topology::StoreConfig,
     /// Live ingest sources.
     pub ingest: IngestConfig,
+    /// Anomaly and alert lifecycle.
+    pub findings: crate::findings::FindingsConfig,
     /// Where findings go besides the log.
     pub output: OutputConfig,
     /// Logging.

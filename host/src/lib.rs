@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+pub mod findings;
 pub mod fsutil;
 pub mod ingest;
 pub mod metrics;

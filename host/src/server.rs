@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use crate::api::{self, AppState, IngestStatus};
 use crate::config::Config;
+use crate::findings::FindingsStore;
 use crate::ingest::TopologyStreamClient;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pace, Pipeline, Sinks, replay_lines, replay_text};
@@ -57,6 +58,11 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
     let runtime = Arc::new(Runtime::new(&config.data.dir.join("cache"), services)?);
     let sinks = Sinks::new(config.output.jsonl.as_deref(), config.output.print)?;
     let pipeline = Arc::new(Pipeline::new(topology.clone(), metrics.clone(), sinks));
+    let findings = Arc::new(
+        FindingsStore::open(&config.data.dir.join("findings.sqlite"), config.findings)
+            .context("opening the findings database")?,
+    );
+    pipeline.attach_findings(findings.clone());
     let registry = Registry::new(
         runtime,
         pipeline.clone(),
@@ -92,6 +98,7 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         started: Instant::now(),
         ingest: Arc::new(Mutex::new(Vec::new())),
         topology_stream: topology_stream.as_ref().map(TopologyStreamClient::stats),
+        findings,
     };
     Ok(Host {
         state,

@@ -4,6 +4,7 @@
 mod analysis;
 mod auth;
 mod error;
+mod findings;
 mod plugins;
 mod status;
 mod topology;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub started: Instant,
     /// Ingest sources.
     pub ingest: Arc<Mutex<Vec<IngestStatus>>>,
+    /// Anomalies and alerts.
+    pub findings: Arc<crate::findings::FindingsStore>,
     /// The topology stream client's counters, when one is configured.
     pub topology_stream: Option<Arc<Mutex<crate::ingest::StreamStats>>>,
 }
@@ -80,6 +83,13 @@ pub fn app(state: AppState) -> Router {
         .route("/plugins", get(plugins::list))
         .route("/plugins/{name}", get(plugins::show))
         .route("/analysis/run/{plugin}", post(analysis::run))
+        .route("/alerts", get(findings::alerts))
+        .route("/alerts/{id}", get(findings::alert))
+        .route("/alerts/{id}/ack", post(findings::ack))
+        .route("/alerts/{id}/resolve", post(findings::resolve))
+        .route("/alerts/{id}/feedback", post(findings::feedback))
+        .route("/anomalies", get(findings::anomalies))
+        .route("/anomalies/{id}", get(findings::anomaly))
         .route("/topology", get(topology::current))
         .route("/topology/versions", get(topology::versions))
         .route("/topology/diff", get(topology::diff))

@@ -22,6 +22,7 @@ use crossbeam_channel::Sender;
 pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 
+use crate::findings::FindingsStore;
 use crate::metrics::Metrics;
 use crate::model::{self, Event, EventKind, InputEvent};
 use crate::registry::Job;
@@ -78,6 +79,7 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
     routes: ArcSwap<Routes>,
     sinks: Sinks,
+    findings: std::sync::OnceLock<Arc<FindingsStore>>,
     next_event_id: AtomicU64,
     events_received: AtomicU64,
     events_delivered: AtomicU64,
@@ -93,6 +95,7 @@ impl Pipeline {
             metrics,
             routes: ArcSwap::default(),
             sinks,
+            findings: std::sync::OnceLock::new(),
             next_event_id: AtomicU64::new(1),
             events_received: AtomicU64::new(0),
             events_delivered: AtomicU64::new(0),
@@ -174,8 +177,12 @@ impl Pipeline {
             let record = convert::anomaly_record(&anomaly, origin);
             self.anomalies.fetch_add(1, Ordering::Relaxed);
             Metrics::count(&self.metrics.anomalies, &record.kind);
+            let suppressed = self.store_anomaly(&record, detected_at_ms);
             self.sinks
                 .emit(&OutputRecord::Anomaly(Box::new(record.clone())));
+            if suppressed {
+                continue;
+            }
             let context = AlertContext {
                 detector: detector.to_owned(),
                 event_id: event.id,
@@ -194,7 +201,7 @@ impl Pipeline {
 
     /// An alert rule decided on `alert` for `job`'s anomaly.
     pub fn alert_raised(&self, rule: &str, job: &AnomalyJob, alert: Alert) {
-        let record = model::AlertRecord {
+        let mut record = model::AlertRecord {
             alert_id: uuid::Uuid::new_v4().to_string(),
             rule: rule.to_owned(),
             severity: convert::severity(alert.severity),
@@ -204,9 +211,38 @@ impl Pipeline {
             anomaly_id: job.record.anomaly_id.clone(),
             created_at: crate::timefmt::now_rfc3339(),
         };
+        if let Some(findings) = self.findings.get() {
+            match findings.record_alert(&record, model::now_ms()) {
+                Ok(stored) => record.alert_id = stored.alert_id,
+                Err(err) => tracing::error!("storing an alert failed: {err}"),
+            }
+        }
         self.alerts.fetch_add(1, Ordering::Relaxed);
         Metrics::count(&self.metrics.alerts, severity_name(record.severity));
         self.sinks.emit(&OutputRecord::Alert(record));
+    }
+
+    /// Keep findings in `store` from now on.
+    pub fn attach_findings(&self, store: Arc<FindingsStore>) {
+        let _ = self.findings.set(store);
+    }
+
+    /// Store an anomaly; true when a false positive silences its detector for its subject.
+    fn store_anomaly(&self, record: &model::AnomalyRecord, detected_at_ms: u64) -> bool {
+        let Some(findings) = self.findings.get() else {
+            return false;
+        };
+        let subject = crate::findings::subject_of(record);
+        let suppressed = findings
+            .is_suppressed(&record.detector, &subject, detected_at_ms)
+            .unwrap_or_else(|err| {
+                tracing::error!("reading suppressions failed: {err}");
+                false
+            });
+        if let Err(err) = findings.record_anomaly(record, detected_at_ms, suppressed) {
+            tracing::error!("storing an anomaly failed: {err}");
+        }
+        suppressed
     }
 
     /// Counters for `/status`.

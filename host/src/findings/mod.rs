@@ -1,0 +1,454 @@
+//! Findings: anomalies and alerts, stored durably (SQLite in WAL mode under the data
+//! directory) with their lifecycle.
+//!
+//! - Every anomaly is a record with revisions, after the IETF relevant-state model: revision 1
+//!   is the detector's label (stage `problem-potential`, annotator type `algorithm`); operator
+//!   feedback adds a revision (annotator type `human`, stage `problem-confirmed` or
+//!   `discarded`). Revisions are only ever added.
+//! - Alerts are deduplicated by key: an alert with the same key still active (or
+//!   acknowledged) and seen within the dedup window counts a repeat instead of opening anew.
+//! - A false positive silences the detector for that subject for `suppress_s`; anomalies in
+//!   that time are stored (flagged `suppressed`) but raise no alert.
+//!
+//! Durability: each write is one committed transaction; with WAL and `synchronous=NORMAL` a
+//! committed write survives the process being killed (`kill -9`); only an operating-system
+//! crash or power loss can lose the last transactions.
+
+mod model;
+mod schema;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+pub use model::{Alert, AlertStatus, Anomaly, Feedback, Revision};
+
+use crate::model::{AlertRecord, AnomalyRecord, Severity};
+use crate::timefmt::ms_to_rfc3339;
+
+/// `[findings]` of `netassure.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FindingsConfig {
+    /// Repeats of an alert key within this many seconds are one alert. Example: `dedup_window_s = 900`.
+    pub dedup_window_s: u64,
+    /// How long a false positive silences its detector for its subject, seconds. Example: `suppress_s = 86400`.
+    pub suppress_s: u64,
+}
+
+impl Default for FindingsConfig {
+    fn default() -> Self {
+        FindingsConfig {
+            dedup_window_s: 900,
+            suppress_s: 86_400,
+        }
+    }
+}
+
+/// Errors of the findings store.
+#[derive(Debug, thiserror::Error)]
+pub enum FindingsError {
+    /// The database failed.
+    #[error("findings database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A stored record could not be read.
+    #[error("findings record: {0}")]
+    Record(#[from] serde_json::Error),
+}
+
+/// Filter of `GET /alerts`.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Only this status.
+    pub status: Option<AlertStatus>,
+    /// Created at or after, ms since the epoch.
+    pub since_ms: Option<u64>,
+    /// Only alerts about this node.
+    pub node: Option<String>,
+    /// Only this severity.
+    pub severity: Option<Severity>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// Filter of `GET /anomalies`.
+#[derive(Debug, Clone, Default)]
+pub struct AnomalyFilter {
+    /// Detected at or after, ms since the epoch.
+    pub since_ms: Option<u64>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only scores at or above.
+    pub min_score: Option<f64>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// The store.
+pub struct FindingsStore {
+    conn: Mutex<Connection>,
+    config: FindingsConfig,
+}
+
+/// What an anomaly is about, for suppression: its first link, else its first node, else its kind.
+pub fn subject_of(record: &AnomalyRecord) -> String {
+    record
+        .contributing_link_ids
+        .first()
+        .or(record.contributing_node_ids.first())
+        .cloned()
+        .unwrap_or_else(|| record.kind.clone())
+}
+
+fn severity_rank(severity: Severity) -> i64 {
+    severity as i64
+}
+
+fn severity_from_rank(rank: i64) -> Severity {
+    match rank {
+        0 => Severity::Info,
+        1 => Severity::Warning,
+        2 => Severity::Minor,
+        3 => Severity::Major,
+        _ => Severity::Critical,
+    }
+}
+
+impl FindingsStore {
+    /// Open (or create) the database at `path`.
+    pub fn open(path: &Path, config: FindingsConfig) -> Result<Self, FindingsError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(schema::SCHEMA)?;
+        Ok(FindingsStore {
+            conn: Mutex::new(conn),
+            config,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// True when a false positive currently silences `detector` for `subject`.
+    pub fn is_suppressed(
+        &self,
+        detector: &str,
+        subject: &str,
+        now_ms: u64,
+    ) -> Result<bool, FindingsError> {
+        let conn = self.lock();
+        let until: Option<i64> = conn
+            .query_row(
+                "SELECT until_ms FROM suppressions WHERE detector = ?1 AND subject = ?2",
+                params![detector, subject],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(until.is_some_and(|until| until as u64 > now_ms))
+    }
+
+    /// Store an anomaly with its first revision (the detector's label).
+    pub fn record_anomaly(
+        &self,
+        record: &AnomalyRecord,
+        detected_at_ms: u64,
+        suppressed: bool,
+    ) -> Result<(), FindingsError> {
+        let json = serde_json::to_string(record)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO anomalies (anomaly_id, kind, score, detector, subject, detected_at_ms, suppressed, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![record.anomaly_id, record.kind, record.score, record.detector, subject_of(record), detected_at_ms as i64, suppressed, json],
+        )?;
+        tx.execute(
+            "INSERT INTO anomaly_revisions (anomaly_id, revision, stage, annotator, annotator_type, annotator_version, at_ms, notes) VALUES (?1, 1, 'problem-potential', ?2, 'algorithm', ?3, ?4, NULL)",
+            params![record.anomaly_id, record.detector, record.detector_version, detected_at_ms as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Store an alert decision: a repeat of an open alert with the same key within the dedup
+    /// window updates that alert; otherwise a new alert opens. Returns the stored alert.
+    pub fn record_alert(
+        &self,
+        decision: &AlertRecord,
+        now_ms: u64,
+    ) -> Result<Alert, FindingsError> {
+        let window_start =
+            now_ms.saturating_sub(self.config.dedup_window_s.saturating_mul(1000)) as i64;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let existing: Option<(String, String, i64)> = tx
+            .query_row(
+                "SELECT alert_id, anomaly_ids, severity FROM alerts WHERE dedup_key = ?1 AND status IN ('active', 'acknowledged') AND last_seen_ms >= ?2 ORDER BY last_seen_ms DESC LIMIT 1",
+                params![decision.dedup_key, window_start],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        let alert_id = match existing {
+            Some((alert_id, anomaly_ids, severity)) => {
+                let mut ids: Vec<String> = serde_json::from_str(&anomaly_ids)?;
+                ids.push(decision.anomaly_id.clone());
+                tx.execute(
+                    "UPDATE alerts SET count = count + 1, last_seen_ms = ?2, updated_at_ms = ?2, anomaly_ids = ?3, severity = ?4, message = ?5 WHERE alert_id = ?1",
+                    params![alert_id, now_ms as i64, serde_json::to_string(&ids)?, severity.max(severity_rank(decision.severity)), decision.message],
+                )?;
+                alert_id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO alerts (alert_id, dedup_key, status, severity, node_id, message, rule, created_at_ms, last_seen_ms, updated_at_ms, count, anomaly_ids, feedback) VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?7, ?7, ?7, 1, ?8, NULL)",
+                    params![decision.alert_id, decision.dedup_key, severity_rank(decision.severity), decision.node_id, decision.message, decision.rule, now_ms as i64, serde_json::to_string(&[&decision.anomaly_id])?],
+                )?;
+                decision.alert_id.clone()
+            }
+        };
+        tx.commit()?;
+        drop(conn);
+        Ok(self.alert(&alert_id)?.expect("just written"))
+    }
+
+    /// One alert.
+    pub fn alert(&self, alert_id: &str) -> Result<Option<Alert>, FindingsError> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached(&format!("{ALERT_COLUMNS} WHERE alert_id = ?1"))?;
+        statement
+            .query_row(params![alert_id], read_alert)
+            .optional()?
+            .transpose()
+    }
+
+    /// Alerts matching `filter`, newest first.
+    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, FindingsError> {
+        let conn = self.lock();
+        let mut sql = format!("{ALERT_COLUMNS} WHERE created_at_ms >= ?1");
+        if filter.status.is_some() {
+            sql.push_str(" AND status = ?2");
+        }
+        if filter.node.is_some() {
+            sql.push_str(" AND node_id = ?3");
+        }
+        if filter.severity.is_some() {
+            sql.push_str(" AND severity = ?4");
+        }
+        sql.push_str(" ORDER BY created_at_ms DESC LIMIT ?5");
+        let mut statement = conn.prepare_cached(&sql)?;
+        let status = filter.status.map(AlertStatus::as_str);
+        let severity = filter.severity.map(severity_rank);
+        let since = filter.since_ms.unwrap_or(0) as i64;
+        let mut bind: Vec<(usize, rusqlite::types::Value)> = vec![(1, since.into())];
+        if let Some(status) = status {
+            bind.push((2, status.to_owned().into()));
+        }
+        if let Some(node) = &filter.node {
+            bind.push((3, node.clone().into()));
+        }
+        if let Some(severity) = severity {
+            bind.push((4, severity.into()));
+        }
+        bind.push((5, (filter.limit.max(1) as i64).into()));
+        for (index, value) in &bind {
+            statement.raw_bind_parameter(*index, value)?;
+        }
+        let mut rows = statement.raw_query();
+        let mut alerts = Vec::new();
+        while let Some(row) = rows.next()? {
+            alerts.push(read_alert(row)??);
+        }
+        Ok(alerts)
+    }
+
+    /// Set an alert's status (ack, resolve); `None` for an unknown alert.
+    pub fn set_status(
+        &self,
+        alert_id: &str,
+        status: AlertStatus,
+        now_ms: u64,
+    ) -> Result<Option<Alert>, FindingsError> {
+        let changed = self.lock().execute(
+            "UPDATE alerts SET status = ?2, updated_at_ms = ?3 WHERE alert_id = ?1",
+            params![alert_id, status.as_str(), now_ms as i64],
+        )?;
+        if changed == 0 {
+            Ok(None)
+        } else {
+            self.alert(alert_id)
+        }
+    }
+
+    /// Record operator feedback on an alert: a new revision of each of its anomalies, and for
+    /// a false positive the alert is suppressed and its detectors silenced for their subjects.
+    pub fn feedback(
+        &self,
+        alert_id: &str,
+        is_false_positive: bool,
+        notes: Option<&str>,
+        now_ms: u64,
+    ) -> Result<Option<Alert>, FindingsError> {
+        let Some(alert) = self.alert(alert_id)? else {
+            return Ok(None);
+        };
+        let stage = if is_false_positive {
+            "discarded"
+        } else {
+            "problem-confirmed"
+        };
+        let until_ms = now_ms.saturating_add(self.config.suppress_s.saturating_mul(1000));
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for anomaly_id in &alert.anomaly_ids {
+            let next: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(revision), 0) + 1 FROM anomaly_revisions WHERE anomaly_id = ?1",
+                params![anomaly_id],
+                |row| row.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO anomaly_revisions (anomaly_id, revision, stage, annotator, annotator_type, annotator_version, at_ms, notes) VALUES (?1, ?2, ?3, 'operator', 'human', '1', ?4, ?5)",
+                params![anomaly_id, next, stage, now_ms as i64, notes],
+            )?;
+            if is_false_positive {
+                tx.execute(
+                    "INSERT OR REPLACE INTO suppressions (detector, subject, until_ms, alert_id) SELECT detector, subject, ?2, ?3 FROM anomalies WHERE anomaly_id = ?1",
+                    params![anomaly_id, until_ms as i64, alert_id],
+                )?;
+            }
+        }
+        let feedback = Feedback {
+            is_false_positive,
+            notes: notes.map(str::to_owned),
+            at: ms_to_rfc3339(now_ms),
+            suppressed_until: is_false_positive.then(|| ms_to_rfc3339(until_ms)),
+        };
+        let status = if is_false_positive {
+            AlertStatus::Suppressed.as_str()
+        } else {
+            alert.status.as_str()
+        };
+        tx.execute(
+            "UPDATE alerts SET feedback = ?2, status = ?3, updated_at_ms = ?4 WHERE alert_id = ?1",
+            params![
+                alert_id,
+                serde_json::to_string(&feedback)?,
+                status,
+                now_ms as i64
+            ],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.alert(alert_id)
+    }
+
+    /// One anomaly with every revision.
+    pub fn anomaly(&self, anomaly_id: &str) -> Result<Option<Anomaly>, FindingsError> {
+        let conn = self.lock();
+        let row: Option<(String, bool)> = conn
+            .query_row(
+                "SELECT record, suppressed FROM anomalies WHERE anomaly_id = ?1",
+                params![anomaly_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((record, suppressed)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(with_revisions(
+            &conn,
+            serde_json::from_str(&record)?,
+            suppressed,
+        )?))
+    }
+
+    /// Anomalies matching `filter`, newest first.
+    pub fn anomalies(&self, filter: &AnomalyFilter) -> Result<Vec<Anomaly>, FindingsError> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached(
+            "SELECT record, suppressed FROM anomalies WHERE detected_at_ms >= ?1 AND (?2 IS NULL OR kind = ?2) AND score >= ?3 ORDER BY detected_at_ms DESC LIMIT ?4",
+        )?;
+        let rows: Vec<(String, bool)> = statement
+            .query_map(
+                params![
+                    filter.since_ms.unwrap_or(0) as i64,
+                    filter.kind,
+                    filter.min_score.unwrap_or(f64::MIN),
+                    filter.limit.max(1) as i64
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(record, suppressed)| {
+                with_revisions(&conn, serde_json::from_str(&record)?, suppressed)
+            })
+            .collect()
+    }
+}
+
+const ALERT_COLUMNS: &str = "SELECT alert_id, status, severity, node_id, message, rule, dedup_key, created_at_ms, last_seen_ms, count, anomaly_ids, feedback FROM alerts";
+
+fn read_alert(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Alert, FindingsError>> {
+    let status: String = row.get(1)?;
+    let anomaly_ids: String = row.get(10)?;
+    let feedback: Option<String> = row.get(11)?;
+    let created: i64 = row.get(7)?;
+    let last_seen: i64 = row.get(8)?;
+    let count: i64 = row.get(9)?;
+    let build = || -> Result<Alert, FindingsError> {
+        Ok(Alert {
+            alert_id: row.get(0)?,
+            status: AlertStatus::parse(&status).unwrap_or(AlertStatus::Active),
+            severity: severity_from_rank(row.get(2)?),
+            node_id: row.get(3)?,
+            message: row.get(4)?,
+            rule: row.get(5)?,
+            dedup_key: row.get(6)?,
+            created_at: ms_to_rfc3339(created as u64),
+            last_seen: ms_to_rfc3339(last_seen as u64),
+            count: count as u64,
+            anomaly_ids: serde_json::from_str(&anomaly_ids)?,
+            feedback: feedback
+                .map(|text| serde_json::from_str(&text))
+                .transpose()?,
+        })
+    };
+    Ok(build())
+}
+
+fn with_revisions(
+    conn: &Connection,
+    record: AnomalyRecord,
+    suppressed: bool,
+) -> Result<Anomaly, FindingsError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT revision, stage, annotator, annotator_type, annotator_version, at_ms, notes FROM anomaly_revisions WHERE anomaly_id = ?1 ORDER BY revision",
+    )?;
+    let revisions: Vec<Revision> = statement
+        .query_map(params![record.anomaly_id], |row| {
+            let at: i64 = row.get(5)?;
+            Ok(Revision {
+                revision: row.get::<_, i64>(0)? as u64,
+                stage: row.get(1)?,
+                annotator: row.get(2)?,
+                annotator_type: row.get(3)?,
+                annotator_version: row.get(4)?,
+                at: ms_to_rfc3339(at as u64),
+                notes: row.get(6)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let last = revisions.last().cloned();
+    Ok(Anomaly {
+        revision: last.as_ref().map_or(1, |revision| revision.revision),
+        stage: last.map_or_else(|| "problem-potential".to_owned(), |revision| revision.stage),
+        suppressed,
+        revisions,
+        record,
+    })
+}

@@ -1,0 +1,286 @@
+//! Anomalies and alerts end to end: detector → alert rule → durable records with dedup,
+//! queried over REST with filters, acknowledged, resolved, labelled by an operator (a new
+//! anomaly revision; a false positive silences the detector for that subject), and still
+//! there after `kill -9`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Host, HostDirs, Options, events, plugin, telemetry, wait_until};
+use serde_json::Value;
+
+fn start(dirs: &HostDirs) -> Host {
+    Host::start(
+        dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    )
+}
+
+fn replay_fixture(host: &mut Host) {
+    for line in std::fs::read_to_string(events("fabric.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        if !line.starts_with('#') {
+            host.send_raw(line);
+        }
+    }
+}
+
+fn alert_for<'a>(alerts: &'a Value, key: &str) -> &'a Value {
+    alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["dedup_key"] == key)
+        .unwrap_or_else(|| panic!("no alert {key} in {alerts}"))
+}
+
+#[test]
+fn alerts_and_anomalies_lifecycle_over_rest() {
+    let dirs = HostDirs::new();
+    dirs.add(&plugin("link-utilisation"), "link-utilisation");
+    dirs.add(&plugin("severity-mapping"), "severity-mapping");
+    let mut host = start(&dirs);
+    replay_fixture(&mut host);
+    wait_until(Duration::from_secs(30), "the alerts", || {
+        host.get("/alerts")
+            .1
+            .as_array()
+            .is_some_and(|a| a.len() == 4)
+    });
+
+    let (status, alerts) = host.get("/alerts");
+    assert_eq!(status, 200);
+    for alert in alerts.as_array().unwrap() {
+        for field in [
+            "alert_id",
+            "status",
+            "node_id",
+            "message",
+            "severity",
+            "created_at",
+        ] {
+            assert!(alert.get(field).is_some(), "`{field}` in {alert}");
+        }
+        assert_eq!(alert["status"], "active");
+    }
+    let repeated = alert_for(&alerts, "link-over-utilised:r1-r2");
+    assert_eq!(
+        (repeated["count"].as_u64(), repeated["severity"].as_str()),
+        (Some(2), Some("critical")),
+        "deduplicated, severity raised: {repeated}"
+    );
+    assert_eq!(repeated["anomaly_ids"].as_array().unwrap().len(), 2);
+
+    assert_eq!(
+        host.get("/alerts?status=active")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(host.get("/alerts?node=r1").1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        host.get("/alerts?severity=critical")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(host.get("/alerts?limit=1").1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        host.get("/alerts?since=2100-01-01T00:00:00Z").1,
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        host.get("/alerts?since=2000-01-01T01:00:00%2B01:00")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    for bad in [
+        "/alerts?since=yesterday",
+        "/alerts?status=weird",
+        "/alerts?severity=huge",
+        "/alerts?limit=0",
+        "/alerts?colour=red",
+        "/anomalies?since=soon",
+        "/anomalies?min_score=high",
+    ] {
+        let (status, body) = host.get(bad);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}: {body}"
+        );
+    }
+    assert_eq!(host.get("/alerts/no-such-alert").0, 404);
+    assert_eq!(host.post("/alerts/no-such-alert/ack", b"", None).0, 404);
+    assert_eq!(host.get("/anomalies/no-such-anomaly").0, 404);
+
+    let (status, anomalies) = host.get("/anomalies?kind=link-over-utilised&min_score=0.9");
+    assert_eq!(status, 200);
+    let scores: Vec<f64> = anomalies
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores.len(), 2, "{anomalies}");
+    for field in [
+        "anomaly_id",
+        "score",
+        "contributing_node_ids",
+        "kind",
+        "detected_at",
+    ] {
+        assert!(
+            anomalies[0].get(field).is_some(),
+            "`{field}` in {}",
+            anomalies[0]
+        );
+    }
+    assert_eq!(
+        (
+            anomalies[0]["revision"].as_u64(),
+            anomalies[0]["stage"].as_str()
+        ),
+        (Some(1), Some("problem-potential"))
+    );
+
+    // Acknowledge, resolve.
+    let id = alert_for(&alerts, "link-over-utilised:r2-r3")["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        host.post(&format!("/alerts/{id}/ack"), b"", None).1["status"],
+        "acknowledged"
+    );
+    assert_eq!(
+        host.post(&format!("/alerts/{id}/resolve"), b"", None).1["status"],
+        "resolved"
+    );
+    assert_eq!(
+        host.get("/alerts?status=resolved")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Feedback: bad bodies are refused; a confirmation adds a human revision.
+    let confirmed = alert_for(&alerts, "link-over-utilised:r3-r4")["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for bad in [
+        &b"{nope"[..],
+        br#"{"notes": "x"}"#,
+        br#"{"is_false_positive": "yes"}"#,
+    ] {
+        let (status, body) = host.post(&format!("/alerts/{confirmed}/feedback"), bad, None);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("bad_request")),
+            "{body}"
+        );
+    }
+    let (status, alert) = host.post(
+        &format!("/alerts/{confirmed}/feedback"),
+        br#"{"is_false_positive": false, "notes": "real congestion"}"#,
+        None,
+    );
+    assert_eq!(status, 200, "{alert}");
+    assert_eq!(
+        (
+            alert["status"].as_str(),
+            alert["feedback"]["is_false_positive"].as_bool()
+        ),
+        (Some("active"), Some(false))
+    );
+    let anomaly_id = alert["anomaly_ids"][0].as_str().unwrap();
+    let (_, anomaly) = host.get(&format!("/anomalies/{anomaly_id}"));
+    assert_eq!(
+        (anomaly["revision"].as_u64(), anomaly["stage"].as_str()),
+        (Some(2), Some("problem-confirmed"))
+    );
+    assert_eq!(anomaly["revisions"][1]["annotator_type"], "human");
+    assert_eq!(anomaly["revisions"][1]["notes"], "real congestion");
+    assert_eq!(
+        anomaly["revisions"][0]["annotator"], "link-utilisation",
+        "history is kept"
+    );
+
+    // A false positive: the alert is suppressed and the detector silenced for that link.
+    let noisy = alert_for(&alerts, "link-over-utilised:zz")["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, alert) = host.post(
+        &format!("/alerts/{noisy}/feedback"),
+        br#"{"is_false_positive": true, "notes": null}"#,
+        None,
+    );
+    assert_eq!(alert["status"], "suppressed");
+    assert!(alert["feedback"]["suppressed_until"].is_string(), "{alert}");
+    assert_eq!(
+        host.get(&format!(
+            "/anomalies/{}",
+            alert["anomaly_ids"][0].as_str().unwrap()
+        ))
+        .1["stage"],
+        "discarded"
+    );
+    host.send(&telemetry("zz", 0.5));
+    host.send(&telemetry("zz", 0.97));
+    host.send(&telemetry("r2-r3", 0.5));
+    host.send(&telemetry("r2-r3", 0.93));
+    wait_until(Duration::from_secs(30), "the new r2-r3 alert", || {
+        host.get("/alerts").1.as_array().unwrap().len() == 5
+    });
+    let (_, newest) = host.get("/anomalies?limit=2");
+    let suppressed: Vec<(String, bool)> = newest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["contributing_link_ids"][0].as_str().unwrap().to_owned(),
+                a["suppressed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        suppressed.contains(&("zz".to_owned(), true))
+            && suppressed.contains(&("r2-r3".to_owned(), false)),
+        "{suppressed:?}"
+    );
+    assert_eq!(
+        host.get("/alerts?status=suppressed")
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "no new alert for the silenced link"
+    );
+
+    // kill -9: everything acknowledged is still there.
+    let before = host.get("/alerts").1;
+    host.child.kill().unwrap();
+    host.child.wait().unwrap();
+    let host = Host::start(&dirs, Options::default());
+    assert_eq!(host.get("/alerts").1, before);
+    assert_eq!(host.get(&format!("/alerts/{id}")).1["status"], "resolved");
+}
