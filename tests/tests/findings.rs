@@ -276,6 +276,39 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
         "no new alert for the silenced link"
     );
 
+    // The CLI shows and changes the same.
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(common::cli_bin())
+            .args(["--api", &host.base])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let table = cli(&["alerts", "--status", "active"]);
+    assert!(
+        table.starts_with("ALERT")
+            && table.contains("link r1-r2 at 99.0% utilisation")
+            && table.lines().count() == 4,
+        "{table}"
+    );
+    let listed: Value = serde_json::from_str(&cli(&["alerts", "--since", "1h", "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 5);
+    let anomalies = cli(&["anomalies", "--since", "1h", "--kind", "link-over-utilised"]);
+    assert!(
+        anomalies.lines().count() > 5 && anomalies.contains("problem-confirmed"),
+        "{anomalies}"
+    );
+    let newest = listed[0]["alert_id"].as_str().unwrap();
+    assert!(cli(&["alerts", "ack", newest]).contains("\"acknowledged\""));
+    let labelled = cli(&["alerts", "feedback", newest, "--notes", "seen it"]);
+    assert!(labelled.contains("seen it"), "{labelled}");
+
     // kill -9: everything acknowledged is still there.
     let before = host.get("/alerts").1;
     host.child.kill().unwrap();

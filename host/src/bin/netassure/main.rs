@@ -8,12 +8,17 @@
 //! netassure plugins disable|enable|reload|remove hot-links
 //! netassure analysis run degree-centrality --param top=5
 //! netassure status
+//! netassure alerts --status active          (a table; --json for JSON)
+//! netassure alerts ack|resolve ID
+//! netassure alerts feedback ID --false-positive --notes "maintenance"
+//! netassure anomalies --since 1h
 //! netassure ingest --ws ws://127.0.0.1:9000 --dry-run
 //! netassure simulate --topology examples/clos-fabric.json --events examples/temporal-events.json --listen 127.0.0.1:9000
 //! ```
 //! `--api` (or `NETASSURE_API`) picks the host, `--token` (or `NETASSURE_ADMIN_TOKEN`) the admin token.
 
 mod client;
+mod findings;
 mod stream;
 
 use std::path::PathBuf;
@@ -57,6 +62,10 @@ enum Command {
     /// Run analyses.
     #[command(subcommand)]
     Analysis(AnalysisCommand),
+    /// List alerts, or acknowledge, resolve or label one.
+    Alerts(findings::AlertsArgs),
+    /// List anomalies.
+    Anomalies(findings::AnomaliesArgs),
     /// Check a topology stream without applying it anywhere.
     Ingest(stream::IngestArgs),
     /// Serve a simulated topology stream.
@@ -129,6 +138,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status => client::status(&rest()),
         Command::Plugins(command) => client::plugins(&rest(), command, cli.json),
         Command::Analysis(command) => client::analysis(&rest(), command),
+        Command::Alerts(args) => findings::alerts(&rest(), args, cli.json),
+        Command::Anomalies(args) => findings::anomalies(&rest(), args, cli.json),
         Command::Ingest(args) => stream::ingest(args, cli.json),
         Command::Simulate(args) => stream::simulate(args),
     }
