@@ -112,8 +112,38 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
     }
 }
 
+/// Install the real peers the tests use (Debian packages) when they are missing.
+fn ensure_test_tools() -> anyhow::Result<()> {
+    let present = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    if present("yanglint") {
+        return Ok(());
+    }
+    eprintln!("xtask: installing yanglint (Debian package libyang2-tools)");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "libyang2-tools"])
+            .status()
+    };
+    if !install().is_ok_and(|status| status.success()) {
+        let _ = Command::new("apt-get").arg("update").status();
+        run(Command::new("apt-get").args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "libyang2-tools",
+        ]))?;
+    }
+    Ok(())
+}
+
 fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
+    ensure_test_tools()?;
     build::build_plugins(true)?;
     run(cargo().args(["build", "-p", "netassure-host", "--bins"]))?;
     let target = target_dir();

@@ -216,3 +216,12 @@ pub async fn anomaly(
     let anomaly = tokio::task::spawn_blocking(move || findings.anomaly(&lookup)).await??;
     anomaly.map(Json).ok_or_else(|| not_found("anomaly", &id))
 }
+
+/// `GET /anomalies/{id}/ietf`: the anomaly as an `ietf-relevant-state` instance (RFC 7951 JSON).
+pub async fn anomaly_ietf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(anomaly) = anomaly(State(state), Path(id)).await?;
+    Ok(Json(crate::findings::ietf::relevant_state(&anomaly)))
+}

@@ -90,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .route("/alerts/{id}/feedback", post(findings::feedback))
         .route("/anomalies", get(findings::anomalies))
         .route("/anomalies/{id}", get(findings::anomaly))
+        .route("/anomalies/{id}/ietf", get(findings::anomaly_ietf))
         .route("/topology", get(topology::current))
         .route("/topology/versions", get(topology::versions))
         .route("/topology/diff", get(topology::diff))

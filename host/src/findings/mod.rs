@@ -14,6 +14,7 @@
 //! committed write survives the process being killed (`kill -9`); only an operating-system
 //! crash or power loss can lose the last transactions.
 
+pub mod ietf;
 mod model;
 mod schema;
 

@@ -374,3 +374,36 @@ pub fn topology_of(answer: &Value) -> (Vec<Value>, Vec<Value>) {
     };
     (sorted("nodes"), sorted("links"))
 }
+
+/// Validate an RFC 7951 JSON instance with the real `yanglint` against the shared IETF modules.
+/// Returns yanglint's complaint, if any.
+pub fn yanglint(instance: &Value) -> Result<(), String> {
+    let yang = workspace().join("../shared/yang");
+    let modules = [
+        "ietf-yang-types@2025-12-22.yang",
+        "ietf-inet-types@2025-12-22.yang",
+        "ietf-relevant-state@2026-07-04.yang",
+        "ietf-network-anomaly-symptom-cbl@2025-11-15.yang",
+        "ietf-network-anomaly-service-topology@2025-11-15.yang",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("instance.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(instance).unwrap()).unwrap();
+    let output = Command::new("yanglint")
+        .arg("-p")
+        .arg(&yang)
+        .args(["-t", "config"])
+        .args(modules.iter().map(|module| yang.join(module)))
+        .arg(&file)
+        .output()
+        .expect("yanglint (Debian libyang2-tools) is installed by `cargo xtask test` and .ci/run");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
