@@ -125,7 +125,17 @@ async fn set_status(
     let lookup = id.clone();
     let alert = tokio::task::spawn_blocking(move || findings.set_status(&lookup, status, now_ms()))
         .await??;
-    alert.map(Json).ok_or_else(|| not_found("alert", &id))
+    let alert = alert.ok_or_else(|| not_found("alert", &id))?;
+    changed(&state, &alert);
+    Ok(Json(alert))
+}
+
+fn changed(state: &AppState, alert: &Alert) {
+    let event = crate::pipeline::FeedEvent::AlertChanged {
+        alert_id: alert.alert_id.clone(),
+        status: alert.status.as_str().to_owned(),
+    };
+    state.pipeline.feed().publish(event);
 }
 
 /// `POST /alerts/{id}/ack`
@@ -175,7 +185,9 @@ pub async fn feedback(
         )
     })
     .await??;
-    alert.map(Json).ok_or_else(|| not_found("alert", &id))
+    let alert = alert.ok_or_else(|| not_found("alert", &id))?;
+    changed(&state, &alert);
+    Ok(Json(alert))
 }
 
 /// Query of `GET /anomalies`.

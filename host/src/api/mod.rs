@@ -8,6 +8,7 @@ mod findings;
 mod plugins;
 mod status;
 mod topology;
+mod ws;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -91,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .route("/anomalies", get(findings::anomalies))
         .route("/anomalies/{id}", get(findings::anomaly))
         .route("/anomalies/{id}/ietf", get(findings::anomaly_ietf))
+        .route("/ws/events", get(ws::events))
         .route("/topology", get(topology::current))
         .route("/topology/versions", get(topology::versions))
         .route("/topology/diff", get(topology::diff))

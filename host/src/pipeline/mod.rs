@@ -10,6 +10,7 @@
 //! Queues are bounded: when a plugin falls behind, `publish` waits (back-pressure) instead of
 //! dropping events.
 
+mod feed;
 mod replay;
 mod sink;
 
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
 
+pub use feed::{Feed, FeedEvent};
 pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 
@@ -80,6 +82,7 @@ pub struct Pipeline {
     routes: ArcSwap<Routes>,
     sinks: Sinks,
     findings: std::sync::OnceLock<Arc<FindingsStore>>,
+    feed: Feed,
     next_event_id: AtomicU64,
     events_received: AtomicU64,
     events_delivered: AtomicU64,
@@ -96,6 +99,7 @@ impl Pipeline {
             routes: ArcSwap::default(),
             sinks,
             findings: std::sync::OnceLock::new(),
+            feed: Feed::new(1024),
             next_event_id: AtomicU64::new(1),
             events_received: AtomicU64::new(0),
             events_delivered: AtomicU64::new(0),
@@ -124,6 +128,9 @@ impl Pipeline {
         Metrics::count(&self.metrics.events, kind_name(kind));
         if let Some(delta) = input.topology_delta() {
             let report = self.topology.apply(&delta, input.timestamp_ms());
+            self.feed.publish(FeedEvent::TopologyChanged {
+                version: report.version,
+            });
             for reason in &report.rejected {
                 tracing::warn!(event = id, "topology change rejected: {reason}");
             }
@@ -178,6 +185,10 @@ impl Pipeline {
             self.anomalies.fetch_add(1, Ordering::Relaxed);
             Metrics::count(&self.metrics.anomalies, &record.kind);
             let suppressed = self.store_anomaly(&record, detected_at_ms);
+            self.feed.publish(FeedEvent::Anomaly {
+                anomaly: Box::new(record.clone()),
+                suppressed,
+            });
             self.sinks
                 .emit(&OutputRecord::Anomaly(Box::new(record.clone())));
             if suppressed {
@@ -219,7 +230,15 @@ impl Pipeline {
         }
         self.alerts.fetch_add(1, Ordering::Relaxed);
         Metrics::count(&self.metrics.alerts, severity_name(record.severity));
+        self.feed.publish(FeedEvent::AlertOpened {
+            alert: Box::new(record.clone()),
+        });
         self.sinks.emit(&OutputRecord::Alert(record));
+    }
+
+    /// The live feed of analytics events.
+    pub fn feed(&self) -> &Feed {
+        &self.feed
     }
 
     /// Keep findings in `store` from now on.

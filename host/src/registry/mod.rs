@@ -28,7 +28,7 @@ pub use manifest::Manifest;
 pub use watch::DirectoryWatcher;
 pub use worker::{Job, RunError};
 
-use crate::pipeline::{Pipeline, Route, Routes};
+use crate::pipeline::{FeedEvent, Pipeline, Route, Routes};
 use crate::runtime::bindings::algorithms::{AlgorithmResult, Param};
 use crate::runtime::{Limits, LoadError, LoadedComponent, Runtime};
 
@@ -277,7 +277,21 @@ impl Registry {
             }
         };
         self.refresh_routes();
+        let change = if outcome.0 == InstallOutcome::Created {
+            "installed"
+        } else {
+            "changed"
+        };
+        self.plugin_changed(name, change);
         outcome
+    }
+
+    fn plugin_changed(&self, name: &str, change: &str) {
+        let event = FeedEvent::PluginChanged {
+            plugin: name.to_owned(),
+            change: change.to_owned(),
+        };
+        self.pipeline.feed().publish(event);
     }
 
     fn spawn(
@@ -350,6 +364,7 @@ impl Registry {
         crate::fsutil::remove_if_exists(&self.wasm_path(name))?;
         crate::fsutil::remove_if_exists(&self.manifest_path(name))?;
         tracing::info!(plugin = name, "plugin removed");
+        self.plugin_changed(name, "removed");
         Ok(())
     }
 
@@ -359,6 +374,7 @@ impl Registry {
         if let Some(entry) = self.plugins.write().expect("registry lock").remove(name) {
             let _ = entry.jobs.send(Job::Stop);
             tracing::info!(plugin = name, "plugin unloaded (file removed)");
+            self.plugin_changed(name, "removed");
         }
         self.refresh_routes();
     }

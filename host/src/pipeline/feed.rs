@@ -1,0 +1,86 @@
+//! The live feed of analytics events (`GET /ws/events`): anomalies, alerts opened or changed,
+//! topology versions and plugin changes, fanned out through a bounded broadcast channel.
+//! Publishing never waits: a subscriber that falls more than the buffer behind loses the
+//! oldest events and is told how many (`{"type": "lagged", "missed": N}`).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::model::{AlertRecord, AnomalyRecord};
+
+/// One feed event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FeedEvent {
+    /// A detector reported an anomaly.
+    Anomaly {
+        /// The anomaly.
+        anomaly: Box<AnomalyRecord>,
+        /// True when a false positive silenced it (no alert follows).
+        suppressed: bool,
+    },
+    /// An alert rule raised an alert (new, or a repeat of an open one).
+    AlertOpened {
+        /// The decision, with the stored alert id.
+        alert: Box<AlertRecord>,
+    },
+    /// An operator changed an alert (ack, resolve, feedback).
+    AlertChanged {
+        /// Alert id.
+        alert_id: String,
+        /// New status.
+        status: String,
+    },
+    /// The topology has a new version.
+    TopologyChanged {
+        /// The version.
+        version: u64,
+    },
+    /// A plugin was installed, swapped, reconfigured, enabled, disabled or removed.
+    PluginChanged {
+        /// Registry name.
+        plugin: String,
+        /// What happened.
+        change: String,
+    },
+}
+
+impl FeedEvent {
+    /// The `type` name, for filters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FeedEvent::Anomaly { .. } => "anomaly",
+            FeedEvent::AlertOpened { .. } => "alert-opened",
+            FeedEvent::AlertChanged { .. } => "alert-changed",
+            FeedEvent::TopologyChanged { .. } => "topology-changed",
+            FeedEvent::PluginChanged { .. } => "plugin-changed",
+        }
+    }
+}
+
+/// The feed.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    sender: broadcast::Sender<Arc<FeedEvent>>,
+}
+
+impl Feed {
+    /// A feed keeping at most `buffer` events per subscriber.
+    pub fn new(buffer: usize) -> Self {
+        Feed {
+            sender: broadcast::channel(buffer.max(1)).0,
+        }
+    }
+
+    /// Publish an event (never waits; dropped when nobody listens).
+    pub fn publish(&self, event: FeedEvent) {
+        let _ = self.sender.send(Arc::new(event));
+    }
+
+    /// A new subscriber.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEvent>> {
+        self.sender.subscribe()
+    }
+}
