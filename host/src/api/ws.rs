@@ -26,10 +26,10 @@ pub struct FeedFilter {
 
 impl FeedFilter {
     fn accepts(&self, event: &FeedEvent) -> bool {
-        if let Some(types) = &self.types {
-            if !types.split(',').any(|wanted| wanted.trim() == event.kind()) {
-                return false;
-            }
+        if let Some(types) = &self.types
+            && !types.split(',').any(|wanted| wanted.trim() == event.kind())
+        {
+            return false;
         }
         match event {
             FeedEvent::Anomaly { anomaly, .. } => {
