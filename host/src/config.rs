@@ -26,6 +26,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Anomaly and alert lifecycle.
     pub findings: crate::findings::FindingsConfig,
+    /// Outbound sinks.
+    pub sinks: SinksConfig,
     /// Where findings go besides the log.
     pub output: OutputConfig,
     /// Logging.
@@ -143,6 +145,14 @@ impl TopologyStreamConfig {
             resync_timeout_ms: default_resync_timeout_ms(),
         }
     }
+}
+
+/// `[sinks]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SinksConfig {
+    /// Publish anomalies and alerts to NATS. Example: `[sinks.nats] url = "nats://127.0.0.1:4222"`.
+    pub nats: Option<crate::sinks::nats::NatsConfig>,
 }
 
 /// `[output]`

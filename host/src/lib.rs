@@ -13,6 +13,7 @@ pub mod registry;
 pub mod runtime;
 pub mod server;
 pub mod simulator;
+pub mod sinks;
 pub mod state_store;
 pub mod timefmt;
 pub mod topology;

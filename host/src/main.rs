@@ -31,6 +31,9 @@ struct Args {
     /// Replay a JSON-lines event file; `-` reads events from stdin.
     #[arg(long)]
     replay: Option<PathBuf>,
+    /// Publish anomalies and alerts to this NATS server (overrides [sinks.nats] url).
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
     /// Subscribe to a topology engine's WebSocket stream (overrides [ingest.topology] url).
     #[arg(long, value_name = "URL")]
     topology_ws: Option<String>,
@@ -78,6 +81,17 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
         config.output.jsonl = Some(output.clone());
     }
     config.output.print |= args.print;
+    if let Some(url) = &args.nats {
+        let jetstream = config
+            .sinks
+            .nats
+            .as_ref()
+            .is_some_and(|nats| nats.jetstream);
+        config.sinks.nats = Some(netassure_host::sinks::nats::NatsConfig {
+            url: url.clone(),
+            jetstream,
+        });
+    }
     if let Some(url) = &args.topology_ws {
         match &mut config.ingest.topology {
             Some(stream) => stream.url = url.clone(),

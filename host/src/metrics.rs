@@ -51,6 +51,8 @@ pub struct Metrics {
     pub alerts: Family<KindLabels, Counter>,
     /// Topology stream messages and connection events, by outcome.
     pub topology_stream: Family<KindLabels, Counter>,
+    /// NATS sink messages, by outcome.
+    pub sink_nats: Family<KindLabels, Counter>,
     plugin_counters: Family<PluginMetricLabels, Counter>,
     plugin_gauges: Family<PluginMetricLabels, Gauge<f64, AtomicU64>>,
 }
@@ -74,6 +76,7 @@ impl Metrics {
         let anomalies = Family::<KindLabels, Counter>::default();
         let alerts = Family::<KindLabels, Counter>::default();
         let topology_stream = Family::<KindLabels, Counter>::default();
+        let sink_nats = Family::<KindLabels, Counter>::default();
         let plugin_counters = Family::<PluginMetricLabels, Counter>::default();
         let plugin_gauges = Family::<PluginMetricLabels, Gauge<f64, AtomicU64>>::default();
         registry.register("plugin_calls", "Plugin calls", plugin_calls.clone());
@@ -96,6 +99,11 @@ impl Metrics {
             topology_stream.clone(),
         );
         registry.register(
+            "sink_nats",
+            "NATS sink messages by outcome",
+            sink_nats.clone(),
+        );
+        registry.register(
             "plugin_counter",
             "Counters published by plugins",
             plugin_counters.clone(),
@@ -114,6 +122,7 @@ impl Metrics {
             anomalies,
             alerts,
             topology_stream,
+            sink_nats,
             plugin_counters,
             plugin_gauges,
         }

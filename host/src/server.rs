@@ -119,6 +119,14 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         let stop = options.once.then_some(stop_tx.clone());
         spawn_replay(host.state.clone(), path, options.replay_speed, stop);
     }
+    if let Some(nats) = config.sinks.nats.clone() {
+        let feed = host.state.pipeline.feed().clone();
+        tokio::spawn(crate::sinks::nats::run(
+            nats,
+            feed,
+            host.state.metrics.clone(),
+        ));
+    }
     let stream_thread = host
         .topology_stream
         .take()

@@ -1,0 +1,154 @@
+//! The NATS sink against a real `nats-server` (Debian package): anomalies arrive on
+//! `netassure.anomalies.<kind>` and alerts on `netassure.alerts.<severity>`, plain and through
+//! JetStream.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Host, HostDirs, Options, events, plugin, wait_until};
+use futures_util::StreamExt;
+
+struct NatsServer {
+    child: Child,
+    url: String,
+    _store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    fn start() -> NatsServer {
+        let port = common::free_port();
+        let store = tempfile::tempdir().unwrap();
+        let child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server (Debian package nats-server) is installed by `cargo xtask test` and .ci/run");
+        wait_until(Duration::from_secs(20), "nats-server to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        NatsServer {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            _store: store,
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn host_with_nats(dirs: &HostDirs, nats: &NatsServer, jetstream: bool) -> Host {
+    dirs.add(&plugin("link-utilisation"), "link-utilisation");
+    dirs.add(&plugin("severity-mapping"), "severity-mapping");
+    let config = dirs.root.path().join("netassure.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[sinks.nats]\nurl = \"{}\"\njetstream = {jetstream}\n",
+            nats.url
+        ),
+    )
+    .unwrap();
+    let mut host = Host::start(
+        dirs,
+        Options {
+            stdin: true,
+            extra: vec!["--config".into(), config.display().to_string()],
+            ..Options::default()
+        },
+    );
+    // The sink subscribes to the feed before it connects, so nothing published meanwhile is lost.
+    for line in std::fs::read_to_string(events("fabric.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        host.send_raw(line);
+    }
+    host
+}
+
+#[test]
+fn anomalies_and_alerts_are_published_to_nats() {
+    let nats = NatsServer::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = runtime
+        .block_on(async_nats::connect(nats.url.as_str()))
+        .unwrap();
+    let mut subscription = runtime.block_on(client.subscribe("netassure.>")).unwrap();
+    runtime.block_on(client.flush()).unwrap();
+    let dirs = HostDirs::new();
+    let _host = host_with_nats(&dirs, &nats, false);
+    let mut subjects = Vec::new();
+    runtime.block_on(async {
+        while subjects.len() < 10 {
+            let message = tokio::time::timeout(Duration::from_secs(30), subscription.next())
+                .await
+                .expect("10 messages")
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+            assert!(
+                body["type"] == "anomaly" || body["type"] == "alert-opened",
+                "{body}"
+            );
+            subjects.push(message.subject.to_string());
+        }
+    });
+    let anomalies = subjects
+        .iter()
+        .filter(|s| *s == "netassure.anomalies.link-over-utilised")
+        .count();
+    let mut alerts: Vec<&str> = subjects
+        .iter()
+        .filter_map(|s| s.strip_prefix("netassure.alerts."))
+        .collect();
+    alerts.sort();
+    assert_eq!(anomalies, 5, "{subjects:?}");
+    assert_eq!(
+        alerts,
+        ["critical", "critical", "major", "minor", "warning"],
+        "{subjects:?}"
+    );
+}
+
+#[test]
+fn jetstream_keeps_the_messages() {
+    let nats = NatsServer::start();
+    let dirs = HostDirs::new();
+    let _host = host_with_nats(&dirs, &nats, true);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = runtime
+        .block_on(async_nats::connect(nats.url.as_str()))
+        .unwrap();
+    let jetstream = runtime.block_on(async { async_nats::jetstream::new(client) });
+    wait_until(
+        Duration::from_secs(30),
+        "10 messages in the NETASSURE stream",
+        || {
+            runtime.block_on(async {
+                match jetstream.get_stream("NETASSURE").await {
+                    Ok(mut stream) => stream
+                        .info()
+                        .await
+                        .map(|info| info.state.messages == 10)
+                        .unwrap_or(false),
+                    Err(_) => false,
+                }
+            })
+        },
+    );
+}
