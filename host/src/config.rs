@@ -153,6 +153,8 @@ impl TopologyStreamConfig {
 pub struct SinksConfig {
     /// Publish anomalies and alerts to NATS. Example: `[sinks.nats] url = "nats://127.0.0.1:4222"`.
     pub nats: Option<crate::sinks::nats::NatsConfig>,
+    /// POST alerts to a webhook. Example: `[sinks.webhook] url = "http://hooks.example.net/alerts"`.
+    pub webhook: Option<crate::sinks::webhook::WebhookConfig>,
 }
 
 /// `[output]`

@@ -34,6 +34,9 @@ struct Args {
     /// Publish anomalies and alerts to this NATS server (overrides [sinks.nats] url).
     #[arg(long, value_name = "URL")]
     nats: Option<String>,
+    /// POST alerts to this webhook URL (overrides [sinks.webhook] url).
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
     /// Subscribe to a topology engine's WebSocket stream (overrides [ingest.topology] url).
     #[arg(long, value_name = "URL")]
     topology_ws: Option<String>,
@@ -91,6 +94,15 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
             url: url.clone(),
             jetstream,
         });
+    }
+    if let Some(url) = &args.webhook {
+        match &mut config.sinks.webhook {
+            Some(webhook) => webhook.url = url.clone(),
+            None => {
+                config.sinks.webhook =
+                    Some(netassure_host::sinks::webhook::WebhookConfig::for_url(url))
+            }
+        }
     }
     if let Some(url) = &args.topology_ws {
         match &mut config.ingest.topology {

@@ -53,6 +53,8 @@ pub struct Metrics {
     pub topology_stream: Family<KindLabels, Counter>,
     /// NATS sink messages, by outcome.
     pub sink_nats: Family<KindLabels, Counter>,
+    /// Webhook deliveries, by outcome.
+    pub sink_webhook: Family<KindLabels, Counter>,
     plugin_counters: Family<PluginMetricLabels, Counter>,
     plugin_gauges: Family<PluginMetricLabels, Gauge<f64, AtomicU64>>,
 }
@@ -77,6 +79,7 @@ impl Metrics {
         let alerts = Family::<KindLabels, Counter>::default();
         let topology_stream = Family::<KindLabels, Counter>::default();
         let sink_nats = Family::<KindLabels, Counter>::default();
+        let sink_webhook = Family::<KindLabels, Counter>::default();
         let plugin_counters = Family::<PluginMetricLabels, Counter>::default();
         let plugin_gauges = Family::<PluginMetricLabels, Gauge<f64, AtomicU64>>::default();
         registry.register("plugin_calls", "Plugin calls", plugin_calls.clone());
@@ -104,6 +107,11 @@ impl Metrics {
             sink_nats.clone(),
         );
         registry.register(
+            "sink_webhook",
+            "Webhook deliveries by outcome",
+            sink_webhook.clone(),
+        );
+        registry.register(
             "plugin_counter",
             "Counters published by plugins",
             plugin_counters.clone(),
@@ -123,6 +131,7 @@ impl Metrics {
             alerts,
             topology_stream,
             sink_nats,
+            sink_webhook,
             plugin_counters,
             plugin_gauges,
         }

@@ -127,6 +127,13 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
             host.state.metrics.clone(),
         ));
     }
+    if let Some(webhook) = config.sinks.webhook.clone() {
+        crate::sinks::webhook::spawn(
+            webhook,
+            host.state.pipeline.feed(),
+            host.state.metrics.clone(),
+        );
+    }
     let stream_thread = host
         .topology_stream
         .take()
