@@ -11,8 +11,12 @@ use std::time::Duration;
 use common::{Host, HostDirs, Options, events, plugin, wait_until};
 use serde_json::Value;
 
-/// A receiver that answers 503 to its first `failures` requests, then 200; keeps the bodies it took.
-fn receiver(failures: usize) -> (String, Arc<Mutex<Vec<Value>>>, Arc<Mutex<usize>>) {
+/// Bodies the receiver took, shared with the test.
+type Taken = Arc<Mutex<Vec<Value>>>;
+
+/// A receiver that answers 503 to its first `failures` requests, then 200; keeps the bodies it
+/// took and counts every request.
+fn receiver(failures: usize) -> (String, Taken, Arc<Mutex<usize>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let accepted = Arc::new(Mutex::new(Vec::new()));
