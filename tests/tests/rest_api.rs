@@ -277,3 +277,43 @@ fn cli_manages_plugins() {
             && String::from_utf8_lossy(&output.stderr).contains("needs the admin token")
     );
 }
+
+#[test]
+fn every_endpoint_in_the_openapi_document_exists() {
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, Options::default());
+    let (status, document) = host.get("/openapi.json");
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    for required in [
+        "/alerts",
+        "/alerts/{id}/feedback",
+        "/anomalies",
+        "/plugins/{name}",
+        "/topology/diff",
+        "/ws/events",
+    ] {
+        assert!(paths.contains_key(required), "{required} is documented");
+    }
+    for (path, operations) in paths {
+        let concrete = path
+            .replace("{name}", "x")
+            .replace("{id}", "x")
+            .replace("{plugin}", "x");
+        for method in operations.as_object().unwrap().keys() {
+            let (status, body) = match method.as_str() {
+                "get" => host.get(&concrete),
+                "post" => host.post(&concrete, b"{}", Some(TOKEN)),
+                "put" => host.put(&concrete, b"{}", Some(TOKEN)),
+                "delete" => host.delete(&concrete, Some(TOKEN)),
+                other => panic!("unexpected method {other}"),
+            };
+            assert_ne!(status, 405, "{method} {path} is routed");
+            let fallback = body["detail"]
+                .as_str()
+                .is_some_and(|detail| detail.starts_with("no endpoint at"));
+            assert!(!fallback, "{method} {path} is routed: {body}");
+        }
+    }
+}

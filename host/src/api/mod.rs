@@ -81,6 +81,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/status", get(status::status))
         .route("/metrics", get(status::metrics))
+        .route("/openapi.json", get(status::openapi))
         .route("/plugins", get(plugins::list))
         .route("/plugins/{name}", get(plugins::show))
         .route("/analysis/run/{plugin}", post(analysis::run))

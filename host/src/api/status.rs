@@ -91,3 +91,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.metrics.encode(),
     )
 }
+
+/// The OpenAPI document of this API, kept beside the routes in `api/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /openapi.json`
+pub async fn openapi() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI)
+}
