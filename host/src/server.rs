@@ -127,6 +127,7 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
             host.state.metrics.clone(),
         ));
     }
+    tokio::spawn(auto_resolve(host.state.clone()));
     if let Some(webhook) = config.sinks.webhook.clone() {
         crate::sinks::webhook::spawn(
             webhook,
@@ -214,6 +215,32 @@ fn spawn_replay(
             }
         })
         .expect("spawning the replay thread");
+}
+
+/// Resolve alerts whose anomaly has not been reported for `auto_resolve_s`, every few seconds.
+async fn auto_resolve(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let findings = state.findings.clone();
+        let resolved =
+            tokio::task::spawn_blocking(move || findings.auto_resolve(crate::model::now_ms()))
+                .await;
+        match resolved {
+            Ok(Ok(ids)) => {
+                for alert_id in ids {
+                    tracing::info!(alert = %alert_id, "alert resolved: its anomaly was not seen again");
+                    let event = crate::pipeline::FeedEvent::AlertChanged {
+                        alert_id,
+                        status: "resolved".into(),
+                    };
+                    state.pipeline.feed().publish(event);
+                }
+            }
+            Ok(Err(err)) => tracing::error!("auto-resolving alerts failed: {err}"),
+            Err(err) => tracing::error!("auto-resolve task failed: {err}"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

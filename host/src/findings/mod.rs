@@ -37,6 +37,14 @@ pub struct FindingsConfig {
     pub dedup_window_s: u64,
     /// How long a false positive silences its detector for its subject, seconds. Example: `suppress_s = 86400`.
     pub suppress_s: u64,
+    /// An active alert not seen again for this many seconds resolves itself (its anomaly has
+    /// cleared). Example: `auto_resolve_s = 3600`.
+    pub auto_resolve_s: u64,
+    /// Flap damping: when an alert key has opened this many alerts within `flap_window_s`, further
+    /// ones open as `suppressed`. Example: `flap_threshold = 5`.
+    pub flap_threshold: u64,
+    /// Flap damping window, seconds. Example: `flap_window_s = 3600`.
+    pub flap_window_s: u64,
 }
 
 impl Default for FindingsConfig {
@@ -44,6 +52,9 @@ impl Default for FindingsConfig {
         FindingsConfig {
             dedup_window_s: 900,
             suppress_s: 86_400,
+            auto_resolve_s: 3_600,
+            flap_threshold: 5,
+            flap_window_s: 3_600,
         }
     }
 }
@@ -205,9 +216,21 @@ impl FindingsStore {
                 alert_id
             }
             None => {
+                let flap_start =
+                    now_ms.saturating_sub(self.config.flap_window_s.saturating_mul(1000)) as i64;
+                let recent: i64 = tx.query_row(
+                    "SELECT COUNT(*) FROM alerts WHERE dedup_key = ?1 AND created_at_ms >= ?2",
+                    params![decision.dedup_key, flap_start],
+                    |row| row.get(0),
+                )?;
+                let status = if recent as u64 >= self.config.flap_threshold.max(1) {
+                    "suppressed"
+                } else {
+                    "active"
+                };
                 tx.execute(
-                    "INSERT INTO alerts (alert_id, dedup_key, status, severity, node_id, message, rule, created_at_ms, last_seen_ms, updated_at_ms, count, anomaly_ids, feedback) VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?7, ?7, ?7, 1, ?8, NULL)",
-                    params![decision.alert_id, decision.dedup_key, severity_rank(decision.severity), decision.node_id, decision.message, decision.rule, now_ms as i64, serde_json::to_string(&[&decision.anomaly_id])?],
+                    "INSERT INTO alerts (alert_id, dedup_key, status, severity, node_id, message, rule, created_at_ms, last_seen_ms, updated_at_ms, count, anomaly_ids, feedback) VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?7, ?7, 1, ?8, NULL)",
+                    params![decision.alert_id, decision.dedup_key, severity_rank(decision.severity), decision.node_id, decision.message, decision.rule, now_ms as i64, serde_json::to_string(&[&decision.anomaly_id])?, status],
                 )?;
                 decision.alert_id.clone()
             }
@@ -347,6 +370,28 @@ impl FindingsStore {
         self.alert(alert_id)
     }
 
+    /// Resolve active alerts not seen for `auto_resolve_s`; returns their ids.
+    pub fn auto_resolve(&self, now_ms: u64) -> Result<Vec<String>, FindingsError> {
+        let stale_before =
+            now_ms.saturating_sub(self.config.auto_resolve_s.saturating_mul(1000)) as i64;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ids: Vec<String> = {
+            let mut statement = tx.prepare(
+                "SELECT alert_id FROM alerts WHERE status = 'active' AND last_seen_ms < ?1",
+            )?;
+            statement
+                .query_map(params![stale_before], |row| row.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        tx.execute(
+            "UPDATE alerts SET status = 'resolved', updated_at_ms = ?2 WHERE status = 'active' AND last_seen_ms < ?1",
+            params![stale_before, now_ms as i64],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
     /// One anomaly with every revision.
     pub fn anomaly(&self, anomaly_id: &str) -> Result<Option<Anomaly>, FindingsError> {
         let conn = self.lock();
@@ -452,4 +497,121 @@ fn with_revisions(
         revisions,
         record,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::anomaly::SymptomRecord;
+
+    fn decision(id: &str, key: &str) -> AlertRecord {
+        AlertRecord {
+            alert_id: id.into(),
+            rule: "rule".into(),
+            severity: Severity::Major,
+            node_id: Some("n".into()),
+            message: "m".into(),
+            dedup_key: key.into(),
+            anomaly_id: format!("anomaly-{id}"),
+            created_at: String::new(),
+        }
+    }
+
+    fn store(config: FindingsConfig) -> (tempfile::TempDir, FindingsStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FindingsStore::open(&dir.path().join("f.sqlite"), config).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn repeats_dedup_then_flapping_keys_are_damped_and_stale_alerts_resolve() {
+        let config = FindingsConfig {
+            dedup_window_s: 10,
+            flap_threshold: 2,
+            flap_window_s: 1000,
+            auto_resolve_s: 100,
+            ..FindingsConfig::default()
+        };
+        let (_dir, store) = store(config);
+        let first = store.record_alert(&decision("a1", "k"), 1_000).unwrap();
+        let repeat = store.record_alert(&decision("a2", "k"), 5_000).unwrap();
+        assert_eq!(
+            (repeat.alert_id.as_str(), repeat.count),
+            ("a1", 2),
+            "within the dedup window: one alert"
+        );
+        let reopened = store.record_alert(&decision("a3", "k"), 30_000).unwrap();
+        assert_eq!(
+            (reopened.alert_id.as_str(), reopened.status),
+            ("a3", AlertStatus::Active)
+        );
+        let flapping = store.record_alert(&decision("a4", "k"), 60_000).unwrap();
+        assert_eq!(
+            flapping.status,
+            AlertStatus::Suppressed,
+            "the third opening within the flap window is damped"
+        );
+        assert_eq!(first.status, AlertStatus::Active);
+        let resolved = store.auto_resolve(200_000).unwrap();
+        assert_eq!(resolved, vec!["a1".to_owned(), "a3".to_owned()]);
+        assert_eq!(
+            store.alert("a3").unwrap().unwrap().status,
+            AlertStatus::Resolved
+        );
+        assert_eq!(
+            store.alert("a4").unwrap().unwrap().status,
+            AlertStatus::Suppressed,
+            "damped alerts stay damped"
+        );
+    }
+
+    #[test]
+    fn a_false_positive_silences_the_detector_for_the_subject() {
+        let (_dir, store) = store(FindingsConfig::default());
+        let record = AnomalyRecord {
+            anomaly_id: "anomaly-x".into(),
+            kind: "k".into(),
+            score: 0.5,
+            confidence: 1.0,
+            contributing_node_ids: vec!["n".into()],
+            contributing_link_ids: vec!["l".into()],
+            flow_keys: vec![],
+            description: String::new(),
+            pattern: "other".into(),
+            symptom: SymptomRecord {
+                id: "k".into(),
+                action: String::new(),
+                reason: String::new(),
+                trigger: String::new(),
+                network_plane: "forwarding".into(),
+                concern_score: 50,
+            },
+            detector: "d".into(),
+            detector_version: "1".into(),
+            event_id: 1,
+            detected_at: String::new(),
+        };
+        store.record_anomaly(&record, 1_000, false).unwrap();
+        let alert = AlertRecord {
+            anomaly_id: "anomaly-x".into(),
+            ..decision("x", "k")
+        };
+        store.record_alert(&alert, 1_000).unwrap();
+        assert!(!store.is_suppressed("d", "l", 2_000).unwrap());
+        let labelled = store
+            .feedback("x", true, Some("noise"), 2_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(labelled.status, AlertStatus::Suppressed);
+        assert!(store.is_suppressed("d", "l", 3_000).unwrap());
+        assert!(!store.is_suppressed("d", "other-link", 3_000).unwrap());
+        assert!(
+            !store
+                .is_suppressed("d", "l", 2_000 + 86_400_000 + 1)
+                .unwrap(),
+            "silence ends"
+        );
+        let anomaly = store.anomaly("anomaly-x").unwrap().unwrap();
+        assert_eq!((anomaly.revision, anomaly.stage.as_str()), (2, "discarded"));
+    }
 }
