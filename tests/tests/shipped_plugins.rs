@@ -174,3 +174,56 @@ fn topology_health_reports_links_down_and_isolated_nodes() {
     assert_eq!(found[0].1, [Value::from("a"), Value::from("b")]);
     assert_eq!(found[2].1, [Value::from("a")]);
 }
+
+#[test]
+fn maintenance_window_and_throttle_rules_decide_through_the_host() {
+    let dirs = HostDirs::new();
+    dirs.add(&plugin("link-utilisation"), "link-utilisation");
+    dirs.add(&plugin("maintenance-window"), "maintenance-window");
+    dirs.manifest(
+        "maintenance-window",
+        "[config]\n[[config.windows]]\nsubjects = [\"r1-r2\"]\nstart_ms = 0\nend_ms = 99999999999999\n",
+    );
+    dirs.add(&plugin("alert-throttle"), "alert-throttle");
+    dirs.manifest("alert-throttle", "[config]\nwindow_s = 3600\n");
+    let replay = events("fabric.jsonl");
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            replay: Some(&replay),
+            once: true,
+            ..Options::default()
+        },
+    );
+    assert!(host.wait_exit().success());
+    let alerts = |rule: &str| -> Vec<String> {
+        let mut keys: Vec<String> = output(&dirs)
+            .into_iter()
+            .filter(|r| r["type"] == "alert" && r["rule"] == rule)
+            .map(|r| r["dedup_key"].as_str().unwrap().to_owned())
+            .collect();
+        keys.sort();
+        keys
+    };
+    let silenced = alerts("maintenance-window");
+    assert_eq!(
+        silenced,
+        [
+            "link-over-utilised:r2-r3",
+            "link-over-utilised:r3-r4",
+            "link-over-utilised:zz"
+        ],
+        "r1-r2 is in maintenance"
+    );
+    let throttled = alerts("alert-throttle");
+    assert_eq!(
+        throttled,
+        [
+            "link-over-utilised:r1-r2",
+            "link-over-utilised:r2-r3",
+            "link-over-utilised:r3-r4",
+            "link-over-utilised:zz"
+        ],
+        "the second r1-r2 anomaly is throttled"
+    );
+}
