@@ -12,6 +12,11 @@ use crate::{build, cargo, ensure_wasm_target, root, run, target_dir};
 const TOKEN: &str = "demo-token";
 
 fn prepare_plugins() -> anyhow::Result<std::path::PathBuf> {
+    // Every demo starts from scratch: no topology, findings or plugin state from an earlier run.
+    let data = target_dir().join("demo/data");
+    if data.exists() {
+        std::fs::remove_dir_all(&data)?;
+    }
     let dir = target_dir().join("demo/plugins");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
