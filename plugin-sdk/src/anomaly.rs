@@ -103,3 +103,37 @@ impl AnomalyBuilder {
         self.anomaly
     }
 }
+
+impl Anomaly {
+    /// What the anomaly is about: its first link, else its first node, else nothing.
+    pub fn subject(&self) -> Option<&str> {
+        self.links
+            .first()
+            .or(self.nodes.first())
+            .map(String::as_str)
+    }
+
+    /// The usual alert deduplication key: `kind:subject`.
+    pub fn dedup_key(&self) -> String {
+        format!("{}:{}", self.kind, self.subject().unwrap_or_default())
+    }
+}
+
+impl crate::Severity {
+    /// The default severity of a score: ≥ 0.9 critical, ≥ 0.75 major, ≥ 0.6 minor, ≥ 0.4 warning,
+    /// else info.
+    pub fn from_score(score: f64) -> Self {
+        Self::from_score_bands(score, [0.9, 0.75, 0.6, 0.4])
+    }
+
+    /// The severity of a score given the lowest scores of critical, major, minor and warning.
+    pub fn from_score_bands(score: f64, [critical, major, minor, warning]: [f64; 4]) -> Self {
+        match score {
+            s if s >= critical => Self::Critical,
+            s if s >= major => Self::Major,
+            s if s >= minor => Self::Minor,
+            s if s >= warning => Self::Warning,
+            _ => Self::Info,
+        }
+    }
+}

@@ -64,13 +64,7 @@ impl AlertRule for AlertThrottle {
         if anomaly.score < self.config.min_score {
             return Ok(None);
         }
-        let subject = anomaly
-            .links
-            .first()
-            .or(anomaly.nodes.first())
-            .cloned()
-            .unwrap_or_default();
-        let key = format!("{}:{subject}", anomaly.kind);
+        let key = anomaly.dedup_key();
         let now = context.detected_at_ms;
         let window_ms = self.config.window_s.saturating_mul(1000);
         if self

@@ -61,16 +61,6 @@ pub struct MaintenanceWindow {
     config: Config,
 }
 
-fn severity(score: f64) -> Severity {
-    match score {
-        s if s >= 0.9 => Severity::Critical,
-        s if s >= 0.75 => Severity::Major,
-        s if s >= 0.6 => Severity::Minor,
-        s if s >= 0.4 => Severity::Warning,
-        _ => Severity::Info,
-    }
-}
-
 impl AlertRule for MaintenanceWindow {
     type Config = Config;
 
@@ -126,21 +116,16 @@ impl AlertRule for MaintenanceWindow {
             ));
             return Ok(None);
         }
-        let subject = anomaly
-            .links
-            .first()
-            .or(anomaly.nodes.first())
-            .cloned()
-            .unwrap_or_default();
+        let subject = anomaly.subject().unwrap_or_default().to_owned();
         Ok(Some(Alert {
-            severity: severity(anomaly.score),
+            severity: Severity::from_score(anomaly.score),
             node: anomaly.nodes.first().cloned(),
             message: if anomaly.description.is_empty() {
                 format!("{} on {subject}", anomaly.kind)
             } else {
                 anomaly.description.clone()
             },
-            dedup_key: format!("{}:{subject}", anomaly.kind),
+            dedup_key: anomaly.dedup_key(),
         }))
     }
 }

@@ -66,14 +66,7 @@ impl SeverityMapping {
         if let Some(&pinned) = self.config.overrides.get(&anomaly.kind) {
             return pinned.into();
         }
-        let [critical, major, minor, warning] = self.config.bands;
-        match anomaly.score {
-            s if s >= critical => Severity::Critical,
-            s if s >= major => Severity::Major,
-            s if s >= minor => Severity::Minor,
-            s if s >= warning => Severity::Warning,
-            _ => Severity::Info,
-        }
+        Severity::from_score_bands(anomaly.score, self.config.bands)
     }
 }
 
@@ -119,12 +112,7 @@ impl AlertRule for SeverityMapping {
         if anomaly.score < self.config.min_score {
             return Ok(None);
         }
-        let subject = anomaly
-            .links
-            .first()
-            .or(anomaly.nodes.first())
-            .cloned()
-            .unwrap_or_default();
+        let subject = anomaly.subject().unwrap_or_default().to_owned();
         let message = if anomaly.description.is_empty() {
             format!(
                 "{} on {subject} (detector {})",
@@ -137,7 +125,7 @@ impl AlertRule for SeverityMapping {
             severity: self.severity(&anomaly),
             node: anomaly.nodes.first().cloned(),
             message,
-            dedup_key: format!("{}:{subject}", anomaly.kind),
+            dedup_key: anomaly.dedup_key(),
         }))
     }
 }
