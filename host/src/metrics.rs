@@ -55,6 +55,10 @@ pub struct Metrics {
     pub sink_nats: Family<KindLabels, Counter>,
     /// Webhook deliveries, by outcome.
     pub sink_webhook: Family<KindLabels, Counter>,
+    /// Stored alerts by status (set at each scrape).
+    pub alerts_stored: Family<KindLabels, Gauge>,
+    /// Stored anomalies, topology nodes and links (set at each scrape).
+    pub store_size: Family<KindLabels, Gauge>,
     plugin_counters: Family<PluginMetricLabels, Counter>,
     plugin_gauges: Family<PluginMetricLabels, Gauge<f64, AtomicU64>>,
 }
@@ -80,6 +84,18 @@ impl Metrics {
         let topology_stream = Family::<KindLabels, Counter>::default();
         let sink_nats = Family::<KindLabels, Counter>::default();
         let sink_webhook = Family::<KindLabels, Counter>::default();
+        let alerts_stored = Family::<KindLabels, Gauge>::default();
+        let store_size = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "alerts_stored",
+            "Stored alerts by status",
+            alerts_stored.clone(),
+        );
+        registry.register(
+            "store_size",
+            "Stored anomalies, topology nodes and links",
+            store_size.clone(),
+        );
         let plugin_counters = Family::<PluginMetricLabels, Counter>::default();
         let plugin_gauges = Family::<PluginMetricLabels, Gauge<f64, AtomicU64>>::default();
         registry.register("plugin_calls", "Plugin calls", plugin_calls.clone());
@@ -132,6 +148,8 @@ impl Metrics {
             topology_stream,
             sink_nats,
             sink_webhook,
+            alerts_stored,
+            store_size,
             plugin_counters,
             plugin_gauges,
         }

@@ -309,6 +309,16 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
     let labelled = cli(&["alerts", "feedback", newest, "--notes", "seen it"]);
     assert!(labelled.contains("seen it"), "{labelled}");
 
+    let (_, metrics) = host.get("/metrics");
+    let metrics = metrics.as_str().unwrap();
+    for line in [
+        r#"netassure_store_size{kind="anomalies"} 7"#,
+        r#"netassure_alerts_stored{kind="resolved"} 1"#,
+        r#"netassure_alerts_stored{kind="suppressed"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+
     // kill -9: everything acknowledged is still there.
     let before = host.get("/alerts").1;
     host.child.kill().unwrap();

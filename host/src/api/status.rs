@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 
 use super::{AppState, IngestStatus};
+use crate::metrics::KindLabels;
 use crate::pipeline::PipelineCounters;
 use crate::registry::Status;
 
@@ -83,6 +84,42 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
 
 /// `GET /metrics` (Prometheus text format).
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let findings = state.findings.clone();
+    if let Ok(Ok((by_status, anomalies))) =
+        tokio::task::spawn_blocking(move || findings.counts()).await
+    {
+        let set = |family: &prometheus_client::metrics::family::Family<
+            KindLabels,
+            prometheus_client::metrics::gauge::Gauge,
+        >,
+                   kind: &str,
+                   value: u64| {
+            family
+                .get_or_create(&KindLabels {
+                    kind: kind.to_owned(),
+                })
+                .set(value as i64);
+        };
+        for status in ["active", "acknowledged", "resolved", "suppressed"] {
+            let count = by_status
+                .iter()
+                .find(|(name, _)| name == status)
+                .map_or(0, |(_, count)| *count);
+            set(&state.metrics.alerts_stored, status, count);
+        }
+        let snapshot = state.topology.snapshot();
+        set(&state.metrics.store_size, "anomalies", anomalies);
+        set(
+            &state.metrics.store_size,
+            "topology_nodes",
+            snapshot.node_count() as u64,
+        );
+        set(
+            &state.metrics.store_size,
+            "topology_links",
+            snapshot.link_count() as u64,
+        );
+    }
     (
         [(
             CONTENT_TYPE,

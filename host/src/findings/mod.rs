@@ -392,6 +392,21 @@ impl FindingsStore {
         Ok(ids)
     }
 
+    /// Alerts by status, and the number of anomalies stored.
+    pub fn counts(&self) -> Result<(Vec<(String, u64)>, u64), FindingsError> {
+        let conn = self.lock();
+        let mut statement =
+            conn.prepare_cached("SELECT status, COUNT(*) FROM alerts GROUP BY status")?;
+        let by_status = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<Result<_, _>>()?;
+        let anomalies: i64 =
+            conn.query_row("SELECT COUNT(*) FROM anomalies", [], |row| row.get(0))?;
+        Ok((by_status, anomalies as u64))
+    }
+
     /// One anomaly with every revision.
     pub fn anomaly(&self, anomaly_id: &str) -> Result<Option<Anomaly>, FindingsError> {
         let conn = self.lock();
