@@ -184,15 +184,6 @@ pub fn event_kind(kind: we::EventKind) -> EventKind {
     }
 }
 
-/// The kind of a delivered event.
-pub fn payload_kind(payload: &we::EventPayload) -> EventKind {
-    match payload {
-        we::EventPayload::Topology(_) => EventKind::Topology,
-        we::EventPayload::Telemetry(_) => EventKind::Telemetry,
-        we::EventPayload::Flows(_) => EventKind::Flows,
-    }
-}
-
 /// A WIT severity as a model severity.
 pub fn severity(severity: wa::Severity) -> model::Severity {
     match severity {

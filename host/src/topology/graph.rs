@@ -9,7 +9,7 @@ use petgraph::visit::EdgeRef;
 use serde::{Deserialize, Serialize};
 
 use super::index::IdIndex;
-use crate::model::{Link, Node, OperState, TopologyChange};
+use crate::model::{Link, Node, TopologyChange};
 
 /// The effect of one change on one node or link: its value before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -321,22 +321,6 @@ impl TopologyGraph {
         ids.sort();
         ids.dedup();
         ids
-    }
-
-    /// Ids of nodes that are up but have no link that is up.
-    pub fn isolated(&self) -> Vec<String> {
-        self.graph
-            .node_indices()
-            .filter(|&index| self.graph[index].state != OperState::Down)
-            .filter(|&index| {
-                !self
-                    .graph
-                    .edges_directed(index, Direction::Outgoing)
-                    .chain(self.graph.edges_directed(index, Direction::Incoming))
-                    .any(|edge| edge.weight().state != OperState::Down)
-            })
-            .map(|index| self.graph[index].id.to_string())
-            .collect()
     }
 
     pub(super) fn petgraph(&self) -> &StableDiGraph<Arc<Node>, Arc<Link>> {

@@ -57,11 +57,6 @@ impl UtilisationHistory {
         )
     }
 
-    /// Forget a link's series.
-    pub fn forget(&mut self, link: &str) {
-        self.series.remove(link);
-    }
-
     /// Every series (for checkpoints).
     pub fn all(&self) -> &HashMap<Arc<str>, VecDeque<Point>> {
         &self.series
