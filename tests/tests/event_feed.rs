@@ -80,13 +80,7 @@ fn feed_streams_filtered_events_and_slow_clients_do_not_block() {
             .all(|c| c["type"] == "plugin-changed" && c["change"] == "installed")
     );
 
-    for line in std::fs::read_to_string(events("fabric.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-    {
-        host.send_raw(line);
-    }
+    host.send_file(&events("fabric.jsonl"));
     let messages = runtime.block_on(read(&mut findings, 10));
     let anomalies = messages.iter().filter(|m| m["type"] == "anomaly").count();
     let alerts: Vec<&Value> = messages

@@ -20,17 +20,6 @@ fn start(dirs: &HostDirs) -> Host {
     )
 }
 
-fn replay_fixture(host: &mut Host) {
-    for line in std::fs::read_to_string(events("fabric.jsonl"))
-        .unwrap()
-        .lines()
-    {
-        if !line.starts_with('#') {
-            host.send_raw(line);
-        }
-    }
-}
-
 fn alert_for<'a>(alerts: &'a Value, key: &str) -> &'a Value {
     alerts
         .as_array()
@@ -46,7 +35,7 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
     dirs.add(&plugin("link-utilisation"), "link-utilisation");
     dirs.add(&plugin("severity-mapping"), "severity-mapping");
     let mut host = start(&dirs);
-    replay_fixture(&mut host);
+    host.send_file(&events("fabric.jsonl"));
     wait_until(Duration::from_secs(30), "the alerts", || {
         host.get("/alerts")
             .1

@@ -48,31 +48,20 @@ impl Drop for NatsServer {
 fn host_with_nats(dirs: &HostDirs, nats: &NatsServer, jetstream: bool) -> Host {
     dirs.add(&plugin("link-utilisation"), "link-utilisation");
     dirs.add(&plugin("severity-mapping"), "severity-mapping");
-    let config = dirs.root.path().join("netassure.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[sinks.nats]\nurl = \"{}\"\njetstream = {jetstream}\n",
-            nats.url
-        ),
-    )
-    .unwrap();
+    let extra = dirs.config(&format!(
+        "[sinks.nats]\nurl = \"{}\"\njetstream = {jetstream}\n",
+        nats.url
+    ));
     let mut host = Host::start(
         dirs,
         Options {
             stdin: true,
-            extra: vec!["--config".into(), config.display().to_string()],
+            extra,
             ..Options::default()
         },
     );
     // The sink subscribes to the feed before it connects, so nothing published meanwhile is lost.
-    for line in std::fs::read_to_string(events("fabric.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-    {
-        host.send_raw(line);
-    }
+    host.send_file(&events("fabric.jsonl"));
     host
 }
 

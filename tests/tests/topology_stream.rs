@@ -175,28 +175,18 @@ async fn raw_server(port: u16) {
         request.into_text().unwrap().as_str(),
         r#"{"type":"resync"}"#
     );
-    socket
-        .send(Message::text(snapshot(
+    let after_resync = [
+        snapshot(
             20,
             &["a", "b", "c", "d"],
             &[("a-b", "a", "b"), ("b-c", "b", "c"), ("c-d", "c", "d")],
-        )))
-        .await
-        .unwrap();
-    socket
-        .send(Message::text(delta(
-            21,
-            json!([{"op": "link-remove", "id": "b-c"}]),
-        )))
-        .await
-        .unwrap();
-    socket
-        .send(Message::text(delta(
-            19,
-            json!([{"op": "node-remove", "id": "d"}]),
-        )))
-        .await
-        .unwrap();
+        ),
+        delta(21, json!([{"op": "link-remove", "id": "b-c"}])),
+        delta(19, json!([{"op": "node-remove", "id": "d"}])),
+    ];
+    for text in after_resync {
+        socket.send(Message::text(text)).await.unwrap();
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(socket);
     drop(listener);

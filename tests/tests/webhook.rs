@@ -69,27 +69,18 @@ fn alerts_are_posted_with_retries() {
     let dirs = HostDirs::new();
     dirs.add(&plugin("link-utilisation"), "link-utilisation");
     dirs.add(&plugin("severity-mapping"), "severity-mapping");
-    let config = dirs.root.path().join("netassure.toml");
-    std::fs::write(
-        &config,
-        format!("[sinks.webhook]\nurl = \"{url}\"\nmax_retries = 3\nbackoff_ms = 50\n"),
-    )
-    .unwrap();
+    let extra = dirs.config(&format!(
+        "[sinks.webhook]\nurl = \"{url}\"\nmax_retries = 3\nbackoff_ms = 50\n"
+    ));
     let mut host = Host::start(
         &dirs,
         Options {
             stdin: true,
-            extra: vec!["--config".into(), config.display().to_string()],
+            extra,
             ..Options::default()
         },
     );
-    for line in std::fs::read_to_string(events("fabric.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-    {
-        host.send_raw(line);
-    }
+    host.send_file(&events("fabric.jsonl"));
     wait_until(Duration::from_secs(30), "five alerts delivered", || {
         accepted.lock().unwrap().len() == 5
     });

@@ -87,6 +87,13 @@ impl HostDirs {
         std::fs::copy(component, self.plugins().join(format!("{name}.wasm"))).unwrap();
     }
 
+    /// Write `text` as the host's `netassure.toml`; returns the flags that load it.
+    pub fn config(&self, text: &str) -> Vec<String> {
+        let path = self.root.path().join("netassure.toml");
+        std::fs::write(&path, text).unwrap();
+        vec!["--config".into(), path.display().to_string()]
+    }
+
     /// Write a manifest `name.toml`.
     pub fn manifest(&self, name: &str, text: &str) {
         std::fs::write(self.plugins().join(format!("{name}.toml")), text).unwrap();
@@ -239,6 +246,17 @@ impl Host {
         let stdin = self.stdin.as_mut().expect("started with stdin");
         writeln!(stdin, "{line}").unwrap();
         stdin.flush().unwrap();
+    }
+
+    /// Send every message of an event file (skipping blank and `#` lines) over stdin.
+    pub fn send_file(&mut self, path: &Path) {
+        let text = std::fs::read_to_string(path).unwrap();
+        for line in text
+            .lines()
+            .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        {
+            self.send_raw(line);
+        }
     }
 
     /// Close stdin (ends a `--replay -`) and wait until the replay is processed.
