@@ -34,6 +34,15 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+/// Labels of an event series: where it came from and what it is.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    /// Source: `topology-stream`, `stdin`, `replay:PATH`, `rest`.
+    pub source: String,
+    /// Event kind: `topology`, `telemetry`, `flows`.
+    pub kind: String,
+}
+
 /// Every metric of the host.
 pub struct Metrics {
     registry: Mutex<Registry>,
@@ -43,8 +52,10 @@ pub struct Metrics {
     pub plugin_failures: Family<PluginLabels, Counter>,
     /// Plugin call latency, seconds.
     pub plugin_latency: Family<PluginLabels, Histogram>,
-    /// Events received, by kind.
-    pub events: Family<KindLabels, Counter>,
+    /// Events received, by source and kind.
+    pub events_received: Family<SourceLabels, Counter>,
+    /// Events handed to plugins (one per plugin that takes the event), by kind.
+    pub events_delivered: Family<KindLabels, Counter>,
     /// Anomalies, by kind.
     pub anomalies: Family<KindLabels, Counter>,
     /// Alerts, by severity.
@@ -78,7 +89,8 @@ impl Metrics {
         let plugin_latency = Family::<PluginLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(1e-6, 4.0, 12))
         });
-        let events = Family::<KindLabels, Counter>::default();
+        let events_received = Family::<SourceLabels, Counter>::default();
+        let events_delivered = Family::<KindLabels, Counter>::default();
         let anomalies = Family::<KindLabels, Counter>::default();
         let alerts = Family::<KindLabels, Counter>::default();
         let topology_stream = Family::<KindLabels, Counter>::default();
@@ -109,7 +121,16 @@ impl Metrics {
             "Plugin call latency",
             plugin_latency.clone(),
         );
-        registry.register("events", "Events received by kind", events.clone());
+        registry.register(
+            "events_received",
+            "Events received by source and kind",
+            events_received.clone(),
+        );
+        registry.register(
+            "events_delivered",
+            "Events handed to plugins by kind (one per plugin that takes the event)",
+            events_delivered.clone(),
+        );
         registry.register("anomalies", "Anomalies reported by kind", anomalies.clone());
         registry.register("alerts", "Alerts raised by severity", alerts.clone());
         registry.register(
@@ -142,7 +163,8 @@ impl Metrics {
             plugin_calls,
             plugin_failures,
             plugin_latency,
-            events,
+            events_received,
+            events_delivered,
             anomalies,
             alerts,
             topology_stream,

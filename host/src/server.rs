@@ -128,6 +128,7 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         ));
     }
     tokio::spawn(auto_resolve(host.state.clone()));
+    tokio::spawn(prune_findings(host.state.clone()));
     if let Some(webhook) = config.sinks.webhook.clone() {
         crate::sinks::webhook::spawn(
             webhook,
@@ -239,6 +240,26 @@ async fn auto_resolve(state: AppState) {
             }
             Ok(Err(err)) => tracing::error!("auto-resolving alerts failed: {err}"),
             Err(err) => tracing::error!("auto-resolve task failed: {err}"),
+        }
+    }
+}
+
+/// Apply the findings retention settings at start and every minute.
+async fn prune_findings(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let findings = state.findings.clone();
+        match tokio::task::spawn_blocking(move || findings.prune(crate::model::now_ms())).await {
+            Ok(Ok(pruned)) if pruned != crate::findings::Pruned::default() => tracing::info!(
+                anomalies = pruned.anomalies,
+                alerts = pruned.alerts,
+                silences = pruned.silences,
+                "findings retention applied"
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::error!("findings retention failed: {err}"),
+            Err(err) => tracing::error!("findings retention task failed: {err}"),
         }
     }
 }

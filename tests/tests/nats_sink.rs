@@ -4,46 +4,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::nats::NatsServer;
 use common::{Host, HostDirs, Options, events, plugin, wait_until};
 use futures_util::StreamExt;
-
-struct NatsServer {
-    child: Child,
-    url: String,
-    _store: tempfile::TempDir,
-}
-
-impl NatsServer {
-    fn start() -> NatsServer {
-        let port = common::free_port();
-        let store = tempfile::tempdir().unwrap();
-        let child = Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-            .arg(store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server (Debian package nats-server) is installed by `cargo xtask test` and .ci/run");
-        wait_until(Duration::from_secs(20), "nats-server to listen", || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        NatsServer {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-            _store: store,
-        }
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn host_with_nats(dirs: &HostDirs, nats: &NatsServer, jetstream: bool) -> Host {
     dirs.add(&plugin("link-utilisation"), "link-utilisation");

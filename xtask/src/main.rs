@@ -169,6 +169,10 @@ fn bench() -> anyhow::Result<()> {
             "runtime",
             "--bench",
             "topology",
+            "--bench",
+            "findings",
+            "--bench",
+            "feed",
         ])
         .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
         .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{ApiError, AppState};
-use crate::pipeline::FeedEvent;
+use crate::pipeline::{FeedEvent, Published};
 
 /// Filters of `GET /ws/events`.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -56,14 +56,14 @@ pub async fn events(
 
 async fn stream(
     mut socket: WebSocket,
-    mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<FeedEvent>>,
+    mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<Published>>,
     filter: FeedFilter,
 ) {
     loop {
         tokio::select! {
             event = feed.recv() => {
                 let text = match event {
-                    Ok(event) if filter.accepts(&event) => serde_json::to_string(&*event).expect("feed events serialise"),
+                    Ok(event) if filter.accepts(event.event()) => event.json().to_owned(),
                     Ok(_) => continue,
                     Err(RecvError::Lagged(missed)) => serde_json::json!({"type": "lagged", "missed": missed}).to_string(),
                     Err(RecvError::Closed) => return,

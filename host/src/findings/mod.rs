@@ -10,12 +10,16 @@
 //! - A false positive silences the detector for that subject for `suppress_s`; anomalies in
 //!   that time are stored (flagged `suppressed`) but raise no alert.
 //!
+//! Retention (`retention_days`, `max_anomalies`) is applied by [`FindingsStore::prune`], which
+//! the host runs every minute.
+//!
 //! Durability: each write is one committed transaction; with WAL and `synchronous=NORMAL` a
 //! committed write survives the process being killed (`kill -9`); only an operating-system
 //! crash or power loss can lose the last transactions.
 
 pub mod ietf;
 mod model;
+mod retention;
 mod schema;
 
 use std::path::Path;
@@ -25,6 +29,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 pub use model::{Alert, AlertStatus, Anomaly, Feedback, Revision};
+pub use retention::Pruned;
 
 use crate::model::{AlertRecord, AnomalyRecord, Severity};
 use crate::timefmt::ms_to_rfc3339;
@@ -45,6 +50,13 @@ pub struct FindingsConfig {
     pub flap_threshold: u64,
     /// Flap damping window, seconds. Example: `flap_window_s = 3600`.
     pub flap_window_s: u64,
+    /// Retention: anomalies, and alerts that are resolved or suppressed, older than this many
+    /// days are deleted (active and acknowledged alerts are kept however old); 0 keeps
+    /// everything. Example: `retention_days = 30`.
+    pub retention_days: u64,
+    /// Retention: at most this many anomalies are kept, the oldest deleted first; 0 sets no
+    /// limit. Example: `max_anomalies = 5000000`.
+    pub max_anomalies: u64,
 }
 
 impl Default for FindingsConfig {
@@ -55,6 +67,8 @@ impl Default for FindingsConfig {
             auto_resolve_s: 3_600,
             flap_threshold: 5,
             flap_window_s: 3_600,
+            retention_days: 30,
+            max_anomalies: 5_000_000,
         }
     }
 }
@@ -96,6 +110,15 @@ pub struct AnomalyFilter {
     pub min_score: Option<f64>,
     /// At most this many, newest first.
     pub limit: usize,
+}
+
+/// An anomaly to store, with the time it was detected (ms since the epoch).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAnomaly<'a> {
+    /// The anomaly.
+    pub record: &'a AnomalyRecord,
+    /// When it was detected, ms since the epoch.
+    pub detected_at_ms: u64,
 }
 
 /// The store.
@@ -165,26 +188,54 @@ impl FindingsStore {
         Ok(until.is_some_and(|until| until as u64 > now_ms))
     }
 
-    /// Store an anomaly with its first revision (the detector's label).
-    pub fn record_anomaly(
-        &self,
-        record: &AnomalyRecord,
-        detected_at_ms: u64,
-        suppressed: bool,
-    ) -> Result<(), FindingsError> {
-        let json = serde_json::to_string(record)?;
+    /// Store anomalies, each with its first revision (the detector's label), in one
+    /// transaction. Each is checked against the false-positive silences in the same
+    /// transaction; the answer says, per anomaly, whether it is silenced (stored flagged
+    /// `suppressed`, raising no alert).
+    pub fn record_anomalies(&self, batch: &[NewAnomaly<'_>]) -> Result<Vec<bool>, FindingsError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO anomalies (anomaly_id, kind, score, detector, subject, detected_at_ms, suppressed, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![record.anomaly_id, record.kind, record.score, record.detector, subject_of(record), detected_at_ms as i64, suppressed, json],
-        )?;
-        tx.execute(
-            "INSERT INTO anomaly_revisions (anomaly_id, revision, stage, annotator, annotator_type, annotator_version, at_ms, notes) VALUES (?1, 1, 'problem-potential', ?2, 'algorithm', ?3, ?4, NULL)",
-            params![record.anomaly_id, record.detector, record.detector_version, detected_at_ms as i64],
-        )?;
+        let mut silenced = Vec::with_capacity(batch.len());
+        {
+            let mut silence = tx.prepare_cached(
+                "SELECT until_ms FROM suppressions WHERE detector = ?1 AND subject = ?2",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO anomalies (anomaly_id, kind, score, detector, subject, detected_at_ms, suppressed, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut revision = tx.prepare_cached(
+                "INSERT INTO anomaly_revisions (anomaly_id, revision, stage, annotator, annotator_type, annotator_version, at_ms, notes) VALUES (?1, 1, 'problem-potential', ?2, 'algorithm', ?3, ?4, NULL)",
+            )?;
+            for new in batch {
+                let record = new.record;
+                let at_ms = new.detected_at_ms as i64;
+                let subject = subject_of(record);
+                let until: Option<i64> = silence
+                    .query_row(params![record.detector, subject], |row| row.get(0))
+                    .optional()?;
+                let suppressed = until.is_some_and(|until| until > at_ms);
+                let json = serde_json::to_string(record)?;
+                insert.execute(params![
+                    record.anomaly_id,
+                    record.kind,
+                    record.score,
+                    record.detector,
+                    subject,
+                    at_ms,
+                    suppressed,
+                    json
+                ])?;
+                revision.execute(params![
+                    record.anomaly_id,
+                    record.detector,
+                    record.detector_version,
+                    at_ms
+                ])?;
+                silenced.push(suppressed);
+            }
+        }
         tx.commit()?;
-        Ok(())
+        Ok(silenced)
     }
 
     /// Store an alert decision: a repeat of an open alert with the same key within the dedup
@@ -606,7 +657,11 @@ mod tests {
             event_id: 1,
             detected_at: String::new(),
         };
-        store.record_anomaly(&record, 1_000, false).unwrap();
+        let new = NewAnomaly {
+            record: &record,
+            detected_at_ms: 1_000,
+        };
+        assert_eq!(store.record_anomalies(&[new]).unwrap(), vec![false]);
         let alert = AlertRecord {
             anomaly_id: "anomaly-x".into(),
             ..decision("x", "k")
@@ -628,5 +683,19 @@ mod tests {
         );
         let anomaly = store.anomaly("anomaly-x").unwrap().unwrap();
         assert_eq!((anomaly.revision, anomaly.stage.as_str()), (2, "discarded"));
+        let again = AnomalyRecord {
+            anomaly_id: "anomaly-y".into(),
+            ..record
+        };
+        let later = NewAnomaly {
+            record: &again,
+            detected_at_ms: 3_000,
+        };
+        assert_eq!(
+            store.record_anomalies(&[later]).unwrap(),
+            vec![true],
+            "a new anomaly about the silenced subject is stored silenced"
+        );
+        assert!(store.anomaly("anomaly-y").unwrap().unwrap().suppressed);
     }
 }

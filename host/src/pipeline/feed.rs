@@ -3,7 +3,7 @@
 //! Publishing never waits: a subscriber that falls more than the buffer behind loses the
 //! oldest events and is told how many (`{"type": "lagged", "missed": N}`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -60,10 +60,32 @@ impl FeedEvent {
     }
 }
 
+/// An event as subscribers receive it: the event and its JSON text, made once by the first
+/// subscriber that needs it and shared by all others (100 WebSocket clients cost one
+/// serialisation, not 100).
+#[derive(Debug)]
+pub struct Published {
+    event: FeedEvent,
+    json: OnceLock<String>,
+}
+
+impl Published {
+    /// The event.
+    pub fn event(&self) -> &FeedEvent {
+        &self.event
+    }
+
+    /// The event as JSON text.
+    pub fn json(&self) -> &str {
+        self.json
+            .get_or_init(|| serde_json::to_string(&self.event).expect("feed events serialise"))
+    }
+}
+
 /// The feed.
 #[derive(Debug, Clone)]
 pub struct Feed {
-    sender: broadcast::Sender<Arc<FeedEvent>>,
+    sender: broadcast::Sender<Arc<Published>>,
 }
 
 impl Feed {
@@ -74,13 +96,21 @@ impl Feed {
         }
     }
 
+    /// Clients currently subscribed.
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
     /// Publish an event (never waits; dropped when nobody listens).
     pub fn publish(&self, event: FeedEvent) {
-        let _ = self.sender.send(Arc::new(event));
+        let _ = self.sender.send(Arc::new(Published {
+            event,
+            json: OnceLock::new(),
+        }));
     }
 
     /// A new subscriber.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEvent>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.sender.subscribe()
     }
 }

@@ -20,12 +20,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
 
-pub use feed::{Feed, FeedEvent};
+pub use feed::{Feed, FeedEvent, Published};
 pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 
-use crate::findings::FindingsStore;
-use crate::metrics::Metrics;
+use crate::findings::{FindingsStore, NewAnomaly};
+use crate::metrics::{Metrics, SourceLabels};
 use crate::model::{self, Event, EventKind, InputEvent};
 use crate::registry::Job;
 use crate::runtime::bindings::anomalies::{Alert, AlertContext, Anomaly};
@@ -125,7 +125,13 @@ impl Pipeline {
         let kind = input.kind()?;
         let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
         self.events_received.fetch_add(1, Ordering::Relaxed);
-        Metrics::count(&self.metrics.events, kind_name(kind));
+        self.metrics
+            .events_received
+            .get_or_create(&SourceLabels {
+                source: source.to_owned(),
+                kind: kind_name(kind).to_owned(),
+            })
+            .inc();
         if let Some(delta) = input.topology_delta() {
             let report = self.topology.apply(&delta, input.timestamp_ms());
             self.feed.publish(FeedEvent::TopologyChanged {
@@ -156,6 +162,7 @@ impl Pipeline {
                 .is_ok()
             {
                 self.events_delivered.fetch_add(1, Ordering::Relaxed);
+                Metrics::count(&self.metrics.events_delivered, kind_name(kind));
             }
         }
     }
@@ -172,19 +179,25 @@ impl Pipeline {
             return;
         }
         let routes = self.routes.load();
-        for anomaly in anomalies {
-            let detected_at_ms = model::now_ms();
-            let origin = convert::AnomalyOrigin {
-                anomaly_id: uuid::Uuid::new_v4().to_string(),
-                detector,
-                detector_version: version,
-                event_id: event.id,
-                detected_at: crate::timefmt::ms_to_rfc3339(detected_at_ms),
-            };
-            let record = convert::anomaly_record(&anomaly, origin);
+        let detected_at_ms = model::now_ms();
+        let detected_at = crate::timefmt::ms_to_rfc3339(detected_at_ms);
+        let records: Vec<model::AnomalyRecord> = anomalies
+            .iter()
+            .map(|anomaly| {
+                let origin = convert::AnomalyOrigin {
+                    anomaly_id: uuid::Uuid::new_v4().to_string(),
+                    detector,
+                    detector_version: version,
+                    event_id: event.id,
+                    detected_at: detected_at.clone(),
+                };
+                convert::anomaly_record(anomaly, origin)
+            })
+            .collect();
+        let silenced = self.store_anomalies(&records, detected_at_ms);
+        for ((anomaly, record), suppressed) in anomalies.into_iter().zip(records).zip(silenced) {
             self.anomalies.fetch_add(1, Ordering::Relaxed);
             Metrics::count(&self.metrics.anomalies, &record.kind);
-            let suppressed = self.store_anomaly(&record, detected_at_ms);
             self.feed.publish(FeedEvent::Anomaly {
                 anomaly: Box::new(record.clone()),
                 suppressed,
@@ -246,22 +259,23 @@ impl Pipeline {
         let _ = self.findings.set(store);
     }
 
-    /// Store an anomaly; true when a false positive silences its detector for its subject.
-    fn store_anomaly(&self, record: &model::AnomalyRecord, detected_at_ms: u64) -> bool {
+    /// Store one detector call's anomalies in one transaction; per anomaly, true when a false
+    /// positive silences its detector for its subject.
+    fn store_anomalies(&self, records: &[model::AnomalyRecord], detected_at_ms: u64) -> Vec<bool> {
         let Some(findings) = self.findings.get() else {
-            return false;
+            return vec![false; records.len()];
         };
-        let subject = crate::findings::subject_of(record);
-        let suppressed = findings
-            .is_suppressed(&record.detector, &subject, detected_at_ms)
-            .unwrap_or_else(|err| {
-                tracing::error!("reading suppressions failed: {err}");
-                false
-            });
-        if let Err(err) = findings.record_anomaly(record, detected_at_ms, suppressed) {
-            tracing::error!("storing an anomaly failed: {err}");
-        }
-        suppressed
+        let batch: Vec<NewAnomaly<'_>> = records
+            .iter()
+            .map(|record| NewAnomaly {
+                record,
+                detected_at_ms,
+            })
+            .collect();
+        findings.record_anomalies(&batch).unwrap_or_else(|err| {
+            tracing::error!("storing {} anomalies failed: {err}", records.len());
+            vec![false; records.len()]
+        })
     }
 
     /// Counters for `/status`.

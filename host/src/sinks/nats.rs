@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::metrics::{KindLabels, Metrics};
-use crate::pipeline::{Feed, FeedEvent};
+use crate::pipeline::{Feed, FeedEvent, Published};
 
 /// `[sinks.nats]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +27,8 @@ pub struct NatsConfig {
 }
 
 /// Subject and payload of a feed event, or `None` for events NATS does not carry.
-pub fn message(event: &FeedEvent) -> Option<(String, Vec<u8>)> {
-    let subject = match event {
+pub fn message(published: &Published) -> Option<(String, Vec<u8>)> {
+    let subject = match published.event() {
         FeedEvent::Anomaly { anomaly, .. } => {
             format!("netassure.anomalies.{}", token(&anomaly.kind))
         }
@@ -38,7 +38,7 @@ pub fn message(event: &FeedEvent) -> Option<(String, Vec<u8>)> {
         }
         _ => return None,
     };
-    Some((subject, serde_json::to_vec(event).ok()?))
+    Some((subject, published.json().as_bytes().to_vec()))
 }
 
 /// A subject token: NATS separators and wildcards replaced.

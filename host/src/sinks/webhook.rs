@@ -107,13 +107,13 @@ pub fn spawn(config: WebhookConfig, feed: &Feed, metrics: Arc<Metrics>) {
                     Err(RecvError::Closed) => return,
                 };
                 if !matches!(
-                    *event,
+                    event.event(),
                     FeedEvent::AlertOpened { .. } | FeedEvent::AlertChanged { .. }
                 ) {
                     continue;
                 }
-                let body = serde_json::to_vec(&*event).expect("feed events serialise");
-                let delivered = deliver(&agent, &config, &body, &metrics);
+                let body = event.json().as_bytes();
+                let delivered = deliver(&agent, &config, body, &metrics);
                 count(&metrics, if delivered { "delivered" } else { "failed" });
             }
         });

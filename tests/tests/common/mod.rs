@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod nats;
+
 pub const TOKEN: &str = "test-token";
 
 fn workspace() -> PathBuf {
