@@ -17,6 +17,8 @@ pub mod community;
 pub mod connectivity;
 mod network;
 pub mod paths;
+#[cfg(feature = "sdk")]
+pub mod plugin;
 pub mod whatif;
 
 pub use network::{Edge, Network};

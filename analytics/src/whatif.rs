@@ -34,6 +34,28 @@ impl LinkLoad {
     }
 }
 
+/// The links of a CSR export with their measurements (`capacity_bps` and `utilisation` may be
+/// empty: unknown).
+pub fn link_loads(
+    offsets: &[u32],
+    targets: &[u32],
+    capacity_bps: &[u64],
+    utilisation: &[f64],
+) -> Vec<LinkLoad> {
+    let mut links = Vec::with_capacity(targets.len());
+    for (source, range) in offsets.windows(2).enumerate() {
+        for position in range[0] as usize..range[1] as usize {
+            links.push(LinkLoad {
+                source: source as u32,
+                target: targets[position],
+                capacity_bps: capacity_bps.get(position).map_or(0.0, |&c| c as f64),
+                utilisation: utilisation.get(position).copied().unwrap_or(f64::NAN),
+            });
+        }
+    }
+    links
+}
+
 /// Where one failed link's traffic went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reroute {

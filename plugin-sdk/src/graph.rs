@@ -172,6 +172,35 @@ impl<'a> GraphSnapshot<'a> {
         }
     }
 
+    /// The working part of the graph in compressed-sparse-row form: nodes that are not down,
+    /// and links that are not down between them. Built from [`nodes`](Self::nodes) and
+    /// [`links`](Self::links), so it costs more than [`to_csr`](Self::to_csr), which holds
+    /// every node and link whatever its state.
+    pub fn working_csr(&self) -> Csr {
+        let nodes: Vec<Node> = self
+            .nodes()
+            .into_iter()
+            .filter(|node| node.state != crate::OperState::Down)
+            .collect();
+        let working: std::collections::HashSet<&str> =
+            nodes.iter().map(|node| node.id.as_str()).collect();
+        let links: Vec<Link> = self
+            .links()
+            .into_iter()
+            .filter(|link| {
+                link.state != crate::OperState::Down
+                    && working.contains(link.source.as_str())
+                    && working.contains(link.target.as_str())
+            })
+            .collect();
+        LocalGraph {
+            version: self.version(),
+            nodes,
+            links,
+        }
+        .to_csr()
+    }
+
     /// The whole graph in compressed-sparse-row form.
     pub fn to_csr(&self) -> Csr {
         match self.host() {

@@ -40,6 +40,19 @@ impl Params {
         Params(params)
     }
 
+    /// Parameters from `(name, JSON value)` pairs: `Params::of(&[("top", "5")])`.
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        Params(
+            pairs
+                .iter()
+                .map(|(name, value)| Param {
+                    name: (*name).to_owned(),
+                    value: (*value).to_owned(),
+                })
+                .collect(),
+        )
+    }
+
     /// Parameter `name` parsed as `T`, or `None` when absent.
     pub fn get<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, PluginError> {
         let Some(param) = self.0.iter().find(|param| param.name == name) else {
@@ -48,6 +61,23 @@ impl Params {
         serde_json::from_str(&param.value)
             .map(Some)
             .map_err(|err| PluginError::InvalidInput(format!("parameter `{name}`: {err}")))
+    }
+
+    /// Reject parameters other than `known`, naming the first stranger and the known ones, so
+    /// a misspelt parameter is an error instead of silently ignored.
+    pub fn expect_only(&self, known: &[&str]) -> Result<(), PluginError> {
+        match self
+            .0
+            .iter()
+            .find(|param| !known.contains(&param.name.as_str()))
+        {
+            Some(param) => Err(PluginError::InvalidInput(format!(
+                "unknown parameter `{}`; known: {}",
+                param.name,
+                known.join(", ")
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Parameter `name` parsed as `T`, or `default` when absent.
