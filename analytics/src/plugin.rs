@@ -161,3 +161,13 @@ pub fn groups(input: &Input, groups: &[Vec<u32>]) -> Vec<Vec<String>> {
     named.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     named
 }
+
+/// True when `delta` can change the graph's shape (anything but utilisation samples), so a
+/// structural detector needs to look again.
+pub fn changes_structure(delta: &TopologyDelta) -> bool {
+    delta.snapshot
+        || delta
+            .changes
+            .iter()
+            .any(|change| !matches!(change, TopologyChange::LinkUtilisation(_)))
+}
