@@ -42,18 +42,24 @@ pub fn link_loads(
     capacity_bps: &[u64],
     utilisation: &[f64],
 ) -> Vec<LinkLoad> {
-    let mut links = Vec::with_capacity(targets.len());
+    let mut sources = Vec::with_capacity(targets.len());
     for (source, range) in offsets.windows(2).enumerate() {
-        for position in range[0] as usize..range[1] as usize {
-            links.push(LinkLoad {
-                source: source as u32,
-                target: targets[position],
-                capacity_bps: capacity_bps.get(position).map_or(0.0, |&c| c as f64),
-                utilisation: utilisation.get(position).copied().unwrap_or(f64::NAN),
-            });
-        }
+        sources.extend(std::iter::repeat_n(
+            source as u32,
+            (range[1] - range[0]) as usize,
+        ));
     }
-    links
+    sources
+        .into_iter()
+        .zip(targets)
+        .enumerate()
+        .map(|(position, (source, &target))| LinkLoad {
+            source,
+            target,
+            capacity_bps: capacity_bps.get(position).map_or(0.0, |&c| c as f64),
+            utilisation: utilisation.get(position).copied().unwrap_or(f64::NAN),
+        })
+        .collect()
 }
 
 /// Where one failed link's traffic went.

@@ -42,6 +42,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn limits() -> Limits {
     Limits {
         deadline_ms: 10_000,
+        run_deadline_ms: 600_000,
         memory_mb: 1024,
         max_consecutive_failures: 5,
     }

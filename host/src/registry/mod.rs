@@ -431,11 +431,12 @@ impl Registry {
         Ok(entry)
     }
 
-    /// Run graph-algorithm `name` with `params` on the current topology.
+    /// Run graph-algorithm `name` with `params` on `snapshot`.
     pub async fn run_algorithm(
         &self,
         name: &str,
         params: Vec<Param>,
+        snapshot: Arc<crate::topology::TopologySnapshot>,
     ) -> Result<AlgorithmResult, RegistryError> {
         let entry = self.get(name)?;
         let kind = entry.deployment.load().loaded.info.kind;
@@ -447,7 +448,6 @@ impl Registry {
             });
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let snapshot = self.runtime.services().topology.snapshot();
         let job = Job::Run {
             snapshot,
             params,

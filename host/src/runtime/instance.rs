@@ -58,7 +58,7 @@ impl PluginInstance {
         let state = PluginState::new(name, runtime.services().clone(), limits.memory_bytes());
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.limiter);
-        set_deadline(&mut store, &limits);
+        set_deadline(&mut store, limits.deadline_ms);
         let world = match &loaded.pre {
             WorldPre::Detector(pre) => pre.instantiate(&mut store).map(WorldInstance::Detector),
             WorldPre::GraphAlgorithm(pre) => pre
@@ -81,10 +81,23 @@ impl PluginInstance {
         f: impl FnOnce(&WorldInstance, &mut Store<PluginState>) -> Option<wasmtime::Result<R>>,
         name: &'static str,
     ) -> Result<R, CallError> {
-        set_deadline(&mut self.store, &self.limits);
+        self.call_within(self.limits.deadline_ms, f, name)
+    }
+
+    fn call_within<R>(
+        &mut self,
+        deadline_ms: u64,
+        f: impl FnOnce(&WorldInstance, &mut Store<PluginState>) -> Option<wasmtime::Result<R>>,
+        name: &'static str,
+    ) -> Result<R, CallError> {
+        set_deadline(&mut self.store, deadline_ms);
+        let limits = Limits {
+            deadline_ms,
+            ..self.limits
+        };
         match f(&self.world, &mut self.store) {
             Some(Ok(value)) => Ok(value),
-            Some(Err(err)) => Err(classify(err, &self.store, &self.limits)),
+            Some(Err(err)) => Err(classify(err, &self.store, &limits)),
             None => Err(CallError::WrongWorld(name)),
         }
     }
@@ -159,7 +172,8 @@ impl PluginInstance {
             .push(SnapshotHandle(snapshot))
             .map_err(|err| CallError::Trap(err.to_string()))?;
         let borrowed = wasmtime::component::Resource::<SnapshotHandle>::new_borrow(handle.rep());
-        let result = self.call(
+        let result = self.call_within(
+            self.limits.run_deadline_ms,
             |world, store| match world {
                 WorldInstance::GraphAlgorithm(w) => Some(w.call_run(store, borrowed, params)),
                 _ => None,
@@ -171,8 +185,8 @@ impl PluginInstance {
     }
 }
 
-fn set_deadline(store: &mut Store<PluginState>, limits: &Limits) {
-    let ticks = (limits.deadline_ms as u128 * 1000 / EPOCH_TICK.as_micros()).max(1) as u64;
+fn set_deadline(store: &mut Store<PluginState>, deadline_ms: u64) {
+    let ticks = (deadline_ms as u128 * 1000 / EPOCH_TICK.as_micros()).max(1) as u64;
     store.set_epoch_deadline(ticks);
 }
 

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 pub struct Limits {
     /// CPU deadline of one call, milliseconds. Example: `deadline_ms = 100`.
     pub deadline_ms: u64,
+    /// CPU deadline of one graph-algorithm `run`, milliseconds: on-demand analyses of large
+    /// topologies take seconds, event handling must not. Example: `run_deadline_ms = 60000`.
+    pub run_deadline_ms: u64,
     /// Cap on the plugin's linear memory, MiB. Example: `memory_mb = 64`.
     pub memory_mb: u64,
     /// Consecutive failed calls (traps) after which the plugin is quarantined.
@@ -20,6 +23,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             deadline_ms: 100,
+            run_deadline_ms: 60_000,
             memory_mb: 64,
             max_consecutive_failures: 5,
         }
@@ -33,6 +37,9 @@ pub struct LimitOverrides {
     /// Overrides `deadline_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
+    /// Overrides `run_deadline_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_deadline_ms: Option<u64>,
     /// Overrides `memory_mb`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_mb: Option<u64>,
@@ -46,6 +53,7 @@ impl Limits {
     pub fn with(self, overrides: &LimitOverrides) -> Limits {
         Limits {
             deadline_ms: overrides.deadline_ms.unwrap_or(self.deadline_ms),
+            run_deadline_ms: overrides.run_deadline_ms.unwrap_or(self.run_deadline_ms),
             memory_mb: overrides.memory_mb.unwrap_or(self.memory_mb),
             max_consecutive_failures: overrides
                 .max_consecutive_failures

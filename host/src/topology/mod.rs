@@ -9,6 +9,7 @@ mod csr;
 mod graph;
 pub mod history;
 mod index;
+mod past;
 pub mod persist;
 mod snapshot;
 mod store;

@@ -58,7 +58,7 @@ impl GraphAlgorithm for CapacityPlanning {
                 .push((format!("slope_per_day:{link}"), trend.slope_per_day));
             result.summary.push((format!("level:{link}"), trend.level));
             match trend.days_to_threshold {
-                Some(days) if days == 0.0 => {
+                Some(0.0) => {
                     result.items.push(link.clone());
                     result.link_scores.push(Scored {
                         id: link.clone(),

@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::{AnalysisCommand, PluginCommand};
+use crate::PluginCommand;
 
 pub struct Client {
     pub agent: ureq::Agent,
@@ -132,7 +132,7 @@ fn print_plugin_table(plugins: &Value) {
     }
 }
 
-fn parse_param(param: &str) -> anyhow::Result<(String, Value)> {
+pub fn parse_param(param: &str) -> anyhow::Result<(String, Value)> {
     let (name, value) = param
         .split_once('=')
         .with_context(|| format!("`{param}` is not NAME=VALUE"))?;
@@ -178,24 +178,6 @@ pub fn plugins(client: &Client, command: PluginCommand, json: bool) -> anyhow::R
             client.put(&format!("/plugins/{name}/config"), json.as_bytes())?
         }
     };
-    println!("{}", serde_json::to_string_pretty(&output)?);
-    Ok(())
-}
-
-/// Run an analysis command; prints its answer.
-pub fn analysis(client: &Client, command: AnalysisCommand) -> anyhow::Result<()> {
-    let AnalysisCommand::Run { plugin, params } = command;
-    let params: serde_json::Map<String, Value> = params
-        .iter()
-        .map(|p| parse_param(p))
-        .collect::<anyhow::Result<_>>()?;
-    let body = serde_json::json!({ "params": params });
-    let output = client.answer(
-        client
-            .agent
-            .post(client.url(&format!("/analysis/run/{plugin}")))
-            .send_json(&body),
-    )?;
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
 }

@@ -72,7 +72,7 @@ pub struct AnomaliesArgs {
 }
 
 /// RFC 3339 as is; a duration (`1h`) as the time that long ago.
-fn since(text: &str) -> anyhow::Result<String> {
+pub fn since(text: &str) -> anyhow::Result<String> {
     if text.parse::<jiff::Timestamp>().is_ok() || text.parse::<u64>().is_ok() {
         return Ok(text.to_owned());
     }
@@ -82,7 +82,7 @@ fn since(text: &str) -> anyhow::Result<String> {
     Ok(format!("{:.3}", jiff::Timestamp::now() - ago))
 }
 
-fn query(pairs: &[(&str, Option<String>)]) -> String {
+pub fn query(pairs: &[(&str, Option<String>)]) -> String {
     let parts: Vec<String> = pairs
         .iter()
         .filter_map(|(key, value)| {

@@ -6,7 +6,10 @@
 //! netassure plugins install target/plugins/link-utilisation.wasm --name hot-links
 //! netassure plugins config hot-links '{"threshold": 0.9}'
 //! netassure plugins disable|enable|reload|remove hot-links
-//! netassure analysis run degree-centrality --param top=5
+//! netassure analysis run degree-centrality --param top=5 [--version 12]
+//! netassure analysis what-if --fail spine-1,leaf-3--spine-2
+//! netassure analysis cascade --tolerance 0.2 [--fail spine-1]
+//! netassure analysis capacity --threshold 0.8
 //! netassure status
 //! netassure alerts --status active          (a table; --json for JSON)
 //! netassure alerts ack|resolve ID
@@ -17,6 +20,7 @@
 //! ```
 //! `--api` (or `NETASSURE_API`) picks the host, `--token` (or `NETASSURE_ADMIN_TOKEN`) the admin token.
 
+mod analysis;
 mod client;
 mod findings;
 mod stream;
@@ -122,13 +126,55 @@ pub enum PluginCommand {
 /// `netassure analysis ...`
 #[derive(Debug, Subcommand)]
 pub enum AnalysisCommand {
-    /// Run a graph-algorithm plugin on the current topology.
+    /// Run a graph-algorithm plugin on the current (or a past) topology.
     Run {
         /// The plugin.
         plugin: String,
         /// Parameters as NAME=VALUE (VALUE is JSON, or text).
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
+        /// Topology version (default: the current one).
+        #[arg(long)]
+        version: Option<u64>,
+    },
+    /// Fail nodes and links: lost reachability, rerouted load, overloaded links.
+    WhatIf {
+        /// Node or link ids to fail, comma-separated or repeated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        fail: Vec<String>,
+        /// Utilisation above which a link counts as overloaded.
+        #[arg(long)]
+        overload_threshold: Option<f64>,
+        /// Topology version (default: the current one).
+        #[arg(long)]
+        version: Option<u64>,
+    },
+    /// A Motter–Lai load–capacity cascade, step by step.
+    Cascade {
+        /// Capacity headroom over the initial load.
+        #[arg(long)]
+        tolerance: Option<f64>,
+        /// Nodes failing first (default: the most loaded node), comma-separated or repeated.
+        #[arg(long, value_delimiter = ',')]
+        fail: Vec<String>,
+        /// Estimate loads from this many sources.
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Topology version (default: the current one).
+        #[arg(long)]
+        version: Option<u64>,
+    },
+    /// Per-link utilisation trend and days until a threshold.
+    Capacity {
+        /// Utilisation that counts as full (default 0.8).
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// Only samples since (RFC 3339, ms, or a duration ago like 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only date links reaching the threshold within this many days.
+        #[arg(long)]
+        horizon_days: Option<f64>,
     },
 }
 
@@ -137,7 +183,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Status => client::status(&rest()),
         Command::Plugins(command) => client::plugins(&rest(), command, cli.json),
-        Command::Analysis(command) => client::analysis(&rest(), command),
+        Command::Analysis(command) => analysis::analysis(&rest(), command, cli.json),
         Command::Alerts(args) => findings::alerts(&rest(), args, cli.json),
         Command::Anomalies(args) => findings::anomalies(&rest(), args, cli.json),
         Command::Ingest(args) => stream::ingest(args, cli.json),
