@@ -173,6 +173,8 @@ fn bench() -> anyhow::Result<()> {
             "findings",
             "--bench",
             "feed",
+            "--bench",
+            "analytics",
         ])
         .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
         .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))

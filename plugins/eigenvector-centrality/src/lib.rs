@@ -1,8 +1,8 @@
 //! Eigenvector centrality of every node (unit Euclidean norm), by rustworkx-core's power
 //! iteration on A + I — the iteration networkx runs.
 //!
-//! Parameters: `max_iterations` (default 10000), `tolerance` (default 1e-10: stop when the
-//! summed change is below n × tolerance), `top`, `include_down`. A graph without links, or one
+//! Parameters: `max_iterations` (default 1000), `tolerance` (default 1e-6, networkx's: stop
+//! when the summed change is below n × tolerance), `top`, `include_down`. A graph without links, or one
 //! that does not converge in time, is an `invalid-input` error saying so.
 
 use netassure_analytics::centrality;
@@ -37,8 +37,8 @@ impl GraphAlgorithm for Eigenvector {
         let input = Input::read(graph, &params)?;
         let scores = centrality::eigenvector(
             &input.network,
-            params.get_or("max_iterations", 10_000)?,
-            params.get_or("tolerance", 1e-10)?,
+            params.get_or("max_iterations", 1_000)?,
+            params.get_or("tolerance", 1e-6)?,
         )
         .map_err(not_converged)?;
         Ok(centrality_result(

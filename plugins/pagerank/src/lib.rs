@@ -1,8 +1,8 @@
 //! PageRank of every node, as networkx computes it on an undirected graph (each link both
 //! ways; nodes without links spread their rank over all nodes).
 //!
-//! Parameters: `alpha` (damping, default 0.85), `max_iterations` (default 10000), `tolerance`
-//! (default 1e-10: stop when the summed change is below n × tolerance), `top`, `include_down`.
+//! Parameters: `alpha` (damping, default 0.85), `max_iterations` (default 100), `tolerance`
+//! (default 1e-6: stop when the summed change is below n × tolerance) — networkx's defaults, `top`, `include_down`.
 
 use netassure_analytics::centrality;
 use netassure_analytics::plugin::{COMMON_PARAMS, Input, centrality_result, not_converged};
@@ -47,8 +47,8 @@ impl GraphAlgorithm for PageRank {
         let scores = centrality::pagerank(
             &input.network,
             alpha,
-            params.get_or("max_iterations", 10_000)?,
-            params.get_or("tolerance", 1e-10)?,
+            params.get_or("max_iterations", 100)?,
+            params.get_or("tolerance", 1e-6)?,
         )
         .map_err(not_converged)?;
         Ok(centrality_result(
