@@ -58,15 +58,20 @@ fn wait_for_replay(agent: &ureq::Agent, base: &str, host: &mut Child) -> anyhow:
     }
 }
 
-fn show_centrality(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
-    let body = serde_json::json!({ "params": { "top": 5 } });
-    let result: Value = agent
-        .post(format!("{base}/analysis/run/degree-centrality"))
-        .send_json(&body)?
-        .body_mut()
-        .read_json()?;
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> anyhow::Result<Value> {
+    Ok(agent.post(url).send_json(body)?.body_mut().read_json()?)
+}
+
+/// What the graph plugins say about the demo fabric: the most central nodes and a what-if.
+fn show_analytics(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
+    let top = serde_json::json!({ "params": { "top": 5 } });
+    let result = post(
+        agent,
+        &format!("{base}/analysis/run/betweenness-centrality"),
+        &top,
+    )?;
     println!(
-        "\nMost connected nodes (degree-centrality plugin, topology version {}):",
+        "\nMost central nodes (betweenness-centrality plugin, topology version {}):",
         result["topology_version"]
     );
     for scored in result["node_scores"].as_array().into_iter().flatten() {
@@ -76,11 +81,19 @@ fn show_centrality(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
             scored["score"].as_f64().unwrap_or(0.0)
         );
     }
+    let fail = serde_json::json!({ "fail": ["spine-2"] });
+    let outcome = post(agent, &format!("{base}/analysis/what-if"), &fail)?;
+    println!(
+        "\nWhat if spine-2 fails too (what-if plugin)? {} node pair(s) lose reachability, cut off: {}; {:.1} Gb/s lost",
+        outcome["lost_pairs"],
+        outcome["cut_off"],
+        outcome["lost_bps"].as_f64().unwrap_or(0.0) / 1e9
+    );
     let plugins = get(agent, &format!("{base}/plugins"))?;
     println!("\nPlugins:");
     for plugin in plugins.as_array().into_iter().flatten() {
         println!(
-            "  {:<20} {:<16} {:<9} calls {}",
+            "  {:<24} {:<16} {:<9} calls {}",
             plugin["name"].as_str().unwrap_or("?"),
             plugin["kind"].as_str().unwrap_or("?"),
             plugin["status"].as_str().unwrap_or("?"),
@@ -133,7 +146,7 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
         .into();
     let base = format!("http://{listen}");
     let outcome =
-        wait_for_replay(&agent, &base, &mut host).and_then(|()| show_centrality(&agent, &base));
+        wait_for_replay(&agent, &base, &mut host).and_then(|()| show_analytics(&agent, &base));
     if once || outcome.is_err() {
         stop(&mut host)?;
         return outcome;
