@@ -110,7 +110,27 @@ fn networkx(path: &std::path::Path, algorithms: &[&str]) -> Option<Value> {
     serde_json::from_slice(&output.stdout).ok()
 }
 
-type Native = Box<dyn Fn(&Network)>;
+/// One algorithm: plugin name, extra parameters, timed runs, and the native equivalent.
+struct Case<'a> {
+    name: &'a str,
+    params: Vec<(&'a str, &'a str)>,
+    runs: usize,
+    native: Box<dyn Fn(&Network) + 'a>,
+}
+
+fn case<'a>(
+    name: &'a str,
+    params: Vec<(&'a str, &'a str)>,
+    runs: usize,
+    native: impl Fn(&Network) + 'a,
+) -> Case<'a> {
+    Case {
+        name,
+        params,
+        runs,
+        native: Box::new(native),
+    }
+}
 
 fn main() {
     let path = root().join("examples/v2.1-test-topology.json");
@@ -171,82 +191,41 @@ fn main() {
     let (source_id, target_id) = (ids[0].clone(), ids[ids.len() / 2].clone());
     let position = |id: &str| csr.node_ids.iter().position(|n| n == id).unwrap() as u32;
     let (source, target) = (position(&source_id), position(&target_id));
-    let (offsets, targets) = (csr.offsets.clone(), csr.targets.clone());
     let k_params = [format!("{source_id:?}"), format!("{target_id:?}")];
-    let cases: Vec<(&str, Vec<(&str, &str)>, usize, Native)> = vec![
-        (
-            "betweenness-centrality",
-            vec![],
-            1,
-            Box::new(|n| drop(centrality::betweenness(n))),
-        ),
-        (
-            "closeness-centrality",
-            vec![],
-            1,
-            Box::new(|n| drop(centrality::closeness(n))),
-        ),
-        (
-            "eigenvector-centrality",
-            vec![],
-            3,
-            Box::new(|n| drop(centrality::eigenvector(n, 1_000, 1e-6))),
-        ),
-        (
-            "pagerank",
-            vec![],
-            3,
-            Box::new(|n| drop(centrality::pagerank(n, 0.85, 100, 1e-6))),
-        ),
-        (
-            "louvain",
-            vec![],
-            3,
-            Box::new(|n| {
-                let found = community::louvain(n, 1.0, 42, 1e-7);
-                std::hint::black_box(community::modularity(n, &found, 1.0));
-            }),
-        ),
-        (
-            "label-propagation",
-            vec![],
-            3,
-            Box::new(|n| {
-                let found = community::label_propagation(n, 1000);
-                std::hint::black_box(community::modularity(n, &found, 1.0));
-            }),
-        ),
-        (
-            "connected-components",
-            vec![],
-            5,
-            Box::new(|n| drop(connectivity::components(n))),
-        ),
-        (
-            "articulation-points",
-            vec![],
-            3,
-            Box::new(move |n| {
-                // As the plugin does: the points, and how many nodes each would cut off.
-                let links = whatif::link_loads(&offsets, &targets, &[], &[]);
-                for point in connectivity::articulation_points(n) {
-                    std::hint::black_box(whatif::what_if(
-                        n.node_count(),
-                        &links,
-                        &[point],
-                        &[],
-                        f64::INFINITY,
-                    ));
-                }
-            }),
-        ),
-        (
-            "bridges",
-            vec![],
-            5,
-            Box::new(|n| drop(connectivity::bridges(n))),
-        ),
-        (
+    let links = whatif::link_loads(&csr.offsets, &csr.targets, &[], &[]);
+    let cases: Vec<Case> = vec![
+        case("betweenness-centrality", vec![], 1, |n| {
+            drop(centrality::betweenness(n))
+        }),
+        case("closeness-centrality", vec![], 1, |n| {
+            drop(centrality::closeness(n))
+        }),
+        case("eigenvector-centrality", vec![], 3, |n| {
+            drop(centrality::eigenvector(n, 1_000, 1e-6))
+        }),
+        case("pagerank", vec![], 3, |n| {
+            drop(centrality::pagerank(n, 0.85, 100, 1e-6))
+        }),
+        case("louvain", vec![], 3, |n| {
+            let found = community::louvain(n, 1.0, 42, 1e-7);
+            std::hint::black_box(community::modularity(n, &found, 1.0));
+        }),
+        case("label-propagation", vec![], 3, |n| {
+            let found = community::label_propagation(n, 1000);
+            std::hint::black_box(community::modularity(n, &found, 1.0));
+        }),
+        case("connected-components", vec![], 5, |n| {
+            drop(connectivity::components(n))
+        }),
+        case("articulation-points", vec![], 3, |n| {
+            // As the plugin does: the points, and how many nodes each would cut off.
+            for point in connectivity::articulation_points(n) {
+                let outcome = whatif::what_if(n.node_count(), &links, &[point], &[], f64::INFINITY);
+                std::hint::black_box(outcome);
+            }
+        }),
+        case("bridges", vec![], 5, |n| drop(connectivity::bridges(n))),
+        case(
             "k-shortest-paths",
             vec![
                 ("source", k_params[0].as_str()),
@@ -254,17 +233,23 @@ fn main() {
                 ("k", "5"),
             ],
             3,
-            Box::new(move |n| drop(paths::k_shortest_paths(&n.adjacency(), source, target, 5))),
+            |n| drop(paths::k_shortest_paths(&n.adjacency(), source, target, 5)),
         ),
     ];
-    let names: Vec<&str> = cases.iter().map(|case| case.0).collect();
+    let names: Vec<&str> = cases.iter().map(|case| case.name).collect();
     println!("networkx on the same graph (one run each; betweenness and closeness take minutes):");
     let peer = networkx(&path, &names);
     println!(
         "\n{:<24} {:>12} {:>12} {:>8} {:>12} {:>14}",
         "algorithm", "native ms", "plugin ms", "ratio", "networkx s", "plugin faster"
     );
-    for (name, params, runs, native) in &cases {
+    for Case {
+        name,
+        params,
+        runs,
+        native,
+    } in &cases
+    {
         let native_time = time(*runs, || {
             native(&Network::from_csr(&csr.offsets, &csr.targets))
         });

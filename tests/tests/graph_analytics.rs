@@ -322,6 +322,36 @@ fn what_if_cascade_and_capacity_on_hand_checked_cases() {
         "{after:?}"
     );
 
+    // The CLI asks the same question.
+    let output = std::process::Command::new(common::cli_bin())
+        .args([
+            "--api", &host.base, "--json", "analysis", "what-if", "--fail", "r1-r2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let from_cli: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(from_cli["overloaded_links"], json!(["r4-r1"]));
+    let output = std::process::Command::new(common::cli_bin())
+        .args([
+            "--api",
+            &host.base,
+            "analysis",
+            "cascade",
+            "--tolerance",
+            "0.1",
+            "--fail",
+            "r1",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("step 1: r3"), "{text}");
+
     let (_, outcome) = host.post("/analysis/what-if", br#"{"fail": ["r4"]}"#, None);
     // r1, r2, r3, r5 were 6 pairs; after: r1-r2-r3 (3 pairs) and r5 alone.
     assert_eq!(
@@ -508,9 +538,9 @@ fn route_leaks_are_found_in_the_example_and_when_injected_and_never_on_the_clean
 }
 
 #[test]
-fn a_link_going_down_makes_new_single_points_of_failure() {
+fn a_link_going_down_makes_new_single_points_of_failure_and_shifts_centrality() {
     let dirs = HostDirs::new();
-    let mut host = start(&dirs, &["spof-watch"]);
+    let mut host = start(&dirs, &["spof-watch", "centrality-shift"]);
     send_example(&mut host, "topology-snapshot.json");
     host.send_raw(r#"{"type":"delta","seq":1,"timestamp_ms":1790000001000,"changes":[{"op":"link-state","id":"r1-r2","state":"down"}]}"#);
     wait_until(
@@ -524,4 +554,14 @@ fn a_link_going_down_makes_new_single_points_of_failure() {
         .collect();
     points.sort();
     assert_eq!(points, ["r3", "r4"], "the ring became the path r2-r3-r4-r1");
+    // Betweenness in the ring: 1/6 each; on the path r3 and r4 carry 4 of 6 ordered pairs.
+    wait_until(Duration::from_secs(30), "the centrality shift", || {
+        anomalies_of(&host, "centrality-shift").len() == 2
+    });
+    let mut shifted: Vec<String> = anomalies_of(&host, "centrality-shift")
+        .iter()
+        .map(|a| a["contributing_node_ids"][0].as_str().unwrap().to_owned())
+        .collect();
+    shifted.sort();
+    assert_eq!(shifted, ["r3", "r4"]);
 }

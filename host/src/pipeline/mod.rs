@@ -32,6 +32,16 @@ use crate::runtime::bindings::anomalies::{Alert, AlertContext, Anomaly};
 use crate::runtime::convert;
 use crate::topology::TopologyStore;
 
+/// An event on its way to detectors, with the topology version it left behind: during the
+/// detector's call, `graph.current()` shows that version, not whatever came later.
+#[derive(Debug)]
+pub struct DeliveredEvent {
+    /// The event.
+    pub event: Event,
+    /// The topology store's version right after the event was applied.
+    pub topology_version: u64,
+}
+
 /// An anomaly on its way to the alert rules.
 pub struct AnomalyJob {
     /// The anomaly as the detector reported it.
@@ -132,7 +142,7 @@ impl Pipeline {
                 kind: kind_name(kind).to_owned(),
             })
             .inc();
-        if let Some(delta) = input.topology_delta() {
+        let topology_version = if let Some(delta) = input.topology_delta() {
             let report = self.topology.apply(&delta, input.timestamp_ms());
             self.feed.publish(FeedEvent::TopologyChanged {
                 version: report.version,
@@ -140,16 +150,23 @@ impl Pipeline {
             for reason in &report.rejected {
                 tracing::warn!(event = id, "topology change rejected: {reason}");
             }
-        } else if let Some(sample) = input.telemetry_sample() {
-            self.topology.apply_telemetry(&sample);
-        }
-        let event = Arc::new(convert::event(id, source, model::now_ms(), input)?);
-        self.deliver(&event, kind);
+            report.version
+        } else {
+            if let Some(sample) = input.telemetry_sample() {
+                self.topology.apply_telemetry(&sample);
+            }
+            self.topology.version()
+        };
+        let event = DeliveredEvent {
+            event: convert::event(id, source, model::now_ms(), input)?,
+            topology_version,
+        };
+        self.deliver(&Arc::new(event), kind);
         Some(id)
     }
 
     /// Deliver an already-built event to the detectors subscribed to `kind`.
-    pub fn deliver(&self, event: &Arc<Event>, kind: EventKind) {
+    pub fn deliver(&self, event: &Arc<DeliveredEvent>, kind: EventKind) {
         let routes = self.routes.load();
         for route in routes
             .detectors

@@ -14,8 +14,7 @@ use crossbeam_channel::Receiver;
 
 use super::entry::{Deployment, PluginEntry};
 use crate::metrics::PluginLabels;
-use crate::model::Event;
-use crate::pipeline::{AnomalyJob, Pipeline};
+use crate::pipeline::{AnomalyJob, DeliveredEvent, Pipeline};
 use crate::runtime::bindings::algorithms::{AlgorithmResult, Param};
 use crate::runtime::{CallError, PluginInstance, Runtime, convert};
 use crate::topology::TopologySnapshot;
@@ -37,7 +36,7 @@ pub enum RunError {
 /// Work for a plugin.
 pub enum Job {
     /// Deliver an event to a detector.
-    Event(Arc<Event>),
+    Event(Arc<DeliveredEvent>),
     /// Ask an alert rule about an anomaly.
     Anomaly(Arc<AnomalyJob>),
     /// Run a graph algorithm and answer on `reply`.
@@ -170,22 +169,24 @@ impl Worker {
             .get_or_create(&labels)
             .inc();
         let outcome = match job {
-            Job::Event(event) => instance.on_event(&event).map(|result| match result {
-                Ok(anomalies) => {
-                    self.entry
-                        .stats
-                        .outputs
-                        .fetch_add(anomalies.len() as u64, Ordering::Relaxed);
-                    self.pipeline.anomalies_found(
-                        &self.entry.name,
-                        &deployment.loaded.info.version,
-                        &event,
-                        anomalies,
-                    );
-                    None
-                }
-                Err(error) => Some(convert::plugin_error(&error)),
-            }),
+            Job::Event(delivered) => instance
+                .on_event_at(&delivered.event, delivered.topology_version)
+                .map(|result| match result {
+                    Ok(anomalies) => {
+                        self.entry
+                            .stats
+                            .outputs
+                            .fetch_add(anomalies.len() as u64, Ordering::Relaxed);
+                        self.pipeline.anomalies_found(
+                            &self.entry.name,
+                            &deployment.loaded.info.version,
+                            &delivered.event,
+                            anomalies,
+                        );
+                        None
+                    }
+                    Err(error) => Some(convert::plugin_error(&error)),
+                }),
             Job::Anomaly(job) => {
                 instance
                     .evaluate(&job.anomaly, &job.context)

@@ -144,6 +144,19 @@ impl PluginInstance {
         )
     }
 
+    /// `on-event(event)` of a detector, with `graph.current()` showing topology version
+    /// `topology_version` during the call.
+    pub fn on_event_at(
+        &mut self,
+        event: &events::Event,
+        topology_version: u64,
+    ) -> Result<Result<Vec<anomalies::Anomaly>, wp::PluginError>, CallError> {
+        self.store.data_mut().event_version = Some(topology_version);
+        let result = self.on_event(event);
+        self.store.data_mut().event_version = None;
+        result
+    }
+
     /// `evaluate(anomaly, context)` of an alert rule.
     pub fn evaluate(
         &mut self,

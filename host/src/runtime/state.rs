@@ -27,6 +27,11 @@ pub struct PluginState {
     pub limiter: MemoryLimiter,
     /// The plugin's stderr (where a Rust panic message goes).
     pub stderr: MemoryOutputPipe,
+    /// While a detector handles an event: the topology version the event left behind, which
+    /// `graph.current()` shows.
+    pub event_version: Option<u64>,
+    /// The last past version `graph.current()` rebuilt, kept for the next event at that version.
+    pub past_snapshot: Option<Arc<crate::topology::TopologySnapshot>>,
 }
 
 impl PluginState {
@@ -44,6 +49,8 @@ impl PluginState {
                 denied: false,
             },
             stderr,
+            event_version: None,
+            past_snapshot: None,
         }
     }
 

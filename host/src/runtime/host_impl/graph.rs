@@ -18,9 +18,37 @@ impl PluginState {
     }
 }
 
+impl PluginState {
+    /// The topology a `graph.current()` call sees: during an event, the version the event left
+    /// behind (rebuilt from the history when the store has moved on, and kept for the next
+    /// call); otherwise the newest.
+    fn current_snapshot(&mut self) -> Arc<TopologySnapshot> {
+        let store = &self.services.topology;
+        let newest = store.snapshot();
+        let Some(version) = self.event_version.filter(|&v| v != newest.version()) else {
+            return newest;
+        };
+        if let Some(past) = self
+            .past_snapshot
+            .as_ref()
+            .filter(|p| p.version() == version)
+        {
+            return past.clone();
+        }
+        match store.snapshot_at(version) {
+            Ok(past) => {
+                self.past_snapshot = Some(past.clone());
+                past
+            }
+            // Older than the retained history: the newest is the best there is.
+            Err(_) => newest,
+        }
+    }
+}
+
 impl Host for PluginState {
     fn current(&mut self) -> wasmtime::Result<Resource<SnapshotHandle>> {
-        let snapshot = self.services.topology.snapshot();
+        let snapshot = self.current_snapshot();
         Ok(self.table.push(SnapshotHandle(snapshot))?)
     }
 }
