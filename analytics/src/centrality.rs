@@ -1,8 +1,15 @@
 //! Node centralities, normalised as networkx normalises them on an undirected graph:
-//! degree, betweenness (exact — rustworkx-core's Brandes — or from sampled sources), edge
-//! betweenness, closeness (Wasserman–Faust improved, as networkx's default), eigenvector
-//! (power iteration on A + I, as networkx) and PageRank (networkx's power iteration with
-//! dangling nodes spread uniformly).
+//! degree, betweenness (Brandes, exact or from sampled sources), edge betweenness
+//! (rustworkx-core), closeness (Wasserman–Faust improved, as networkx's default), eigenvector
+//! (rustworkx-core's power iteration on A + I, as networkx) and PageRank (networkx's power
+//! iteration with dangling nodes spread uniformly).
+//!
+//! Betweenness and closeness run on flat arrays here rather than through rustworkx-core: its
+//! versions allocate a predecessor `Vec` per node per source (betweenness) and a `HashMap` per
+//! source (closeness), which on the 10,000-node test topology made them 3.8× and ~10× slower
+//! natively and slower still in wasm (see BENCHMARKS.md); the results are the same (both are
+//! checked against networkx). `betweenness_rustworkx` and `closeness_rustworkx` keep the
+//! rustworkx-core versions for comparison.
 
 use std::collections::VecDeque;
 
@@ -27,6 +34,12 @@ pub fn degree(network: &Network) -> Vec<f64> {
 
 /// Exact betweenness centrality, normalised by (n - 1)(n - 2).
 pub fn betweenness(network: &Network) -> Vec<f64> {
+    let n = network.node_count();
+    betweenness_sampled(network, n, 0)
+}
+
+/// Exact betweenness centrality by rustworkx-core (same results as [`betweenness`], slower).
+pub fn betweenness_rustworkx(network: &Network) -> Vec<f64> {
     rx::betweenness_centrality(&network.graph, false, true, SINGLE_THREADED)
         .into_iter()
         .map(|score| score.unwrap_or(0.0))
@@ -119,8 +132,46 @@ pub fn edge_betweenness(network: &Network) -> Vec<f64> {
         .collect()
 }
 
-/// Closeness centrality with the Wasserman–Faust correction for disconnected graphs.
+/// Closeness centrality with the Wasserman–Faust correction for disconnected graphs: for a
+/// node reaching `r` nodes (itself included) at total distance `d`, `(r − 1) / d` scaled by
+/// `(r − 1) / (n − 1)`; 0 for a node that reaches nothing.
 pub fn closeness(network: &Network) -> Vec<f64> {
+    let adjacency = network.adjacency();
+    let n = adjacency.len();
+    let mut distance = vec![u32::MAX; n];
+    let mut queue = VecDeque::with_capacity(n);
+    let mut reached = Vec::with_capacity(n);
+    (0..n)
+        .map(|source| {
+            distance[source] = 0;
+            queue.push_back(source);
+            let mut total: u64 = 0;
+            while let Some(v) = queue.pop_front() {
+                reached.push(v);
+                total += u64::from(distance[v]);
+                for &w in &adjacency[v] {
+                    let w = w as usize;
+                    if distance[w] == u32::MAX {
+                        distance[w] = distance[v] + 1;
+                        queue.push_back(w);
+                    }
+                }
+            }
+            let reach = reached.len();
+            for v in reached.drain(..) {
+                distance[v] = u32::MAX;
+            }
+            if reach <= 1 || total == 0 {
+                return 0.0;
+            }
+            let others = (reach - 1) as f64;
+            others / total as f64 * others / (n - 1) as f64
+        })
+        .collect()
+}
+
+/// Closeness by rustworkx-core (same results as [`closeness`], slower).
+pub fn closeness_rustworkx(network: &Network) -> Vec<f64> {
     rx::closeness_centrality(&network.graph, true, SINGLE_THREADED)
         .into_iter()
         .map(|score| score.unwrap_or(0.0))
@@ -260,6 +311,31 @@ mod tests {
                 .iter()
                 .all(|score| score.is_finite() && *score >= 0.0)
         );
+    }
+
+    #[test]
+    fn flat_array_versions_equal_rustworkx_core() {
+        let network = Network::from_links(
+            9,
+            [
+                (0, 1),
+                (1, 2),
+                (2, 0),
+                (2, 3),
+                (3, 4),
+                (4, 5),
+                (5, 3),
+                (6, 7),
+            ],
+        );
+        for (ours, theirs) in [
+            (betweenness(&network), betweenness_rustworkx(&network)),
+            (closeness(&network), closeness_rustworkx(&network)),
+        ] {
+            for (a, b) in ours.iter().zip(&theirs) {
+                assert!((a - b).abs() < 1e-12, "{ours:?} vs {theirs:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Graph-analytics benchmark (`cargo xtask bench`): on `examples/v2.1-test-topology.json`,
 //! each graph algorithm inside its plugin (wasm32-wasip2, the host's `run` call end to end)
-//! against the same `netassure-analytics` function called natively by the host, and against
+//! against the same `netassure-analytics` code called natively by the host (the plugin's work
+//! once it holds the CSR: build the network, run the algorithm, shape the result), and against
 //! networkx on the same graph (`networkx_peer.py`, when Python has networkx; set
 //! `NETASSURE_BENCH_NETWORKX=0` to skip it). The CSR export (host) and its copy into a plugin
 //! are reported separately. Results go to BENCHMARKS.md.
@@ -9,13 +10,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netassure_analytics::{Network, centrality, community, connectivity, paths, whatif};
+use netassure_analytics::plugin::{Input, centrality_result, communities_result, groups};
+use netassure_analytics::{centrality, community, connectivity, paths, whatif};
 use netassure_host::metrics::Metrics;
 use netassure_host::model::InputEvent;
 use netassure_host::runtime::bindings::algorithms::Param;
 use netassure_host::runtime::{HostServices, Limits, PluginInstance, Runtime};
 use netassure_host::state_store::StateStore;
 use netassure_host::topology::{TopologySnapshot, TopologyStore};
+use netassure_plugin_sdk::GraphSnapshot;
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -115,14 +118,14 @@ struct Case<'a> {
     name: &'a str,
     params: Vec<(&'a str, &'a str)>,
     runs: usize,
-    native: Box<dyn Fn(&Network) + 'a>,
+    native: Box<dyn Fn(&Input) + 'a>,
 }
 
 fn case<'a>(
     name: &'a str,
     params: Vec<(&'a str, &'a str)>,
     runs: usize,
-    native: impl Fn(&Network) + 'a,
+    native: impl Fn(&Input) + 'a,
 ) -> Case<'a> {
     Case {
         name,
@@ -192,39 +195,53 @@ fn main() {
     let position = |id: &str| csr.node_ids.iter().position(|n| n == id).unwrap() as u32;
     let (source, target) = (position(&source_id), position(&target_id));
     let k_params = [format!("{source_id:?}"), format!("{target_id:?}")];
-    let links = whatif::link_loads(&csr.offsets, &csr.targets, &[], &[]);
+    let graph = GraphSnapshot::local(snapshot.version(), vec![], vec![]);
     let cases: Vec<Case> = vec![
-        case("betweenness-centrality", vec![], 1, |n| {
-            drop(centrality::betweenness(n))
+        case("betweenness-centrality", vec![], 1, |input| {
+            let scores = centrality::betweenness(&input.network);
+            drop(centrality_result(input, &graph, &scores, None));
         }),
-        case("closeness-centrality", vec![], 1, |n| {
-            drop(centrality::closeness(n))
+        case("closeness-centrality", vec![], 1, |input| {
+            let scores = centrality::closeness(&input.network);
+            drop(centrality_result(input, &graph, &scores, None));
         }),
-        case("eigenvector-centrality", vec![], 3, |n| {
-            drop(centrality::eigenvector(n, 1_000, 1e-6))
+        case("eigenvector-centrality", vec![], 3, |input| {
+            let scores = centrality::eigenvector(&input.network, 1_000, 1e-6).unwrap();
+            drop(centrality_result(input, &graph, &scores, None));
         }),
-        case("pagerank", vec![], 3, |n| {
-            drop(centrality::pagerank(n, 0.85, 100, 1e-6))
+        case("pagerank", vec![], 3, |input| {
+            let scores = centrality::pagerank(&input.network, 0.85, 100, 1e-6).unwrap();
+            drop(centrality_result(input, &graph, &scores, None));
         }),
-        case("louvain", vec![], 3, |n| {
-            let found = community::louvain(n, 1.0, 42, 1e-7);
-            std::hint::black_box(community::modularity(n, &found, 1.0));
+        case("louvain", vec![], 3, |input| {
+            let found = community::louvain(&input.network, 1.0, 42, 1e-7);
+            drop(communities_result(input, &graph, &found, 1.0));
         }),
-        case("label-propagation", vec![], 3, |n| {
-            let found = community::label_propagation(n, 1000);
-            std::hint::black_box(community::modularity(n, &found, 1.0));
+        case("label-propagation", vec![], 3, |input| {
+            let found = community::label_propagation(&input.network, 1000);
+            drop(communities_result(input, &graph, &found, 1.0));
         }),
-        case("connected-components", vec![], 5, |n| {
-            drop(connectivity::components(n))
+        case("connected-components", vec![], 5, |input| {
+            drop(groups(input, &connectivity::components(&input.network)))
         }),
-        case("articulation-points", vec![], 3, |n| {
+        case("articulation-points", vec![], 3, |input| {
             // As the plugin does: the points, and how many nodes each would cut off.
-            for point in connectivity::articulation_points(n) {
-                let outcome = whatif::what_if(n.node_count(), &links, &[point], &[], f64::INFINITY);
-                std::hint::black_box(outcome);
+            let links = whatif::link_loads(&input.csr.offsets, &input.csr.targets, &[], &[]);
+            let n = input.network.node_count();
+            for point in connectivity::articulation_points(&input.network) {
+                let outcome = whatif::what_if(n, &links, &[point], &[], f64::INFINITY);
+                std::hint::black_box((input.node_id(point), outcome));
             }
         }),
-        case("bridges", vec![], 5, |n| drop(connectivity::bridges(n))),
+        case("bridges", vec![], 5, |input| {
+            let bridges = connectivity::bridges(&input.network);
+            drop(
+                bridges
+                    .iter()
+                    .map(|&l| input.link_id(l).to_owned())
+                    .collect::<Vec<_>>(),
+            )
+        }),
         case(
             "k-shortest-paths",
             vec![
@@ -233,15 +250,52 @@ fn main() {
                 ("k", "5"),
             ],
             3,
-            |n| drop(paths::k_shortest_paths(&n.adjacency(), source, target, 5)),
+            |input| {
+                let found = paths::k_shortest_paths(&input.network.adjacency(), source, target, 5);
+                drop(found.iter().map(|p| input.node_ids(p)).collect::<Vec<_>>())
+            },
         ),
     ];
+    let network = netassure_analytics::Network::from_csr(&csr.offsets, &csr.targets);
+    for (name, ours, theirs) in [
+        (
+            "betweenness",
+            time(1, || drop(centrality::betweenness(&network))),
+            time(1, || drop(centrality::betweenness_rustworkx(&network))),
+        ),
+        (
+            "closeness",
+            time(1, || drop(centrality::closeness(&network))),
+            time(1, || drop(centrality::closeness_rustworkx(&network))),
+        ),
+    ] {
+        println!(
+            "native {name}: flat arrays {:.2} s, rustworkx-core {:.2} s ({:.1}x)",
+            ours.as_secs_f64(),
+            theirs.as_secs_f64(),
+            theirs.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
     let names: Vec<&str> = cases.iter().map(|case| case.name).collect();
     println!("networkx on the same graph (one run each; betweenness and closeness take minutes):");
     let peer = networkx(&path, &names);
+    let sdk_csr = netassure_plugin_sdk::Csr {
+        node_ids: csr.node_ids.clone(),
+        offsets: csr.offsets.clone(),
+        targets: csr.targets.clone(),
+        link_ids: csr.link_ids.clone(),
+        capacity_bps: csr.capacity_bps.clone(),
+        utilisation: csr.utilisation.clone(),
+    };
+    let clone = time(5, || drop(sdk_csr.clone()));
     println!(
-        "\n{:<24} {:>12} {:>12} {:>8} {:>12} {:>14}",
-        "algorithm", "native ms", "plugin ms", "ratio", "networkx s", "plugin faster"
+        "\nnative ms: the plugin's work once it holds the CSR, natively (the CSR clone it starts from, {:.2} ms, included);\nplugin ms: the whole run call (export + copy {:.2} ms included); compute ratio = (plugin − export − copy) / (native − clone)\n",
+        clone.as_secs_f64() * 1e3,
+        copy.as_secs_f64() * 1e3
+    );
+    println!(
+        "{:<24} {:>11} {:>11} {:>8} {:>9} {:>11} {:>14}",
+        "algorithm", "native ms", "plugin ms", "ratio", "compute", "networkx s", "plugin faster"
     );
     for Case {
         name,
@@ -250,9 +304,7 @@ fn main() {
         native,
     } in &cases
     {
-        let native_time = time(*runs, || {
-            native(&Network::from_csr(&csr.offsets, &csr.targets))
-        });
+        let native_time = time(*runs, || native(&Input::from_csr(sdk_csr.clone())));
         let mut all: Vec<(&str, &str)> = vec![("include_down", "true")];
         all.extend(params.iter().copied());
         let plugin_time = bench.plugin_run(
@@ -262,12 +314,15 @@ fn main() {
             *runs,
         );
         let peer_time = peer.as_ref().and_then(|p| p[*name].as_f64());
+        let compute = plugin_time.saturating_sub(copy).as_secs_f64()
+            / native_time.saturating_sub(clone).as_secs_f64();
         println!(
-            "{:<24} {:>12.2} {:>12.2} {:>7.2}x {:>12} {:>14}",
+            "{:<24} {:>11.2} {:>11.2} {:>7.2}x {:>8.2}x {:>11} {:>14}",
             name,
             native_time.as_secs_f64() * 1e3,
             plugin_time.as_secs_f64() * 1e3,
             plugin_time.as_secs_f64() / native_time.as_secs_f64(),
+            compute,
             peer_time.map_or("-".to_owned(), |s| format!("{s:.2}")),
             peer_time.map_or("-".to_owned(), |s| format!(
                 "{:.0}x",

@@ -13,7 +13,8 @@ use std::time::Duration;
 use common::{Host, HostDirs, Options, SimulatorProcess, example, plugin, wait_until};
 use serde_json::{Value, json};
 
-const ALGORITHMS: [&str; 10] = [
+const ALGORITHMS: [&str; 11] = [
+    "degree-centrality",
     "betweenness-centrality",
     "closeness-centrality",
     "eigenvector-centrality",
@@ -132,6 +133,12 @@ fn check_against_networkx(host: &mut Host, name: &str) {
     let iterative = &fixture["parameters"]["iterative"];
     let tight =
         json!({"params": {"max_iterations": iterative["max_iter"], "tolerance": iterative["tol"]}});
+    assert_scores(
+        name,
+        "degree",
+        &run(host, "degree-centrality", json!({})),
+        &fixture["degree"],
+    );
     assert_scores(
         name,
         "betweenness",

@@ -1,5 +1,5 @@
 //! Betweenness centrality of every node (normalised by (n − 1)(n − 2), as networkx), exact
-//! (rustworkx-core's Brandes) or estimated from sampled sources for large graphs.
+//! (Brandes on flat arrays) or estimated from sampled sources for large graphs.
 //!
 //! Parameters: `samples` (integer: estimate from this many source nodes; absent or 0: exact),
 //! `seed` (integer, default 0: which sources are drawn), `top` (keep the N highest), `links`

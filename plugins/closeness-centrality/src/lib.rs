@@ -1,5 +1,5 @@
 //! Closeness centrality of every node with the Wasserman–Faust correction for disconnected
-//! graphs (networkx's default), from rustworkx-core.
+//! graphs (networkx's default), one breadth-first search per node on flat arrays.
 //!
 //! Parameters: `top` (keep the N highest), `include_down`.
 
