@@ -103,6 +103,8 @@ impl Default for DataConfig {
 pub struct IngestConfig {
     /// The topology engine's WebSocket stream. Example: `[ingest.topology] url = "ws://nte:9000/stream"`.
     pub topology: Option<TopologyStreamConfig>,
+    /// The NetFlow v5/v9/IPFIX collector. Example: `[ingest.netflow] listen = "0.0.0.0:2055"`.
+    pub netflow: Option<crate::ingest::NetflowConfig>,
 }
 
 /// `[ingest.topology]`

@@ -40,6 +40,9 @@ struct Args {
     /// Subscribe to a topology engine's WebSocket stream (overrides [ingest.topology] url).
     #[arg(long, value_name = "URL")]
     topology_ws: Option<String>,
+    /// Receive NetFlow v5/v9/IPFIX on this UDP address (overrides [ingest.netflow] listen).
+    #[arg(long, value_name = "ADDR")]
+    netflow_listen: Option<std::net::SocketAddr>,
     /// Exit after the replay has been processed.
     #[arg(long, requires = "replay")]
     once: bool,
@@ -101,6 +104,15 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
             None => {
                 config.sinks.webhook =
                     Some(netassure_host::sinks::webhook::WebhookConfig::for_url(url))
+            }
+        }
+    }
+    if let Some(listen) = args.netflow_listen {
+        match &mut config.ingest.netflow {
+            Some(netflow) => netflow.listen = listen,
+            None => {
+                config.ingest.netflow =
+                    Some(netassure_host::ingest::NetflowConfig::for_listen(listen))
             }
         }
     }

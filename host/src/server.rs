@@ -33,6 +33,8 @@ pub struct RunOptions {
 pub struct Host {
     /// Shared state of the API.
     pub state: AppState,
+    /// The NetFlow collector, when `[ingest.netflow]` is configured.
+    pub netflow: Option<crate::ingest::NetflowCollector>,
     topology_stream: Option<TopologyStreamClient>,
     _watcher: Option<DirectoryWatcher>,
 }
@@ -84,6 +86,12 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         .topology
         .clone()
         .map(|stream| TopologyStreamClient::new(stream, pipeline.clone()));
+    let netflow = config
+        .ingest
+        .netflow
+        .clone()
+        .map(|netflow| crate::ingest::NetflowCollector::start(netflow, pipeline.clone()))
+        .transpose()?;
     let watcher = if config.plugins.watch {
         Some(DirectoryWatcher::start(registry.clone())?)
     } else {
@@ -98,10 +106,12 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         started: Instant::now(),
         ingest: Arc::new(Mutex::new(Vec::new())),
         topology_stream: topology_stream.as_ref().map(TopologyStreamClient::stats),
+        netflow: netflow.as_ref().map(|collector| collector.status.clone()),
         findings,
     };
     Ok(Host {
         state,
+        netflow,
         topology_stream,
         _watcher: watcher,
     })
@@ -151,6 +161,9 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
+    if let Some(mut collector) = host.netflow.take() {
+        tokio::task::spawn_blocking(move || collector.stop()).await?;
+    }
     if let Some(thread) = stream_thread {
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     }

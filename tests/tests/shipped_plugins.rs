@@ -88,7 +88,7 @@ fn graph_algorithm_runs_on_the_current_topology_through_rest() {
         },
     );
     common::wait_until(std::time::Duration::from_secs(60), "the replay", || {
-        host.get("/status").1["ingest"][0]["running"] == false
+        host.get("/status").1["ingest"]["replay"][0]["running"] == false
     });
     let (status, result) = host.post(
         "/analysis/run/degree-centrality",

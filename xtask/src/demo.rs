@@ -44,10 +44,14 @@ fn wait_for_replay(agent: &ureq::Agent, base: &str, host: &mut Child) -> anyhow:
             bail!("the host exited early with {status}");
         }
         if let Ok(status) = get(agent, &format!("{base}/status")) {
-            let done = status["ingest"]
+            let done = status["ingest"]["replay"]
                 .as_array()
                 .is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false));
-            if done && !status["ingest"].as_array().is_some_and(Vec::is_empty) {
+            if done
+                && !status["ingest"]["replay"]
+                    .as_array()
+                    .is_some_and(Vec::is_empty)
+            {
                 return Ok(());
             }
         }

@@ -5,6 +5,7 @@
 //! - `cargo xtask build-plugins [--fixtures]` — build the plugins for `wasm32-wasip2`.
 //! - `cargo xtask new-plugin NAME --kind detector|graph-algorithm|alert-rule` — scaffold a plugin.
 //! - `cargo xtask bench` — run the benchmarks (release build).
+//! - `cargo xtask graph-fixtures [NAME...]` — re-make the networkx fixtures (needs PyPI).
 
 mod build;
 mod demo;
@@ -55,6 +56,11 @@ enum Task {
     Test,
     /// Run the benchmarks (release build); results go to stdout and BENCHMARKS.md by hand.
     Bench,
+    /// Re-make the networkx fixtures of tests/fixtures/graphs/ (a venv under target/; not in CI).
+    GraphFixtures {
+        /// Only these graphs (file stems), e.g. `clos-fabric random-gnm-300`.
+        only: Vec<String>,
+    },
 }
 
 /// The workspace root.
@@ -112,31 +118,48 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
     }
 }
 
+/// The real peers the tests use: (program, Debian package).
+const TEST_TOOLS: [(&str, &str); 5] = [
+    ("yanglint", "libyang2-tools"),
+    ("nats-server", "nats-server"),
+    ("softflowd", "softflowd"),
+    ("nfcapd", "nfdump"),
+    ("nfdump", "nfdump"),
+];
+
+/// True when `program` is on the `PATH` (or in `/usr/sbin`, where Debian puts daemons).
+fn on_path(program: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .any(|dir| dir.join(program).is_file())
+}
+
 /// Install the real peers the tests use (Debian packages) when they are missing.
 fn ensure_test_tools() -> anyhow::Result<()> {
-    let present = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok_and(|out| out.status.success())
-    };
-    if present("yanglint") {
+    let mut missing: Vec<&str> = TEST_TOOLS
+        .iter()
+        .filter(|(program, _)| !on_path(program))
+        .map(|(_, package)| *package)
+        .collect();
+    missing.dedup();
+    if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("xtask: installing yanglint (Debian package libyang2-tools)");
+    eprintln!("xtask: installing {} (Debian packages)", missing.join(", "));
     let install = || {
         Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "libyang2-tools"])
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
     };
     if !install().is_ok_and(|status| status.success()) {
         let _ = Command::new("apt-get").arg("update").status();
-        run(Command::new("apt-get").args([
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "libyang2-tools",
-        ]))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     Ok(())
 }
@@ -180,6 +203,27 @@ fn bench() -> anyhow::Result<()> {
         .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))
 }
 
+/// Python venv under target/ with `requirements`; returns its python.
+fn venv(name: &str, requirements: &Path) -> anyhow::Result<PathBuf> {
+    let dir = target_dir().join(name);
+    let python = dir.join("bin/python");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&dir))?;
+    }
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "-r"])
+        .arg(requirements))?;
+    Ok(python)
+}
+
+fn graph_fixtures(only: &[String]) -> anyhow::Result<()> {
+    let fixtures = root().join("tests/fixtures/graphs");
+    let python = venv("graphs-venv", &fixtures.join("requirements.txt"))?;
+    run(Command::new(python)
+        .arg(fixtures.join("make_fixtures.py"))
+        .args(only))
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Task::BuildPlugins { fixtures } => {
@@ -192,5 +236,6 @@ fn main() -> anyhow::Result<()> {
         Task::Demo { once, listen } => demo::demo(once, &listen),
         Task::Test => test(),
         Task::Bench => bench(),
+        Task::GraphFixtures { only } => graph_fixtures(&only),
     }
 }

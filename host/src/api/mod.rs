@@ -59,6 +59,8 @@ pub struct AppState {
     pub ingest: Arc<Mutex<Vec<IngestStatus>>>,
     /// Anomalies and alerts.
     pub findings: Arc<crate::findings::FindingsStore>,
+    /// The NetFlow collector's counters, when one is configured.
+    pub netflow: Option<Arc<Mutex<crate::ingest::NetflowStatus>>>,
     /// The topology stream client's counters, when one is configured.
     pub topology_stream: Option<Arc<Mutex<crate::ingest::StreamStats>>>,
 }

@@ -41,8 +41,15 @@ pub struct StatusReply {
     plugin_load_errors: BTreeMap<String, String>,
     pipeline: PipelineCounters,
     topology: TopologySummary,
-    ingest: Vec<IngestStatus>,
+    ingest: IngestReply,
     topology_stream: Option<crate::ingest::StreamStats>,
+}
+
+/// `ingest` of `/status`: replay sources, and the NetFlow collector when configured.
+#[derive(Debug, Serialize)]
+pub struct IngestReply {
+    replay: Vec<IngestStatus>,
+    netflow: Option<crate::ingest::NetflowStatus>,
 }
 
 /// `GET /status`
@@ -70,11 +77,17 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
             nodes: snapshot.node_count(),
             links: snapshot.link_count(),
         },
-        ingest: state
-            .ingest
-            .lock()
-            .map(|ingest| ingest.clone())
-            .unwrap_or_default(),
+        ingest: IngestReply {
+            replay: state
+                .ingest
+                .lock()
+                .map(|ingest| ingest.clone())
+                .unwrap_or_default(),
+            netflow: state
+                .netflow
+                .as_ref()
+                .and_then(|status| status.lock().ok().map(|status| status.clone())),
+        },
         topology_stream: state
             .topology_stream
             .as_ref()

@@ -2,6 +2,8 @@
 //! runtime, so publishing (which waits when plugins fall behind) never stalls the API.
 
 pub mod dry_run;
+pub mod netflow;
 pub mod topology_stream;
 
+pub use netflow::{NetflowCollector, NetflowConfig, NetflowStatus};
 pub use topology_stream::{StreamStats, TopologyStreamClient};

@@ -165,6 +165,42 @@ impl Pipeline {
         Some(id)
     }
 
+    /// Publish a window of decoded flows from `source` (the NetFlow/IPFIX collector) to the
+    /// detectors subscribed to flows; returns the event id.
+    pub fn publish_flows(
+        &self,
+        source: &str,
+        start_ms: u64,
+        end_ms: u64,
+        columns: netassure_netflow::FlowColumns,
+    ) -> u64 {
+        let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
+        self.events_received.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .events_received
+            .get_or_create(&SourceLabels {
+                source: source.to_owned(),
+                kind: kind_name(EventKind::Flows).to_owned(),
+            })
+            .inc();
+        let window = crate::runtime::bindings::flows::FlowWindow {
+            start_ms,
+            end_ms,
+            flows: convert::flow_batch_from_columns(columns),
+        };
+        let event = DeliveredEvent {
+            event: Event {
+                id,
+                source: source.to_owned(),
+                timestamp_ms: end_ms,
+                payload: crate::model::EventPayload::Flows(window),
+            },
+            topology_version: self.topology.version(),
+        };
+        self.deliver(&Arc::new(event), EventKind::Flows);
+        id
+    }
+
     /// Deliver an already-built event to the detectors subscribed to `kind`.
     pub fn deliver(&self, event: &Arc<DeliveredEvent>, kind: EventKind) {
         let routes = self.routes.load();

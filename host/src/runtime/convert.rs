@@ -130,6 +130,27 @@ pub fn flow_batch(flows: &[model::FlowRecord]) -> wf::FlowBatch {
     batch
 }
 
+/// Decoded flow columns as the WIT flow batch (the columns move, addresses are flattened).
+pub fn flow_batch_from_columns(columns: netassure_netflow::FlowColumns) -> wf::FlowBatch {
+    wf::FlowBatch {
+        len: columns.len() as u32,
+        src_addr: columns.src_addr.concat(),
+        dst_addr: columns.dst_addr.concat(),
+        src_port: columns.src_port,
+        dst_port: columns.dst_port,
+        protocol: columns.protocol,
+        tcp_flags: columns.tcp_flags,
+        bytes: columns.bytes,
+        packets: columns.packets,
+        start_ms: columns.start_ms,
+        end_ms: columns.end_ms,
+        input_if: columns.input_if,
+        output_if: columns.output_if,
+        exporter: columns.exporter,
+        exporters: columns.exporters,
+    }
+}
+
 /// An input event as the WIT event delivered to detectors; `None` for heartbeats.
 pub fn event(
     id: u64,

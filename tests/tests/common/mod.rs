@@ -266,7 +266,7 @@ impl Host {
         drop(self.stdin.take());
         wait_until(Duration::from_secs(120), "the replay to finish", || {
             let (_, status) = self.get("/status");
-            status["ingest"]
+            status["ingest"]["replay"]
                 .as_array()
                 .is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false))
         });

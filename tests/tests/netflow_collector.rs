@@ -1,0 +1,172 @@
+//! The NetFlow/IPFIX collector against real peers: softflowd (Debian) reads
+//! `tests/fixtures/flows/mixed.pcap` and exports it — NetFlow v5, v9 and IPFIX, `-A milli` —
+//! to the host, and once more, identically (softflowd is deterministic on a file; given two
+//! `-n` destinations it never exits), to nfcapd (Debian package nfdump). The host must count
+//! the flows nfdump counts, and a detector subscribed to flows must see every packet and byte.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Host, HostDirs, Options, fixture, free_port, wait_until};
+use serde_json::Value;
+
+fn pcap() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/flows/mixed.pcap")
+        .display()
+        .to_string()
+}
+
+struct Nfcapd {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Nfcapd {
+    fn start(port: u16) -> Nfcapd {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("nfcapd")
+            .args([
+                "-w",
+                &dir.path().display().to_string(),
+                "-p",
+                &port.to_string(),
+                "-b",
+                "127.0.0.1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "nfcapd (Debian package nfdump) is installed by `cargo xtask test` and .ci/run",
+            );
+        std::thread::sleep(Duration::from_millis(500));
+        Nfcapd { child, dir }
+    }
+
+    /// Stop (nfcapd writes its file on SIGTERM) and return nfdump's flows: (packets, bytes).
+    fn flows(mut self) -> Vec<(u64, u64)> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let output = Command::new("nfdump")
+            .args([
+                "-R",
+                &self.dir.path().display().to_string(),
+                "-q",
+                "-N",
+                "-o",
+                "fmt:%pkt %byt",
+            ])
+            .output()
+            .expect("nfdump");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split_whitespace().map(|f| f.parse::<u64>());
+                Some((fields.next()?.ok()?, fields.next()?.ok()?))
+            })
+            .collect()
+    }
+}
+
+/// Export the capture as NetFlow `version` to 127.0.0.1:`port`.
+fn softflowd(dirs: &HostDirs, version: &str, port: u16) {
+    let control = dirs.plugins().join(format!("softflowd-{version}-{port}"));
+    let status = Command::new("softflowd")
+        .args(["-r", &pcap(), "-v", version, "-A", "milli", "-d"])
+        .args(["-n", &format!("127.0.0.1:{port}")])
+        // No `-c` with `-r`: softflowd then waits on its control socket forever.
+        .args(["-p", &format!("{}.pid", control.display())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect(
+            "softflowd (Debian package softflowd) is installed by `cargo xtask test` and .ci/run",
+        );
+    assert!(status.success());
+}
+
+fn exporters(host: &Host) -> Value {
+    host.get("/status").1["ingest"]["netflow"]["exporters"].clone()
+}
+
+#[test]
+fn softflowd_exports_reach_the_detectors_and_match_nfdump() {
+    let dirs = HostDirs::new();
+    dirs.add(&fixture("probe"), "probe");
+    dirs.manifest("probe", "[config]\nmode = \"flow-sum\"\n");
+    let port = free_port();
+    let extra = dirs.config(&format!(
+        "[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\nwindow_ms = 300\n"
+    ));
+    let host = Host::start(
+        &dirs,
+        Options {
+            extra,
+            ..Options::default()
+        },
+    );
+    let mut expected_flows = 0;
+    let (mut packets, mut bytes) = (0u64, 0u64);
+    for version in ["5", "9", "10"] {
+        let peer_port = free_port();
+        let nfcapd = Nfcapd::start(peer_port);
+        for destination in [port, peer_port] {
+            softflowd(&dirs, version, destination);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let peer = nfcapd.flows();
+        assert!(!peer.is_empty(), "nfdump decoded the v{version} export");
+        expected_flows += peer.len() as u64;
+        packets += peer.iter().map(|f| f.0).sum::<u64>();
+        bytes += peer.iter().map(|f| f.1).sum::<u64>();
+        wait_until(
+            Duration::from_secs(30),
+            "the collector to count nfdump's flows",
+            || {
+                let all = exporters(&host);
+                let counted: u64 = all.as_object().map_or(0, |e| {
+                    e.values().map(|x| x["flows"].as_u64().unwrap_or(0)).sum()
+                });
+                counted == expected_flows
+            },
+        );
+    }
+    let all = exporters(&host);
+    let all = all.as_object().unwrap();
+    assert_eq!(all.len(), 3, "one exporter per softflowd run: {all:?}");
+    for (exporter, counters) in all {
+        assert_eq!(counters["malformed"], 0, "{exporter}: {counters}");
+        assert_eq!(counters["no_template"], 0, "{exporter}: {counters}");
+    }
+    // Every window reached the flow-sum detector: its anomalies add up to nfdump's totals.
+    wait_until(
+        Duration::from_secs(30),
+        "every window at the detector",
+        || {
+            let sums: Vec<Value> = host
+                .get("/anomalies?kind=flow-sum&limit=10000")
+                .1
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let (mut p, mut b) = (0u64, 0u64);
+            for anomaly in &sums {
+                let text = anomaly["description"].as_str().unwrap_or("");
+                let numbers: Vec<u64> = text
+                    .split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect();
+                if numbers.len() == 3 {
+                    b += numbers[0];
+                    p += numbers[1];
+                }
+            }
+            (p, b) == (packets, bytes)
+        },
+    );
+}
