@@ -43,6 +43,15 @@ pub struct SourceLabels {
     pub kind: String,
 }
 
+/// Labels of a NetFlow exporter counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ExporterLabels {
+    /// Exporter, `address:port`.
+    pub exporter: String,
+    /// Counter: `flows`, `packets`, `sequence_lost`, `malformed`, `no_template`, `templates`.
+    pub kind: String,
+}
+
 /// Every metric of the host.
 pub struct Metrics {
     registry: Mutex<Registry>,
@@ -56,6 +65,8 @@ pub struct Metrics {
     pub events_received: Family<SourceLabels, Counter>,
     /// Events handed to plugins (one per plugin that takes the event), by kind.
     pub events_delivered: Family<KindLabels, Counter>,
+    /// NetFlow/IPFIX counters per exporter (set at each scrape).
+    pub netflow_exporter: Family<ExporterLabels, Gauge>,
     /// Anomalies, by kind.
     pub anomalies: Family<KindLabels, Counter>,
     /// Alerts, by severity.
@@ -91,6 +102,7 @@ impl Metrics {
         });
         let events_received = Family::<SourceLabels, Counter>::default();
         let events_delivered = Family::<KindLabels, Counter>::default();
+        let netflow_exporter = Family::<ExporterLabels, Gauge>::default();
         let anomalies = Family::<KindLabels, Counter>::default();
         let alerts = Family::<KindLabels, Counter>::default();
         let topology_stream = Family::<KindLabels, Counter>::default();
@@ -125,6 +137,11 @@ impl Metrics {
             "events_received",
             "Events received by source and kind",
             events_received.clone(),
+        );
+        registry.register(
+            "netflow_exporter",
+            "NetFlow/IPFIX counters per exporter",
+            netflow_exporter.clone(),
         );
         registry.register(
             "events_delivered",
@@ -165,6 +182,7 @@ impl Metrics {
             plugin_latency,
             events_received,
             events_delivered,
+            netflow_exporter,
             anomalies,
             alerts,
             topology_stream,

@@ -143,6 +143,14 @@ fn softflowd_exports_reach_the_detectors_and_match_nfdump() {
         assert_eq!(counters["malformed"], 0, "{exporter}: {counters}");
         assert_eq!(counters["no_template"], 0, "{exporter}: {counters}");
     }
+    let (_, metrics) = host.get("/metrics");
+    let metrics = metrics.as_str().unwrap();
+    let exporter = all.keys().next().unwrap();
+    let line = format!(
+        r#"netassure_netflow_exporter{{exporter="{exporter}",kind="flows"}} {}"#,
+        all[exporter]["flows"]
+    );
+    assert!(metrics.contains(&line), "{line} in {metrics}");
     // Every window reached the flow-sum detector: its anomalies add up to nfdump's totals.
     wait_until(
         Duration::from_secs(30),

@@ -95,6 +95,37 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
     })
 }
 
+/// Copy the NetFlow collector's per-exporter counters into their gauges.
+fn set_netflow(state: &AppState) {
+    let Some(status) = state
+        .netflow
+        .as_ref()
+        .and_then(|s| s.lock().ok().map(|s| s.clone()))
+    else {
+        return;
+    };
+    for (exporter, counters) in status.exporters {
+        for (kind, value) in [
+            ("flows", counters.flows),
+            ("packets", counters.packets),
+            ("sequence_lost", counters.sequence_lost),
+            ("malformed", counters.malformed),
+            ("no_template", counters.no_template),
+            ("templates", counters.templates),
+        ] {
+            let labels = crate::metrics::ExporterLabels {
+                exporter: exporter.clone(),
+                kind: kind.into(),
+            };
+            state
+                .metrics
+                .netflow_exporter
+                .get_or_create(&labels)
+                .set(value as i64);
+        }
+    }
+}
+
 /// `GET /metrics` (Prometheus text format).
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let findings = state.findings.clone();
@@ -122,6 +153,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         let snapshot = state.topology.snapshot();
         set(&state.metrics.store_size, "anomalies", anomalies);
+        set_netflow(&state);
         set(
             &state.metrics.store_size,
             "topology_nodes",
