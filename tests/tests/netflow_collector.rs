@@ -178,3 +178,49 @@ fn softflowd_exports_reach_the_detectors_and_match_nfdump() {
         },
     );
 }
+
+#[test]
+fn malformed_truncated_unknown_and_template_less_datagrams_are_counted_not_fatal() {
+    let dirs = HostDirs::new();
+    let port = free_port();
+    let extra = dirs.config(&format!(
+        "[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\n"
+    ));
+    let host = Host::start(
+        &dirs,
+        Options {
+            extra,
+            ..Options::default()
+        },
+    );
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = socket.local_addr().unwrap().to_string();
+    let v9_header = |count: u8| -> Vec<u8> {
+        vec![
+            0, 9, 0, count, 0, 0, 0, 1, 0x6a, 0xb0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 7,
+        ]
+    };
+    let mut template_less = v9_header(1);
+    template_less.extend([1, 0, 0, 12, 10, 0, 0, 1, 10, 0, 0, 2]); // data set 256, no template
+    let mut bad_template = v9_header(1);
+    bad_template.extend([0, 0, 0, 8, 0, 7, 0, 1]); // template id 7 (< 256)
+    let datagrams: Vec<Vec<u8>> = vec![
+        vec![0, 7, 1, 2, 3],           // unknown version
+        vec![0, 9, 0, 1, 0, 0],        // truncated v9 header
+        vec![0, 10, 0xff, 0xff, 0, 0], // IPFIX length beyond the datagram
+        vec![0, 5, 0, 30, 0, 0, 0, 0], // v5 claiming 30 records
+        vec![],                        // empty
+        bad_template,
+        template_less,
+    ];
+    for datagram in &datagrams {
+        socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
+    }
+    wait_until(Duration::from_secs(30), "the datagrams counted", || {
+        let counters = &exporters(&host)[&sender];
+        counters["packets"] == 7 && counters["malformed"] == 6 && counters["pending"] == 1
+    });
+    let (status, _) = host.get("/status");
+    assert_eq!(status, 200, "the host keeps serving");
+    assert_eq!(exporters(&host)[&sender]["flows"], 0);
+}

@@ -79,6 +79,8 @@ pub struct ExporterCounters {
     pub malformed: u64,
     /// Data sets dropped because their template never came.
     pub no_template: u64,
+    /// Data sets waiting for their template now.
+    pub pending: u64,
     /// Templates known.
     pub templates: u64,
 }
@@ -91,6 +93,7 @@ impl From<ExporterStats> for ExporterCounters {
             sequence_lost: stats.sequence_lost,
             malformed: stats.malformed,
             no_template: stats.no_template,
+            pending: stats.pending,
             templates: stats.templates,
         }
     }
