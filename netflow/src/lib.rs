@@ -8,6 +8,9 @@
 //! template comes (or counted when it does not). Every exporter has counters: flows, export
 //! packets, lost sequence numbers, malformed datagrams.
 //!
+//! [`nids`] reads NetFlow CSV in the schema of the UQ NIDS datasets into the same columns,
+//! with each row's label.
+//!
 //! Malformed input never panics: every read is bounds-checked and a bad datagram is counted
 //! and skipped (the fuzz targets in `netflow/fuzz/` exercise exactly that).
 
@@ -15,6 +18,7 @@ mod collector;
 mod columns;
 mod fields;
 mod ipfix;
+pub mod nids;
 mod read;
 mod template;
 mod v5;
