@@ -3,7 +3,10 @@
 
 use std::cell::RefCell;
 
-use crate::{Event, EventPayload, GraphSnapshot, Link, Node, OperState, TelemetrySample};
+use crate::{
+    Event, EventPayload, GraphSnapshot, Link, Node, OperState, TelemetrySample, TopologyChange,
+    TopologyDelta,
+};
 
 thread_local! {
     static GRAPH: RefCell<(u64, Vec<Node>, Vec<Link>)> = const { RefCell::new((0, Vec::new(), Vec::new())) };
@@ -58,6 +61,20 @@ pub fn telemetry_event(id: u64, subject: &str, metric: &str, value: f64) -> Even
             metric: metric.into(),
             value,
             timestamp_ms: 0,
+        }),
+    }
+}
+
+/// An event carrying a topology delta with `changes`; `snapshot` marks a full snapshot.
+pub fn topology_event(snapshot: bool, changes: Vec<TopologyChange>) -> Event {
+    Event {
+        id: 1,
+        source: "test".into(),
+        timestamp_ms: 0,
+        payload: EventPayload::Topology(TopologyDelta {
+            sequence: 1,
+            snapshot,
+            changes,
         }),
     }
 }

@@ -183,8 +183,8 @@ export_detector!(BgpRouteLeak);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netassure_plugin_sdk::testing::{link, node, set_graph};
-    use netassure_plugin_sdk::{Attribute, TopologyDelta};
+    use netassure_plugin_sdk::Attribute;
+    use netassure_plugin_sdk::testing::{link, node, set_graph, topology_event};
 
     fn as_node(id: &str, asn: u32, paths: Option<&str>) -> Node {
         let mut node = node(id, "as");
@@ -204,19 +204,6 @@ mod tests {
         link
     }
 
-    fn snapshot_event() -> Event {
-        Event {
-            id: 1,
-            source: "test".into(),
-            timestamp_ms: 0,
-            payload: EventPayload::Topology(TopologyDelta {
-                sequence: 1,
-                snapshot: true,
-                changes: vec![],
-            }),
-        }
-    }
-
     #[test]
     fn a_stub_leaking_between_its_providers_is_reported_once() {
         let links = vec![
@@ -233,13 +220,16 @@ mod tests {
         ];
         set_graph(1, nodes, links);
         let mut detector = BgpRouteLeak::default();
-        let found = detector.on_event(snapshot_event()).unwrap();
+        let found = detector.on_event(topology_event(true, vec![])).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, "bgp-route-leak");
         assert_eq!(found[0].links, vec!["stub~t2"]);
         assert_eq!(found[0].nodes, vec!["stub", "t2"]);
         assert!(
-            detector.on_event(snapshot_event()).unwrap().is_empty(),
+            detector
+                .on_event(topology_event(true, vec![]))
+                .unwrap()
+                .is_empty(),
             "reported once"
         );
     }

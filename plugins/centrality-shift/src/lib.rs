@@ -135,21 +135,7 @@ export_detector!(CentralityShift);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netassure_plugin_sdk::TopologyDelta;
-    use netassure_plugin_sdk::testing::{link, node, set_graph};
-
-    fn event() -> Event {
-        Event {
-            id: 1,
-            source: "test".into(),
-            timestamp_ms: 0,
-            payload: EventPayload::Topology(TopologyDelta {
-                sequence: 1,
-                snapshot: true,
-                changes: vec![],
-            }),
-        }
-    }
+    use netassure_plugin_sdk::testing::{link, node, set_graph, topology_event};
 
     #[test]
     fn cutting_a_ring_funnels_paths_through_the_far_nodes() {
@@ -168,10 +154,16 @@ mod tests {
                 ..Config::default()
             })
             .unwrap();
-        assert!(detector.on_event(event()).unwrap().is_empty(), "baseline");
+        assert!(
+            detector
+                .on_event(topology_event(true, vec![]))
+                .unwrap()
+                .is_empty(),
+            "baseline"
+        );
         links[0].state = OperState::Down;
         set_graph(2, nodes, links);
-        let found = detector.on_event(event()).unwrap();
+        let found = detector.on_event(topology_event(true, vec![])).unwrap();
         let shifted: Vec<&str> = found.iter().map(|a| a.nodes[0].as_str()).collect();
         // 0.2 each before; after, c and f double (0.4) and d and e triple (0.6).
         assert_eq!(shifted, vec!["d", "e"], "{found:?}");

@@ -152,21 +152,7 @@ export_detector!(CommunitySplit);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netassure_plugin_sdk::TopologyDelta;
-    use netassure_plugin_sdk::testing::{link, node, set_graph};
-
-    fn event() -> Event {
-        Event {
-            id: 1,
-            source: "test".into(),
-            timestamp_ms: 0,
-            payload: EventPayload::Topology(TopologyDelta {
-                sequence: 1,
-                snapshot: true,
-                changes: vec![],
-            }),
-        }
-    }
+    use netassure_plugin_sdk::testing::{link, node, set_graph, topology_event};
 
     /// An 8-clique (one community) whose halves keep only one link between them.
     #[test]
@@ -182,7 +168,10 @@ mod tests {
         set_graph(1, nodes.clone(), links.clone());
         let mut detector = CommunitySplit::default();
         assert!(
-            detector.on_event(event()).unwrap().is_empty(),
+            detector
+                .on_event(topology_event(true, vec![]))
+                .unwrap()
+                .is_empty(),
             "baseline: one community of 8"
         );
         // Keep only links inside n0..n3 and inside n4..n7, plus one between them.
@@ -196,7 +185,7 @@ mod tests {
             }
         }
         set_graph(2, nodes, links);
-        let found = detector.on_event(event()).unwrap();
+        let found = detector.on_event(topology_event(true, vec![])).unwrap();
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].description.contains("4 + 4"),

@@ -177,21 +177,7 @@ export_detector!(SpofWatch);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netassure_plugin_sdk::TopologyDelta;
-    use netassure_plugin_sdk::testing::{link, node, set_graph};
-
-    fn event() -> Event {
-        Event {
-            id: 1,
-            source: "test".into(),
-            timestamp_ms: 0,
-            payload: EventPayload::Topology(TopologyDelta {
-                sequence: 1,
-                snapshot: true,
-                changes: vec![],
-            }),
-        }
-    }
+    use netassure_plugin_sdk::testing::{link, node, set_graph, topology_event};
 
     #[test]
     fn a_ring_losing_a_link_turns_every_node_and_link_into_a_spof() {
@@ -205,12 +191,15 @@ mod tests {
         set_graph(1, nodes.clone(), links.clone());
         let mut watch = SpofWatch::default();
         assert!(
-            watch.on_event(event()).unwrap().is_empty(),
+            watch
+                .on_event(topology_event(true, vec![]))
+                .unwrap()
+                .is_empty(),
             "a ring has none; baseline"
         );
         links[3].state = OperState::Down;
         set_graph(2, nodes, links);
-        let found = watch.on_event(event()).unwrap();
+        let found = watch.on_event(topology_event(true, vec![])).unwrap();
         let mut kinds: Vec<(String, String)> = found
             .iter()
             .map(|a| {
@@ -233,6 +222,12 @@ mod tests {
         .collect();
         assert_eq!(kinds, expected);
         assert!(found[0].description.contains("cut off"));
-        assert!(watch.on_event(event()).unwrap().is_empty(), "nothing new");
+        assert!(
+            watch
+                .on_event(topology_event(true, vec![]))
+                .unwrap()
+                .is_empty(),
+            "nothing new"
+        );
     }
 }

@@ -187,21 +187,8 @@ export_detector!(TopologyHealth);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netassure_plugin_sdk::testing::{link, node, set_graph};
-    use netassure_plugin_sdk::{LinkStateChange, TopologyDelta};
-
-    fn event(changes: Vec<TopologyChange>) -> Event {
-        Event {
-            id: 1,
-            source: "test".into(),
-            timestamp_ms: 0,
-            payload: EventPayload::Topology(TopologyDelta {
-                sequence: 1,
-                snapshot: false,
-                changes,
-            }),
-        }
-    }
+    use netassure_plugin_sdk::LinkStateChange;
+    use netassure_plugin_sdk::testing::{link, node, set_graph, topology_event};
 
     fn down(id: &str) -> TopologyChange {
         TopologyChange::LinkState(LinkStateChange {
@@ -221,14 +208,16 @@ mod tests {
         );
         let mut detector = TopologyHealth::default();
         detector.configure(Config::default()).unwrap();
-        let found = detector.on_event(event(vec![down("a-b")])).unwrap();
+        let found = detector
+            .on_event(topology_event(false, vec![down("a-b")]))
+            .unwrap();
         let kinds: Vec<&str> = found.iter().map(|a| a.kind.as_str()).collect();
         assert_eq!(kinds, ["link-down", "node-isolated"]);
         assert_eq!(found[0].nodes, ["a", "b"]);
         assert_eq!(found[1].nodes, ["a"]);
         assert!(
             detector
-                .on_event(event(vec![down("a-b")]))
+                .on_event(topology_event(false, vec![down("a-b")]))
                 .unwrap()
                 .is_empty(),
             "reported once"
