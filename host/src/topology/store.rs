@@ -72,6 +72,8 @@ pub struct TopologyStore {
     live: Mutex<Live>,
     cache: ArcSwap<TopologySnapshot>,
     revision: AtomicU64,
+    /// The current version, readable without the lock (every event carries it).
+    version: AtomicU64,
 }
 
 impl Default for TopologyStore {
@@ -93,8 +95,9 @@ impl TopologyStore {
 
     fn from_live(live: Live) -> Self {
         let revision = live.revision;
+        let version = live.version;
         let snapshot = TopologySnapshot {
-            version: live.version,
+            version,
             revision,
             timestamp_ms: live.timestamp_ms,
             graph: live.graph.clone(),
@@ -103,6 +106,7 @@ impl TopologyStore {
             live: Mutex::new(live),
             cache: ArcSwap::from_pointee(snapshot),
             revision: AtomicU64::new(revision),
+            version: AtomicU64::new(version),
         }
     }
 
@@ -164,6 +168,7 @@ impl TopologyStore {
             },
         );
         self.revision.store(live.revision, Ordering::Release);
+        self.version.store(live.version, Ordering::Release);
         report
     }
 
@@ -221,7 +226,7 @@ impl TopologyStore {
 
     /// The current version.
     pub fn version(&self) -> u64 {
-        self.lock().version
+        self.version.load(Ordering::Acquire)
     }
 
     /// The newest `limit` versions, newest first.
