@@ -565,12 +565,41 @@ fn with_revisions(
     })
 }
 
+/// Records the findings tests build on.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod fixtures {
     use crate::model::anomaly::SymptomRecord;
+    use crate::model::{AlertRecord, AnomalyRecord, Severity};
 
-    fn decision(id: &str, key: &str) -> AlertRecord {
+    /// An anomaly about node `n` from detector `d`.
+    pub fn anomaly(id: &str) -> AnomalyRecord {
+        AnomalyRecord {
+            anomaly_id: id.into(),
+            kind: "k".into(),
+            score: 0.5,
+            confidence: 1.0,
+            contributing_node_ids: vec!["n".into()],
+            contributing_link_ids: vec![],
+            flow_keys: vec![],
+            description: String::new(),
+            pattern: "other".into(),
+            symptom: SymptomRecord {
+                id: "k".into(),
+                action: String::new(),
+                reason: String::new(),
+                trigger: String::new(),
+                network_plane: "forwarding".into(),
+                concern_score: 50,
+            },
+            detector: "d".into(),
+            detector_version: "1".into(),
+            event_id: 1,
+            detected_at: String::new(),
+        }
+    }
+
+    /// An alert decision `id` with dedup key `key`.
+    pub fn decision(id: &str, key: &str) -> AlertRecord {
         AlertRecord {
             alert_id: id.into(),
             rule: "rule".into(),
@@ -582,6 +611,12 @@ mod tests {
             created_at: String::new(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{anomaly, decision};
+    use super::*;
 
     fn store(config: FindingsConfig) -> (tempfile::TempDir, FindingsStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -635,27 +670,8 @@ mod tests {
     fn a_false_positive_silences_the_detector_for_the_subject() {
         let (_dir, store) = store(FindingsConfig::default());
         let record = AnomalyRecord {
-            anomaly_id: "anomaly-x".into(),
-            kind: "k".into(),
-            score: 0.5,
-            confidence: 1.0,
-            contributing_node_ids: vec!["n".into()],
             contributing_link_ids: vec!["l".into()],
-            flow_keys: vec![],
-            description: String::new(),
-            pattern: "other".into(),
-            symptom: SymptomRecord {
-                id: "k".into(),
-                action: String::new(),
-                reason: String::new(),
-                trigger: String::new(),
-                network_plane: "forwarding".into(),
-                concern_score: 50,
-            },
-            detector: "d".into(),
-            detector_version: "1".into(),
-            event_id: 1,
-            detected_at: String::new(),
+            ..anomaly("anomaly-x")
         };
         let new = NewAnomaly {
             record: &record,

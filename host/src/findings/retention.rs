@@ -69,50 +69,11 @@ fn delete_anomalies_before(tx: &Transaction<'_>, cutoff_ms: i64) -> Result<u64, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::fixtures::{anomaly, decision};
     use crate::findings::{AlertStatus, FindingsConfig, NewAnomaly};
-    use crate::model::anomaly::SymptomRecord;
-    use crate::model::{AlertRecord, AnomalyRecord, Severity};
+    use crate::model::AnomalyRecord;
 
     const DAY_MS: u64 = 86_400_000;
-
-    fn anomaly(id: &str) -> AnomalyRecord {
-        AnomalyRecord {
-            anomaly_id: id.into(),
-            kind: "k".into(),
-            score: 0.5,
-            confidence: 1.0,
-            contributing_node_ids: vec!["n".into()],
-            contributing_link_ids: vec![],
-            flow_keys: vec![],
-            description: String::new(),
-            pattern: "other".into(),
-            symptom: SymptomRecord {
-                id: "k".into(),
-                action: String::new(),
-                reason: String::new(),
-                trigger: String::new(),
-                network_plane: "forwarding".into(),
-                concern_score: 50,
-            },
-            detector: "d".into(),
-            detector_version: "1".into(),
-            event_id: 1,
-            detected_at: String::new(),
-        }
-    }
-
-    fn alert(id: &str) -> AlertRecord {
-        AlertRecord {
-            alert_id: id.into(),
-            rule: "rule".into(),
-            severity: Severity::Major,
-            node_id: Some("n".into()),
-            message: "m".into(),
-            dedup_key: id.into(),
-            anomaly_id: "a".into(),
-            created_at: String::new(),
-        }
-    }
 
     #[test]
     fn old_findings_go_but_open_alerts_stay_and_the_anomaly_cap_holds() {
@@ -137,13 +98,17 @@ mod tests {
             })
             .collect();
         store.record_anomalies(&batch).unwrap();
-        store.record_alert(&alert("old-active"), DAY_MS).unwrap();
-        store.record_alert(&alert("old-resolved"), DAY_MS).unwrap();
+        store
+            .record_alert(&decision("old-active", "old-active"), DAY_MS)
+            .unwrap();
+        store
+            .record_alert(&decision("old-resolved", "old-resolved"), DAY_MS)
+            .unwrap();
         store
             .set_status("old-resolved", AlertStatus::Resolved, DAY_MS)
             .unwrap();
         store
-            .record_alert(&alert("new-resolved"), 20 * DAY_MS)
+            .record_alert(&decision("new-resolved", "new-resolved"), 20 * DAY_MS)
             .unwrap();
         store
             .set_status("new-resolved", AlertStatus::Resolved, 20 * DAY_MS)
