@@ -2,25 +2,12 @@
 //! real export datagrams, and thousands of seeded byte mutations of them, decode or are
 //! refused and counted — never a panic, never columns of different lengths.
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 
+use common::datagrams;
 use netassure_netflow::{Collector, FlowColumns};
-
-fn datagrams(version: u8) -> Vec<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
-        "../tests/fixtures/flows/softflowd-v{version}.dgrams"
-    ));
-    let bytes = std::fs::read(path).unwrap();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        out.push(bytes[at + 4..at + 4 + len].to_vec());
-        at += 4 + len;
-    }
-    out
-}
 
 fn consistent(columns: &FlowColumns) {
     let n = columns.len();

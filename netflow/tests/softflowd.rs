@@ -5,28 +5,12 @@
 //! the same datagrams (`softflowd-v*.nfdump.txt`). Our decoder must find the same flows with
 //! the same packets and bytes, exactly.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
 
+use common::{datagrams, fixture};
 use netassure_netflow::{Collector, FlowColumns};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/flows")
-        .join(name)
-}
-
-fn datagrams(name: &str) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(fixture(name)).unwrap();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        out.push(bytes[at + 4..at + 4 + len].to_vec());
-        at += 4 + len;
-    }
-    out
-}
 
 fn address(bytes: [u8; 16]) -> IpAddr {
     let v6 = Ipv6Addr::from(bytes);
@@ -69,7 +53,7 @@ fn every_version_decodes_to_what_nfdump_decodes() {
     for version in [5, 9, 10] {
         let mut collector = Collector::default();
         let mut columns = FlowColumns::default();
-        for datagram in datagrams(&format!("softflowd-v{version}.dgrams")) {
+        for datagram in datagrams(version) {
             collector
                 .receive(exporter, &datagram, 1_790_000_100_000, &mut columns)
                 .unwrap();
@@ -119,7 +103,7 @@ fn every_version_decodes_to_what_nfdump_decodes() {
 #[test]
 fn losing_a_datagram_is_counted_and_data_before_its_template_waits() {
     let exporter = SocketAddr::from((Ipv4Addr::LOCALHOST, 40_001));
-    let all = datagrams("softflowd-v9.dgrams");
+    let all = datagrams(9);
     // Drop the second datagram: the sequence says one export packet is missing.
     let mut collector = Collector::default();
     let mut columns = FlowColumns::default();
