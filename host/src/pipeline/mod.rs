@@ -133,15 +133,7 @@ impl Pipeline {
     /// detectors see a graph at least as new as the event.
     pub fn publish(&self, source: &str, input: &InputEvent) -> Option<u64> {
         let kind = input.kind()?;
-        let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
-        self.events_received.fetch_add(1, Ordering::Relaxed);
-        self.metrics
-            .events_received
-            .get_or_create(&SourceLabels {
-                source: source.to_owned(),
-                kind: kind_name(kind).to_owned(),
-            })
-            .inc();
+        let id = self.receive(source, kind);
         let topology_version = if let Some(delta) = input.topology_delta() {
             let report = self.topology.apply(&delta, input.timestamp_ms());
             self.feed.publish(FeedEvent::TopologyChanged {
@@ -165,6 +157,19 @@ impl Pipeline {
         Some(id)
     }
 
+    /// Count an event of `kind` from `source` and give it its id.
+    fn receive(&self, source: &str, kind: EventKind) -> u64 {
+        self.events_received.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .events_received
+            .get_or_create(&SourceLabels {
+                source: source.to_owned(),
+                kind: kind_name(kind).to_owned(),
+            })
+            .inc();
+        self.next_event_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// Publish a window of decoded flows from `source` (the NetFlow/IPFIX collector) to the
     /// detectors subscribed to flows; returns the event id.
     pub fn publish_flows(
@@ -174,15 +179,7 @@ impl Pipeline {
         end_ms: u64,
         columns: netassure_netflow::FlowColumns,
     ) -> u64 {
-        let id = self.next_event_id.fetch_add(1, Ordering::Relaxed);
-        self.events_received.fetch_add(1, Ordering::Relaxed);
-        self.metrics
-            .events_received
-            .get_or_create(&SourceLabels {
-                source: source.to_owned(),
-                kind: kind_name(EventKind::Flows).to_owned(),
-            })
-            .inc();
+        let id = self.receive(source, EventKind::Flows);
         let window = crate::runtime::bindings::flows::FlowWindow {
             start_ms,
             end_ms,
