@@ -9,7 +9,8 @@
 //! packets, lost sequence numbers, malformed datagrams.
 //!
 //! [`nids`] reads NetFlow CSV in the schema of the UQ NIDS datasets into the same columns,
-//! with each row's label.
+//! with each row's label; [`files`] reads flow files of every kind we take (NIDS CSV, JSON
+//! lines, pcap/pcapng through a probe's flow table) and cuts flows into windows.
 //!
 //! Malformed input never panics: every read is bounds-checked and a bad datagram is counted
 //! and skipped (the fuzz targets in `netflow/fuzz/` exercise exactly that).
@@ -17,6 +18,7 @@
 mod collector;
 mod columns;
 mod fields;
+pub mod files;
 mod ipfix;
 pub mod nids;
 mod read;
@@ -25,5 +27,5 @@ mod v5;
 mod v9;
 
 pub use collector::{Collector, CollectorConfig, ExporterStats};
-pub use columns::FlowColumns;
+pub use columns::{FlowColumns, FlowRow};
 pub use read::DecodeError;

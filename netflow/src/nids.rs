@@ -115,18 +115,28 @@ impl<R: Read> NidsReader<R> {
         labels: &mut Vec<Label>,
     ) -> Result<usize, NidsError> {
         let mut added = 0;
-        while added < max && self.csv.read_record(&mut self.record)? {
+        while added < max {
+            let Some((row, label)) = self.next_flow()? else {
+                break;
+            };
+            out.push(&row, exporter);
+            labels.push(label);
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    /// The next flow and its label; `Ok(None)` at the end of the file. Rows that are not a
+    /// flow are counted in [`malformed`](Self::malformed) and skipped.
+    pub fn next_flow(&mut self) -> Result<Option<(FlowRow, Label)>, NidsError> {
+        while self.csv.read_record(&mut self.record)? {
             self.row += 1;
             match self.flow() {
-                Some((row, label)) => {
-                    out.push(&row, exporter);
-                    labels.push(label);
-                    added += 1;
-                }
+                Some(flow) => return Ok(Some(flow)),
                 None => self.malformed += 1,
             }
         }
-        Ok(added)
+        Ok(None)
     }
 
     fn flow(&self) -> Option<(FlowRow, Label)> {

@@ -104,6 +104,12 @@ impl ConfigField {
         Self::with_default(name, "string", description, json)
     }
 
+    /// A list-of-strings field with a default.
+    pub fn strings(name: &str, description: &str, default: &[&str]) -> Self {
+        let json = serde_json::to_string(default).expect("strings serialise");
+        Self::with_default(name, "list<string>", description, json)
+    }
+
     /// A field of any type (`value_type` names it) that `configure` requires.
     pub fn required(name: &str, value_type: &str, description: &str) -> Self {
         ConfigField {

@@ -14,6 +14,11 @@ pub fn addr_from_bytes(bytes: &[u8]) -> IpAddr {
     }
 }
 
+/// An address from its integer form ([`FlowBatch::src_u128`]); IPv4-mapped becomes IPv4.
+pub fn addr_from_u128(value: u128) -> IpAddr {
+    addr_from_bytes(&value.to_be_bytes())
+}
+
 /// The 16-byte column form of an address (IPv4 becomes IPv4-mapped IPv6).
 pub fn addr_to_bytes(addr: IpAddr) -> [u8; 16] {
     match addr {
@@ -61,6 +66,16 @@ impl FlowBatch {
     /// The raw 16 source-address bytes of flow `i`.
     pub fn src_bytes(&self, i: usize) -> &[u8] {
         &self.src_addr[i * 16..i * 16 + 16]
+    }
+
+    /// The source address of flow `i` as one integer (for hashing and map keys).
+    pub fn src_u128(&self, i: usize) -> u128 {
+        u128::from_be_bytes(self.src_bytes(i).try_into().expect("16 bytes"))
+    }
+
+    /// The destination address of flow `i` as one integer (for hashing and map keys).
+    pub fn dst_u128(&self, i: usize) -> u128 {
+        u128::from_be_bytes(self.dst_bytes(i).try_into().expect("16 bytes"))
     }
 
     /// The raw 16 destination-address bytes of flow `i`.

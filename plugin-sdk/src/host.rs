@@ -1,9 +1,11 @@
-//! The host's services: log, state, clock, metrics, inference and the topology graph.
+//! The host's services: log, state, clock, metrics, inference, the topology graph and the
+//! host graph of a flow window.
 //!
 //! Inside the host these call the WIT imports. In a native build (unit tests) they fall back
 //! to local stand-ins: log prints to stderr, state is a per-thread map, the clock is the
 //! system clock, metrics are dropped, inference is not available and the graph is whatever
-//! [`testing::set_graph`](crate::testing::set_graph) installed.
+//! [`testing::set_graph`](crate::testing::set_graph) installed, and the window graph is built
+//! from the last [`testing::flows_event`](crate::testing::flows_event).
 
 #[cfg(target_arch = "wasm32")]
 use crate::bindings::detector::netassure::plugin as wit;
@@ -160,5 +162,49 @@ pub mod graph {
         return GraphSnapshot::from_owned(super::wit::graph::current());
         #[cfg(not(target_arch = "wasm32"))]
         return crate::testing::current_graph();
+    }
+}
+
+/// The host graph of the flow window being handled.
+pub mod flows {
+    pub use netassure_flowgraph::HostGraph;
+
+    /// The host graph of the flow window this `on-event` call handles (hosts as nodes, the
+    /// flows from one host to another as one edge); `None` for any other event. The host
+    /// builds it once per window for every detector that asks.
+    pub fn window_graph() -> Option<HostGraph> {
+        #[cfg(target_arch = "wasm32")]
+        return super::wit::flow_graph::window_graph().map(from_wit);
+        #[cfg(not(target_arch = "wasm32"))]
+        return crate::testing::current_window_graph();
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn from_wit(graph: super::wit::flow_graph::HostGraph) -> HostGraph {
+        HostGraph {
+            hosts: graph
+                .hosts
+                .chunks_exact(16)
+                .map(|chunk| chunk.try_into().expect("16-byte chunks"))
+                .collect(),
+            host_bytes_out: graph.host_bytes_out,
+            host_bytes_in: graph.host_bytes_in,
+            host_packets_out: graph.host_packets_out,
+            host_packets_in: graph.host_packets_in,
+            host_flows_out: graph.host_flows_out,
+            host_flows_in: graph.host_flows_in,
+            out_offsets: graph.out_offsets,
+            edge_src: graph.edge_src,
+            edge_dst: graph.edge_dst,
+            edge_flows: graph.edge_flows,
+            edge_bytes: graph.edge_bytes,
+            edge_packets: graph.edge_packets,
+            edge_dst_ports: graph.edge_dst_ports,
+            edge_protocols: graph.edge_protocols,
+            edge_tcp_flags: graph.edge_tcp_flags,
+            edge_start_ms: graph.edge_start_ms,
+            edge_end_ms: graph.edge_end_ms,
+            flow_edge: graph.flow_edge,
+        }
     }
 }

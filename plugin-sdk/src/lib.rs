@@ -109,6 +109,7 @@ pub use describe::Describe;
 pub use detector::Detector;
 pub use graph::{GraphSnapshot, LocalGraph, undirected_graph};
 pub use graph_algorithm::{GraphAlgorithm, Params};
+pub use host::flows::HostGraph;
 
 pub use bindings::detector::netassure::plugin::anomalies::{
     Alert, AlertContext, Anomaly, NetworkPlane, Pattern, Severity, Symptom,
@@ -132,9 +133,9 @@ pub mod prelude {
     pub use crate::{
         Alert, AlertContext, AlertRule, AlgorithmResult, Anomaly, AnomalyBuilder, ConfigField, Csr,
         Describe, Detector, Event, EventKind, EventPayload, FlowBatch, FlowWindow, GraphAlgorithm,
-        GraphSnapshot, Link, NetworkPlane, NoConfig, Node, OperState, Params, Pattern, PluginError,
-        PluginInfo, PluginKind, Scored, Severity, TelemetrySample, TopologyChange, TopologyDelta,
-        export_alert_rule, export_detector, export_graph_algorithm, host,
+        GraphSnapshot, HostGraph, Link, NetworkPlane, NoConfig, Node, OperState, Params, Pattern,
+        PluginError, PluginInfo, PluginKind, Scored, Severity, TelemetrySample, TopologyChange,
+        TopologyDelta, export_alert_rule, export_detector, export_graph_algorithm, host,
     };
 }
 

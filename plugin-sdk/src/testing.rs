@@ -4,11 +4,12 @@
 use std::cell::RefCell;
 
 use crate::{
-    Event, EventPayload, GraphSnapshot, Link, Node, OperState, TelemetrySample, TopologyChange,
-    TopologyDelta,
+    Event, EventPayload, FlowBatch, FlowWindow, GraphSnapshot, Link, Node, OperState,
+    TelemetrySample, TopologyChange, TopologyDelta,
 };
 
 thread_local! {
+    static WINDOW_GRAPH: RefCell<Option<netassure_flowgraph::HostGraph>> = const { RefCell::new(None) };
     static GRAPH: RefCell<(u64, Vec<Node>, Vec<Link>)> = const { RefCell::new((0, Vec::new(), Vec::new())) };
 }
 
@@ -77,4 +78,76 @@ pub fn topology_event(snapshot: bool, changes: Vec<TopologyChange>) -> Event {
             changes,
         }),
     }
+}
+
+/// An event carrying a flow window of `flows`; until the next call,
+/// [`host::flows::window_graph`](crate::host::flows::window_graph) returns its host graph, as
+/// the host would build it.
+pub fn flows_event(start_ms: u64, end_ms: u64, flows: FlowBatch) -> Event {
+    let graph = netassure_flowgraph::HostGraph::build(netassure_flowgraph::flow_slices!(flows));
+    WINDOW_GRAPH.with(|cell| *cell.borrow_mut() = Some(graph));
+    Event {
+        id: 1,
+        source: "test".into(),
+        timestamp_ms: end_ms,
+        payload: EventPayload::Flows(FlowWindow {
+            start_ms,
+            end_ms,
+            flows,
+        }),
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn current_window_graph() -> Option<netassure_flowgraph::HostGraph> {
+    WINDOW_GRAPH.with(|cell| cell.borrow().clone())
+}
+
+/// Pseudo-random background traffic for flow-detector tests: `flows` flows among `hosts`
+/// hosts (10.0.x.y), senders and receivers skewed towards low host numbers (a few busy servers,
+/// many quiet clients), mixed TCP/UDP with well-known and ephemeral ports, sizes from 40 bytes
+/// to about 1.5 MB; the same `seed` gives the same flows.
+pub fn background_flows(seed: u64, flows: usize, hosts: u32) -> Vec<crate::flows::FlowRecord> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // Skew: the minimum of two uniform draws favours low numbers.
+    let host = move |next: &mut dyn FnMut() -> u64| {
+        let a = (next() % u64::from(hosts)) as u32;
+        let b = (next() % u64::from(hosts)) as u32;
+        a.min(b)
+    };
+    (0..flows)
+        .map(|i| {
+            let src = host(&mut next);
+            let mut dst = host(&mut next);
+            if dst == src {
+                dst = (dst + 1) % hosts;
+            }
+            let tcp = next() % 4 != 0;
+            let packets = 1 + next() % 1000;
+            let start_ms = 1_000 * i as u64 / flows.max(1) as u64;
+            crate::flows::FlowRecord {
+                src: host_addr(src),
+                dst: host_addr(dst),
+                src_port: 1024 + (next() % 60_000) as u16,
+                dst_port: [443, 80, 53, 25, 22, 8080][(next() % 6) as usize],
+                protocol: if tcp { 6 } else { 17 },
+                tcp_flags: if tcp { 0x1b } else { 0 },
+                bytes: packets * (40 + next() % 1460),
+                packets,
+                start_ms,
+                end_ms: start_ms + next() % 500,
+            }
+        })
+        .collect()
+}
+
+/// Host `n` of [`background_flows`]: `10.0.(n / 256).(n % 256)`.
+pub fn host_addr(n: u32) -> std::net::IpAddr {
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, (n >> 8) as u8, n as u8))
 }

@@ -153,7 +153,7 @@ fn garbage_and_wrong_world_components_are_refused_and_change_nothing() {
         &answer,
         422,
         "invalid_plugin",
-        "does not implement a netassure:plugin@0.1.0 world",
+        "does not implement a netassure:plugin@0.1.x world",
     );
 
     let (status, body) = host.put("/plugins/empty", b"", Some(TOKEN));

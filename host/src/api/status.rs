@@ -35,7 +35,9 @@ pub struct TopologySummary {
 pub struct StatusReply {
     status: &'static str,
     version: &'static str,
-    wit: &'static str,
+    wit: String,
+    /// Every plugin interface version whose plugins load.
+    wit_compatible: Vec<String>,
     uptime_s: u64,
     plugins: PluginCounts,
     plugin_load_errors: BTreeMap<String, String>,
@@ -67,7 +69,11 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
     Json(StatusReply {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
-        wit: "netassure:plugin@0.1.0",
+        wit: format!("netassure:plugin@{}", crate::runtime::WIT_VERSION),
+        wit_compatible: crate::runtime::WIT_COMPATIBLE
+            .iter()
+            .map(|version| format!("netassure:plugin@{version}"))
+            .collect(),
         uptime_s: state.started.elapsed().as_secs(),
         plugins,
         plugin_load_errors: state.registry.load_errors(),

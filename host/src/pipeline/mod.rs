@@ -28,19 +28,10 @@ use crate::findings::{FindingsStore, NewAnomaly};
 use crate::metrics::{Metrics, SourceLabels};
 use crate::model::{self, Event, EventKind, InputEvent};
 use crate::registry::Job;
+pub use crate::runtime::DeliveredEvent;
 use crate::runtime::bindings::anomalies::{Alert, AlertContext, Anomaly};
 use crate::runtime::convert;
 use crate::topology::TopologyStore;
-
-/// An event on its way to detectors, with the topology version it left behind: during the
-/// detector's call, `graph.current()` shows that version, not whatever came later.
-#[derive(Debug)]
-pub struct DeliveredEvent {
-    /// The event.
-    pub event: Event,
-    /// The topology store's version right after the event was applied.
-    pub topology_version: u64,
-}
 
 /// An anomaly on its way to the alert rules.
 pub struct AnomalyJob {
@@ -149,10 +140,10 @@ impl Pipeline {
             }
             self.topology.version()
         };
-        let event = DeliveredEvent {
-            event: convert::event(id, source, model::now_ms(), input)?,
+        let event = DeliveredEvent::new(
+            convert::event(id, source, model::now_ms(), input)?,
             topology_version,
-        };
+        );
         self.deliver(&Arc::new(event), kind);
         Some(id)
     }
@@ -185,15 +176,15 @@ impl Pipeline {
             end_ms,
             flows: convert::flow_batch_from_columns(columns),
         };
-        let event = DeliveredEvent {
-            event: Event {
+        let event = DeliveredEvent::new(
+            Event {
                 id,
                 source: source.to_owned(),
                 timestamp_ms: end_ms,
                 payload: crate::model::EventPayload::Flows(window),
             },
-            topology_version: self.topology.version(),
-        };
+            self.topology.version(),
+        );
         self.deliver(&Arc::new(event), EventKind::Flows);
         id
     }

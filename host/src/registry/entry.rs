@@ -190,7 +190,10 @@ impl PluginEntry {
         PluginDetail {
             name: self.name.to_string(),
             kind: deployment.loaded.info.kind,
-            world: format!("netassure:plugin/{}@0.1.0", deployment.loaded.info.kind),
+            world: format!(
+                "netassure:plugin/{}@{}",
+                deployment.loaded.info.kind, deployment.loaded.wit_version
+            ),
             version: deployment.loaded.info.version.clone(),
             status: self.status(),
             info: deployment.loaded.info.clone(),

@@ -170,7 +170,7 @@ impl Worker {
             .inc();
         let outcome = match job {
             Job::Event(delivered) => instance
-                .on_event_at(&delivered.event, delivered.topology_version)
+                .on_delivered(&delivered)
                 .map(|result| match result {
                     Ok(anomalies) => {
                         self.entry

@@ -10,7 +10,7 @@ use super::bindings::{
 };
 use super::host_impl::graph::SnapshotHandle;
 use super::loader::{LoadedComponent, WorldPre};
-use super::{EPOCH_TICK, Limits, PluginState, Runtime};
+use super::{DeliveredEvent, EPOCH_TICK, Limits, PluginState, Runtime};
 use crate::topology::TopologySnapshot;
 
 /// Why a call did not return normally. After any of these the instance is unusable and must
@@ -144,16 +144,16 @@ impl PluginInstance {
         )
     }
 
-    /// `on-event(event)` of a detector, with `graph.current()` showing topology version
-    /// `topology_version` during the call.
-    pub fn on_event_at(
+    /// `on-event(event)` of a detector for a delivered event: during the call `graph.current()`
+    /// shows the topology version the event left behind and `flow-graph.window-graph()` the
+    /// host graph of its flow window.
+    pub fn on_delivered(
         &mut self,
-        event: &events::Event,
-        topology_version: u64,
+        delivered: &Arc<DeliveredEvent>,
     ) -> Result<Result<Vec<anomalies::Anomaly>, wp::PluginError>, CallError> {
-        self.store.data_mut().event_version = Some(topology_version);
-        let result = self.on_event(event);
-        self.store.data_mut().event_version = None;
+        self.store.data_mut().delivering = Some(delivered.clone());
+        let result = self.on_event(&delivered.event);
+        self.store.data_mut().delivering = None;
         result
     }
 

@@ -22,7 +22,7 @@ pub enum LoadError {
     UnsupportedImports(String),
     /// It exports none of the three worlds.
     #[error(
-        "component does not implement a netassure:plugin@0.1.0 world (detector, graph-algorithm or alert-rule)"
+        "component does not implement a netassure:plugin@0.1.x world (detector, graph-algorithm or alert-rule)"
     )]
     WrongWorld,
     /// `describe()` claims another kind than the world the component exports.
@@ -135,6 +135,8 @@ pub struct LoadedComponent {
     pub size: usize,
     /// The world it implements.
     pub pre: WorldPre,
+    /// The `netassure:plugin` version it was built against (the newest its imports name).
+    pub wit_version: String,
     /// What `describe()` returned.
     pub info: PluginInfoRecord,
     /// Whether compiling hit the artifact cache.
@@ -151,6 +153,8 @@ impl Runtime {
         &self,
         bytes: &[u8],
     ) -> Result<(String, Component, CacheOutcome, WorldPre), LoadError> {
+        // Imports of another `netassure:plugin` version resolve to ours when semver-compatible
+        // (wasmtime's `Linker` is semver-aware); anything else fails `instantiate_pre` below.
         if !has_component_header(bytes) {
             return Err(LoadError::NotAComponent(
                 "missing the component-model header (core modules and other files are refused)"
@@ -187,7 +191,8 @@ impl Runtime {
         limits: Limits,
     ) -> Result<Arc<LoadedComponent>, LoadError> {
         let started = Instant::now();
-        let (hash, _component, cache, pre) = self.prepare(bytes)?;
+        let (hash, component, cache, pre) = self.prepare(bytes)?;
+        let wit_version = wit_version(&component, &self.engine);
         let compile_time = started.elapsed();
         let world = pre.kind();
         let placeholder = PluginInfoRecord {
@@ -202,6 +207,7 @@ impl Runtime {
             hash,
             size: bytes.len(),
             pre,
+            wit_version,
             info: placeholder,
             cache,
             compile_time,
@@ -235,6 +241,24 @@ impl Runtime {
         loaded.validate_time = started.elapsed() - compile_time;
         Ok(Arc::new(loaded))
     }
+}
+
+/// The newest `netassure:plugin` version among the component's imports (a plugin that imports
+/// none of our interfaces fits every version: it gets the host's).
+fn wit_version(component: &Component, engine: &wasmtime::Engine) -> String {
+    let parse = |version: &str| -> Option<(u64, u64, u64)> {
+        let mut parts = version.split('.').map(|part| part.parse::<u64>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    };
+    component
+        .component_type()
+        .imports(engine)
+        .filter_map(|(name, _)| name.strip_prefix("netassure:plugin/"))
+        .filter_map(|name| name.split_once('@').map(|(_, version)| version))
+        .filter_map(|version| parse(version).map(|parsed| (parsed, version.to_owned())))
+        .max()
+        .map(|(_, version)| version)
+        .unwrap_or_else(|| super::WIT_VERSION.to_owned())
 }
 
 /// True when `bytes` start with the component-model preamble (`\0asm`, layer 1).

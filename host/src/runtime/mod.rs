@@ -5,6 +5,7 @@
 pub mod bindings;
 mod cache;
 pub mod convert;
+mod delivered;
 pub mod host_impl;
 mod instance;
 mod limits;
@@ -21,6 +22,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::{ArtifactCache, CacheOutcome, content_hash};
+pub use delivered::DeliveredEvent;
 pub use instance::{CallError, PluginInstance};
 pub use limits::{LimitOverrides, Limits};
 pub use loader::{LoadError, LoadedComponent, PluginInfoRecord};
@@ -29,6 +31,13 @@ pub use state::PluginState;
 use crate::metrics::Metrics;
 use crate::state_store::StateStore;
 use crate::topology::TopologyStore;
+
+/// The `netassure:plugin` version the host implements. Plugins built against an older
+/// semver-compatible version (see [`WIT_COMPATIBLE`]) load too.
+pub const WIT_VERSION: &str = "0.1.1";
+
+/// Every `netassure:plugin` version whose plugins this host runs.
+pub const WIT_COMPATIBLE: &[&str] = &["0.1.0", "0.1.1"];
 
 /// One epoch tick; deadlines are counted in ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -83,6 +92,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         use bindings::detector::netassure::plugin as wit;
         wit::graph::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        wit::flow_graph::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::inference::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::state::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;

@@ -27,9 +27,9 @@ pub struct PluginState {
     pub limiter: MemoryLimiter,
     /// The plugin's stderr (where a Rust panic message goes).
     pub stderr: MemoryOutputPipe,
-    /// While a detector handles an event: the topology version the event left behind, which
-    /// `graph.current()` shows.
-    pub event_version: Option<u64>,
+    /// While a detector handles an event: the event, with the topology version it left behind
+    /// (which `graph.current()` shows) and its flow window's host graph (`flow-graph`).
+    pub delivering: Option<Arc<super::DeliveredEvent>>,
     /// The last past version `graph.current()` rebuilt, kept for the next event at that version.
     pub past_snapshot: Option<Arc<crate::topology::TopologySnapshot>>,
 }
@@ -49,7 +49,7 @@ impl PluginState {
                 denied: false,
             },
             stderr,
-            event_version: None,
+            delivering: None,
             past_snapshot: None,
         }
     }

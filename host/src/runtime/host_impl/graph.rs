@@ -25,7 +25,12 @@ impl PluginState {
     fn current_snapshot(&mut self) -> Arc<TopologySnapshot> {
         let store = &self.services.topology;
         let newest = store.snapshot();
-        let Some(version) = self.event_version.filter(|&v| v != newest.version()) else {
+        let Some(version) = self
+            .delivering
+            .as_ref()
+            .map(|delivered| delivered.topology_version)
+            .filter(|&v| v != newest.version())
+        else {
             return newest;
         };
         if let Some(past) = self

@@ -1,0 +1,42 @@
+//! [`DeliveredEvent`]: an event on its way to detectors, with what their host imports show
+//! during the call.
+
+use std::sync::OnceLock;
+
+use netassure_flowgraph::HostGraph;
+
+use crate::model::{Event, EventPayload};
+
+/// An event on its way to detectors, with the topology version it left behind (during the
+/// detector's call `graph.current()` shows that version, not whatever came later) and, for a
+/// flow window, its host graph — built the first time any detector asks, then shared.
+#[derive(Debug)]
+pub struct DeliveredEvent {
+    /// The event.
+    pub event: Event,
+    /// The topology store's version right after the event was applied.
+    pub topology_version: u64,
+    window_graph: OnceLock<HostGraph>,
+}
+
+impl DeliveredEvent {
+    /// `event`, delivered when the topology store was at `topology_version`.
+    pub fn new(event: Event, topology_version: u64) -> Self {
+        DeliveredEvent {
+            event,
+            topology_version,
+            window_graph: OnceLock::new(),
+        }
+    }
+
+    /// The host graph of the event's flow window; `None` for any other kind of event.
+    pub fn window_graph(&self) -> Option<&HostGraph> {
+        let EventPayload::Flows(window) = &self.event.payload else {
+            return None;
+        };
+        Some(
+            self.window_graph
+                .get_or_init(|| HostGraph::build(netassure_flowgraph::flow_slices!(window.flows))),
+        )
+    }
+}

@@ -1,0 +1,194 @@
+//! Format detection, JSON lines, windows, and a capture turned into the flows softflowd
+//! exported for it (the committed nfdump reference).
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/flows")
+        .join(name)
+}
+
+fn temp_file(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netassure-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(content)
+        .unwrap();
+    path
+}
+
+fn address(bytes: [u8; 16]) -> IpAddr {
+    let v6 = Ipv6Addr::from(bytes);
+    v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
+}
+
+fn all_flows(file: &mut FlowFile) -> Vec<(FlowRow, Label)> {
+    let mut flows = Vec::new();
+    while let Some(flow) = file.next_flow().unwrap() {
+        flows.push(flow);
+    }
+    flows
+}
+
+#[test]
+fn formats_are_recognised_by_content_first() {
+    let detect = |name: &str, head: &[u8]| FlowFileFormat::detect(Path::new(name), head);
+    assert_eq!(
+        detect("x.bin", &[0xd4, 0xc3, 0xb2, 0xa1]),
+        Some(FlowFileFormat::Pcap)
+    );
+    assert_eq!(
+        detect("x.csv", &[0x0a, 0x0d, 0x0d, 0x0a]),
+        Some(FlowFileFormat::Pcap)
+    );
+    assert_eq!(
+        detect("x.txt", b"  {\"src\":\"1.2.3.4\"}"),
+        Some(FlowFileFormat::JsonLines)
+    );
+    assert_eq!(
+        detect("x.txt", b"IPV4_SRC_ADDR,L4_SRC_PORT\n"),
+        Some(FlowFileFormat::NidsCsv)
+    );
+    assert_eq!(detect("x.csv", b"a,b\n"), Some(FlowFileFormat::NidsCsv));
+    assert_eq!(detect("x.txt", b"hello"), None);
+}
+
+#[test]
+fn an_unknown_file_is_a_clear_error() {
+    let path = temp_file("notes.txt", b"hello");
+    let error = FlowFile::open(&path).err().unwrap().to_string();
+    assert!(error.contains("not a flow file"), "{error}");
+}
+
+#[test]
+fn json_lines_become_flows_and_bad_lines_are_counted() {
+    let text = b"# a comment\n\
+{\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\",\"dst_port\":443,\"protocol\":6,\"bytes\":1500,\"packets\":3,\"start_ms\":1000,\"end_ms\":1200}\n\
+\n\
+{\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\",\"bytes\":100,\"label\":true,\"attack\":\"DoS\"}\n\
+{\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\",\"byts\":1}\n\
+not json\n";
+    let mut file = FlowFile::open(&temp_file("flows.jsonl", text)).unwrap();
+    assert_eq!(file.format(), FlowFileFormat::JsonLines);
+    let flows = all_flows(&mut file);
+    assert_eq!(flows.len(), 2);
+    assert_eq!(
+        address(flows[0].0.src_addr),
+        "10.0.0.1".parse::<IpAddr>().unwrap()
+    );
+    assert_eq!(
+        (flows[0].0.dst_port, flows[0].0.bytes, flows[0].0.end_ms),
+        (443, 1500, 1200)
+    );
+    assert_eq!(
+        flows[1].1,
+        Label {
+            attack: true,
+            class: "DoS".into()
+        }
+    );
+    assert_eq!(file.malformed(), 2);
+    let first = file.first_error().unwrap();
+    assert!(
+        first.starts_with("line 5:") && first.contains("byts"),
+        "{first}"
+    );
+    assert_eq!(file.bytes_read(), file.size());
+}
+
+#[test]
+fn windows_go_by_end_time_and_count() {
+    let flow = |end_ms| FlowRow {
+        end_ms,
+        start_ms: end_ms,
+        bytes: 1,
+        ..FlowRow::default()
+    };
+    let benign = || Label {
+        attack: false,
+        class: "Benign".into(),
+    };
+    let mut windows = FlowWindows::new(1_000, 3, "f");
+    let mut closed = Vec::new();
+    for end in [100, 200, 999, 1_000, 1_001, 1_002, 1_003, 500, 5_000] {
+        closed.extend(windows.push(&flow(end), benign()));
+    }
+    closed.extend(windows.finish());
+    let spans: Vec<(u64, u64, usize)> = closed
+        .iter()
+        .map(|w| (w.start_ms, w.end_ms, w.flows.len()))
+        .collect();
+    // [0,1000): 3 flows; [1000,2000): 3 (count), then 1 + the late 500; [5000,6000): 1.
+    assert_eq!(
+        spans,
+        [
+            (0, 1_000, 3),
+            (1_000, 2_000, 3),
+            (1_000, 2_000, 2),
+            (5_000, 6_000, 1)
+        ]
+    );
+    assert_eq!(windows.late, 1);
+    assert_eq!(closed[0].flows.exporters, ["f"]);
+    assert_eq!(closed[0].labels.len(), 3);
+}
+
+#[test]
+fn a_capture_becomes_the_flows_softflowd_exported_for_it() {
+    let mut file = FlowFile::open(&fixture("mixed.pcap")).unwrap();
+    assert_eq!(file.format(), FlowFileFormat::Pcap);
+    let flows = all_flows(&mut file);
+    let mut lines: Vec<String> = flows
+        .iter()
+        .map(|(flow, _)| {
+            let port = if matches!(flow.protocol, 1 | 58) {
+                format!("{}.{}", flow.dst_port >> 8, flow.dst_port & 0xff)
+            } else {
+                flow.dst_port.to_string()
+            };
+            format!(
+                "{} {} {} {} {} {} {}",
+                flow.protocol,
+                address(flow.src_addr),
+                flow.src_port,
+                address(flow.dst_addr),
+                port,
+                flow.packets,
+                flow.bytes
+            )
+        })
+        .collect();
+    lines.sort();
+    let expected: Vec<String> = std::fs::read_to_string(fixture("softflowd-v9.nfdump.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines, expected);
+    let counters = file.pcap_counters().unwrap();
+    assert_eq!(counters.packets, 1_372);
+    assert_eq!((counters.malformed, counters.unsupported_link), (0, 0));
+    assert!(
+        flows
+            .iter()
+            .all(|(flow, _)| flow.start_ms >= 1_790_000_000_000 && flow.end_ms >= flow.start_ms)
+    );
+}
+
+#[test]
+fn a_truncated_capture_keeps_its_flows_and_counts_the_cut() {
+    let bytes = std::fs::read(fixture("mixed.pcap")).unwrap();
+    let cut = &bytes[..bytes.len() - 30];
+    let mut file = FlowFile::open(&temp_file("cut.pcap", cut)).unwrap();
+    let flows = all_flows(&mut file);
+    let packets: u64 = flows.iter().map(|(flow, _)| flow.packets).sum();
+    assert_eq!(packets, 1_371);
+    assert_eq!(file.pcap_counters().unwrap().malformed, 1);
+}
