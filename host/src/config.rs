@@ -105,6 +105,8 @@ pub struct IngestConfig {
     pub topology: Option<TopologyStreamConfig>,
     /// The NetFlow v5/v9/IPFIX collector. Example: `[ingest.netflow] listen = "0.0.0.0:2055"`.
     pub netflow: Option<crate::ingest::NetflowConfig>,
+    /// How flow files (`--flows FILE`) become windows. Example: `[ingest.files] window_ms = 10000`.
+    pub files: crate::ingest::FlowFilesConfig,
 }
 
 /// `[ingest.topology]`

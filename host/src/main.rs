@@ -31,6 +31,10 @@ struct Args {
     /// Replay a JSON-lines event file; `-` reads events from stdin.
     #[arg(long)]
     replay: Option<PathBuf>,
+    /// Read flows from FILE (NIDS NetFlow CSV, JSON lines or pcap/pcapng) into flow windows;
+    /// repeat for more files.
+    #[arg(long, value_name = "FILE")]
+    flows: Vec<PathBuf>,
     /// Publish anomalies and alerts to this NATS server (overrides [sinks.nats] url).
     #[arg(long, value_name = "URL")]
     nats: Option<String>,
@@ -43,8 +47,8 @@ struct Args {
     /// Receive NetFlow v5/v9/IPFIX on this UDP address (overrides [ingest.netflow] listen).
     #[arg(long, value_name = "ADDR")]
     netflow_listen: Option<std::net::SocketAddr>,
-    /// Exit after the replay has been processed.
-    #[arg(long, requires = "replay")]
+    /// Exit after the replay and the flow files have been processed.
+    #[arg(long)]
     once: bool,
     /// Replay speed: 0 as fast as possible (default), 1 at the recorded pace, 10 ten times faster.
     #[arg(long, default_value_t = 0.0, requires = "replay")]
@@ -146,6 +150,9 @@ fn init_logging(config: &Config) {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.once && args.replay.is_none() && args.flows.is_empty() {
+        anyhow::bail!("--once needs --replay FILE or --flows FILE: there is nothing to finish");
+    }
     let config = load_config(&args)?;
     init_logging(&config);
     let token: Arc<str> = match &config.server.admin_token {
@@ -165,6 +172,7 @@ fn main() -> anyhow::Result<()> {
     let host = server::build(&config, token)?;
     let options = RunOptions {
         replay: args.replay.clone(),
+        flows: args.flows.clone(),
         once: args.once,
         replay_speed: args.replay_speed,
     };

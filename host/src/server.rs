@@ -23,7 +23,9 @@ use crate::topology::TopologyStore;
 pub struct RunOptions {
     /// JSON-lines event file to replay; `-` reads stdin.
     pub replay: Option<PathBuf>,
-    /// Exit once the replay has been processed (all plugins included).
+    /// Flow files to read (NIDS CSV, JSON lines, pcap), one after the other.
+    pub flows: Vec<PathBuf>,
+    /// Exit once the replay and the flow files have been processed (all plugins included).
     pub once: bool,
     /// Replay speed: 0 as fast as possible, 1 as recorded, 10 ten times faster.
     pub replay_speed: f64,
@@ -105,6 +107,7 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         admin_token,
         started: Instant::now(),
         ingest: Arc::new(Mutex::new(Vec::new())),
+        flow_files: Arc::new(Mutex::new(Vec::new())),
         topology_stream: topology_stream.as_ref().map(TopologyStreamClient::stats),
         netflow: netflow.as_ref().map(|collector| collector.status.clone()),
         findings,
@@ -125,9 +128,22 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     tracing::info!("REST API on http://{}", listener.local_addr()?);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let done = source_done(&options, stop_tx.clone());
     if let Some(path) = options.replay.clone() {
-        let stop = options.once.then_some(stop_tx.clone());
-        spawn_replay(host.state.clone(), path, options.replay_speed, stop);
+        spawn_replay(host.state.clone(), path, options.replay_speed, done.clone());
+    }
+    if !options.flows.is_empty() {
+        let state = host.state.clone();
+        crate::ingest::flow_file::spawn(
+            state.pipeline.clone(),
+            config.ingest.files.clone(),
+            options.flows.clone(),
+            state.flow_files.clone(),
+            move || {
+                state.registry.flush();
+                done();
+            },
+        );
     }
     if let Some(nats) = config.sinks.nats.clone() {
         let feed = host.state.pipeline.feed().clone();
@@ -174,12 +190,22 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
     Ok(())
 }
 
-fn spawn_replay(
-    state: AppState,
-    path: PathBuf,
-    speed: f64,
-    stop: Option<tokio::sync::watch::Sender<bool>>,
-) {
+/// What each ingest source calls when it is done: with `--once`, the last one stops the host.
+fn source_done(
+    options: &RunOptions,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> Arc<dyn Fn() + Send + Sync> {
+    let sources = usize::from(options.replay.is_some()) + usize::from(!options.flows.is_empty());
+    let left = std::sync::atomic::AtomicUsize::new(sources);
+    let once = options.once;
+    Arc::new(move || {
+        if left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 && once {
+            let _ = stop.send(true);
+        }
+    })
+}
+
+fn spawn_replay(state: AppState, path: PathBuf, speed: f64, done: Arc<dyn Fn() + Send + Sync>) {
     let source = if path.as_os_str() == "-" {
         "stdin".to_owned()
     } else {
@@ -224,9 +250,8 @@ fn spawn_replay(
                     status.error = Some(err.to_string());
                 }
             }
-            if let Some(stop) = stop {
-                let _ = stop.send(true);
-            }
+            drop(ingest);
+            done();
         })
         .expect("spawning the replay thread");
 }

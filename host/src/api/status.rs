@@ -52,6 +52,7 @@ pub struct StatusReply {
 pub struct IngestReply {
     replay: Vec<IngestStatus>,
     netflow: Option<crate::ingest::NetflowStatus>,
+    files: Vec<crate::ingest::FlowFileStatus>,
 }
 
 /// `GET /status`
@@ -93,6 +94,16 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
                 .netflow
                 .as_ref()
                 .and_then(|status| status.lock().ok().map(|status| status.clone())),
+            files: state
+                .flow_files
+                .lock()
+                .map(|files| {
+                    files
+                        .iter()
+                        .filter_map(|file| file.lock().ok().map(|status| status.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
         },
         topology_stream: state
             .topology_stream

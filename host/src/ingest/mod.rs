@@ -2,8 +2,10 @@
 //! runtime, so publishing (which waits when plugins fall behind) never stalls the API.
 
 pub mod dry_run;
+pub mod flow_file;
 pub mod netflow;
 pub mod topology_stream;
 
+pub use flow_file::{FlowFileStatus, FlowFilesConfig};
 pub use netflow::{NetflowCollector, NetflowConfig, NetflowStatus};
 pub use topology_stream::{StreamStats, TopologyStreamClient};

@@ -70,7 +70,7 @@ enum Command {
     Alerts(findings::AlertsArgs),
     /// List anomalies.
     Anomalies(findings::AnomaliesArgs),
-    /// Check a topology stream without applying it anywhere.
+    /// Check a topology stream or a flow file without applying it anywhere.
     Ingest(stream::IngestArgs),
     /// Serve a simulated topology stream.
     Simulate(stream::SimulateArgs),
