@@ -198,6 +198,8 @@ fn bench() -> anyhow::Result<()> {
             "feed",
             "--bench",
             "analytics",
+            "--bench",
+            "flow_pipeline",
         ])
         .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
         .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))

@@ -1,0 +1,329 @@
+//! NetFlow end to end (`cargo xtask bench`): a synthetic NetFlow v9 exporter on loopback sends
+//! to a real `netassure-host` (its UDP collector → tumbling windows → the `heavy-hitters`
+//! Count-Min plugin), and the same datagrams to `nfcapd` (nfdump), the peer. Reports, for each
+//! offered rate, the flows each receiver accepted, the loss, and for the host the rate at which
+//! the plugin finished the windows. Results go to BENCHMARKS.md.
+//!
+//! Both receivers get the same datagrams at the same pace from the same process, one after the
+//! other; on the 2-core machine the sender shares the cores with the receiver it measures.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Flow records per export datagram (34 bytes each: 1,384-byte datagrams).
+const PER_DATAGRAM: usize = 40;
+const TEMPLATE_ID: u16 = 256;
+/// (type, length) of the template's fields.
+const FIELDS: [(u16, u16); 12] = [
+    (8, 4),  // IPV4_SRC_ADDR
+    (12, 4), // IPV4_DST_ADDR
+    (7, 2),  // L4_SRC_PORT
+    (11, 2), // L4_DST_PORT
+    (4, 1),  // PROTOCOL
+    (6, 1),  // TCP_FLAGS
+    (1, 4),  // IN_BYTES
+    (2, 4),  // IN_PKTS
+    (22, 4), // FIRST_SWITCHED
+    (21, 4), // LAST_SWITCHED
+    (10, 2), // INPUT_SNMP
+    (14, 2), // OUTPUT_SNMP
+];
+
+/// A NetFlow v9 exporter of pseudo-random enterprise-like flows (a few busy sources).
+struct Exporter {
+    sequence: u32,
+    state: u64,
+}
+
+impl Exporter {
+    fn new() -> Self {
+        Exporter {
+            sequence: 0,
+            state: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state
+    }
+
+    /// One export packet of `PER_DATAGRAM` flows; every 64th also carries the template.
+    fn datagram(&mut self) -> Vec<u8> {
+        let with_template = self.sequence % 64 == 0;
+        let mut out = Vec::with_capacity(1_500);
+        let count = PER_DATAGRAM as u16 + u16::from(with_template);
+        out.extend_from_slice(&9u16.to_be_bytes());
+        out.extend_from_slice(&count.to_be_bytes());
+        out.extend_from_slice(&1_000_000u32.to_be_bytes()); // sys uptime, ms
+        out.extend_from_slice(&1_790_000_000u32.to_be_bytes()); // unix secs
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out.extend_from_slice(&7u32.to_be_bytes()); // source id
+        self.sequence += 1;
+        if with_template {
+            out.extend_from_slice(&0u16.to_be_bytes());
+            out.extend_from_slice(&(8 + 4 * FIELDS.len() as u16).to_be_bytes());
+            out.extend_from_slice(&TEMPLATE_ID.to_be_bytes());
+            out.extend_from_slice(&(FIELDS.len() as u16).to_be_bytes());
+            for (kind, len) in FIELDS {
+                out.extend_from_slice(&kind.to_be_bytes());
+                out.extend_from_slice(&len.to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&TEMPLATE_ID.to_be_bytes());
+        out.extend_from_slice(&(4 + 34 * PER_DATAGRAM as u16).to_be_bytes());
+        for _ in 0..PER_DATAGRAM {
+            let (a, b, c) = (self.next(), self.next(), self.next());
+            let src = 0x0A00_0000 | ((a % 50_000) as u32).min((b % 50_000) as u32);
+            let dst = 0x0A10_0000 | (c % 200_000) as u32;
+            out.extend_from_slice(&src.to_be_bytes());
+            out.extend_from_slice(&dst.to_be_bytes());
+            out.extend_from_slice(&(1024 + (a >> 20) as u16 % 60_000).to_be_bytes());
+            out.extend_from_slice(&[443u16, 80, 53, 22][(b >> 30) as usize % 4].to_be_bytes());
+            out.push(6);
+            out.push(0x1b);
+            let packets = 1 + (c >> 40) as u32 % 100;
+            out.extend_from_slice(&(packets * 700).to_be_bytes());
+            out.extend_from_slice(&packets.to_be_bytes());
+            out.extend_from_slice(&990_000u32.to_be_bytes());
+            out.extend_from_slice(&999_000u32.to_be_bytes());
+            out.extend_from_slice(&1u16.to_be_bytes());
+            out.extend_from_slice(&2u16.to_be_bytes());
+        }
+        out
+    }
+}
+
+/// Send `flows` flows to `to` at `rate` flows/s (0: as fast as the socket takes them).
+fn send(to: SocketAddr, flows: u64, rate: u64) -> Duration {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut exporter = Exporter::new();
+    let datagrams: Vec<Vec<u8>> = (0..4_096).map(|_| exporter.datagram()).collect();
+    let total = flows.div_ceil(PER_DATAGRAM as u64);
+    let started = Instant::now();
+    for i in 0..total {
+        if rate > 0 {
+            let due = Duration::from_secs_f64((i * PER_DATAGRAM as u64) as f64 / rate as f64);
+            while started.elapsed() < due {
+                std::hint::spin_loop();
+            }
+        }
+        // Pre-built datagrams (every 64th with the template), renumbered so the sequence stays
+        // consecutive.
+        let mut datagram = datagrams[(i % 4_096) as usize].clone();
+        datagram[12..16].copy_from_slice(&(i as u32).to_be_bytes());
+        let _ = socket.send_to(&datagram, to);
+    }
+    started.elapsed()
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct HostProcess {
+    child: Child,
+    api: String,
+    netflow: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl HostProcess {
+    fn start(plugins: &Path) -> HostProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let plugin_dir = dir.path().join("plugins");
+        std::fs::create_dir_all(&plugin_dir).unwrap();
+        std::fs::copy(
+            plugins.join("heavy-hitters.wasm"),
+            plugin_dir.join("heavy-hitters.wasm"),
+        )
+        .unwrap();
+        let (api_port, udp_port) = (free_tcp_port(), free_udp_port());
+        let config = format!(
+            "[server]\nlisten = \"127.0.0.1:{api_port}\"\n[plugins]\ndir = \"{}\"\nwatch = false\n\
+             [data]\ndir = \"{}\"\n[ingest.netflow]\nlisten = \"127.0.0.1:{udp_port}\"\n\
+             window_ms = 1000\nwindow_flows = 100000\nreceive_buffer_bytes = 33554432\n",
+            plugin_dir.display(),
+            dir.path().join("data").display()
+        );
+        let config_path = dir.path().join("netassure.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_netassure-host"))
+            .arg("-c")
+            .arg(&config_path)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let host = HostProcess {
+            child,
+            api: format!("http://127.0.0.1:{api_port}"),
+            netflow: SocketAddr::from(([127, 0, 0, 1], udp_port)),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while host.get("/status").is_none() {
+            assert!(Instant::now() < deadline, "the host did not start");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        host
+    }
+
+    fn get(&self, path: &str) -> Option<Value> {
+        let mut response = ureq::get(format!("{}{path}", self.api)).call().ok()?;
+        serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()
+    }
+
+    /// (flows the collector published, flows in windows the plugin finished).
+    fn progress(&self) -> (u64, u64, u64) {
+        let status = self.get("/status").unwrap();
+        let netflow = &status["ingest"]["netflow"];
+        let plugin = self.get("/plugins/heavy-hitters").unwrap();
+        (
+            netflow["flows"].as_u64().unwrap_or(0),
+            netflow["windows"].as_u64().unwrap_or(0),
+            plugin["calls"].as_u64().unwrap_or(0),
+        )
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One run against the host: flows accepted, loss, and the end-to-end rate (flows sent ÷ time
+/// from the first datagram until the plugin finished the last window).
+fn host_run(plugins: &Path, flows: u64, rate: u64) -> (u64, f64, f64, Duration) {
+    let host = HostProcess::start(plugins);
+    let started = Instant::now();
+    let sending = send(host.netflow, flows, rate);
+    // The last window closes 1 s after its first flow; then the plugin finishes it.
+    let mut last = (0, 0, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = host.progress();
+        if now.1 > 0
+            && now.2 == now.1
+            && now == last
+            && started.elapsed() > sending + Duration::from_millis(1_200)
+        {
+            break;
+        }
+        last = now;
+        if Instant::now() > deadline {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    let accepted = last.0;
+    let loss = 1.0 - accepted as f64 / flows as f64;
+    // The window timer adds up to 1 s of waiting after the last datagram; take it out.
+    let busy = elapsed
+        .saturating_sub(Duration::from_millis(1_000))
+        .max(sending);
+    (
+        accepted,
+        loss,
+        accepted as f64 / busy.as_secs_f64(),
+        sending,
+    )
+}
+
+/// One run against nfcapd: flows it wrote (nfdump's count) and the loss.
+fn nfcapd_run(flows: u64, rate: u64) -> Option<(u64, f64, Duration)> {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_udp_port();
+    let mut child = Command::new("nfcapd")
+        .args([
+            "-w",
+            &dir.path().display().to_string(),
+            "-p",
+            &port.to_string(),
+            "-b",
+            "127.0.0.1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(500));
+    let sending = send(SocketAddr::from(([127, 0, 0, 1], port)), flows, rate);
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let output = Command::new("nfdump")
+        .args(["-R", &dir.path().display().to_string(), "-I"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let accepted: u64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("Flows:"))
+        .and_then(|n| n.trim().parse().ok())?;
+    Some((accepted, 1.0 - accepted as f64 / flows as f64, sending))
+}
+
+fn plugins_dir() -> PathBuf {
+    std::env::var_os("NETASSURE_PLUGINS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins"))
+}
+
+fn main() {
+    let plugins = plugins_dir();
+    println!(
+        "NetFlow v9 end to end: UDP → collector → 1 s / 100k-flow windows → heavy-hitters (Count-Min 16384×5)"
+    );
+    println!(
+        "{:<10} {:>10} {:>12} {:>9} {:>16} {:>14} {:>9} {:>8}",
+        "offered", "flows", "host got", "loss", "host e2e flows/s", "nfcapd got", "loss", "ratio"
+    );
+    for (rate, seconds) in [(500_000u64, 10u64), (1_000_000, 5), (1_500_000, 4), (0, 4)] {
+        let flows = if rate == 0 { 6_000_000 } else { rate * seconds };
+        let (host_got, host_loss, e2e, sent_in) = host_run(&plugins, flows, rate);
+        let peer = nfcapd_run(flows, rate);
+        let offered = if rate == 0 {
+            format!("max {:.2}M", flows as f64 / sent_in.as_secs_f64() / 1e6)
+        } else {
+            format!("{:.1}M/s", rate as f64 / 1e6)
+        };
+        match peer {
+            Some((peer_got, peer_loss, _)) => println!(
+                "{offered:<10} {flows:>10} {host_got:>12} {:>8.3}% {e2e:>16.0} {peer_got:>14} {:>8.3}% {:>7.2}x",
+                host_loss * 100.0,
+                peer_loss * 100.0,
+                host_got as f64 / peer_got.max(1) as f64
+            ),
+            None => println!(
+                "{offered:<10} {flows:>10} {host_got:>12} {:>8.3}% {e2e:>16.0} {:>14}",
+                host_loss * 100.0,
+                "(no nfcapd)"
+            ),
+        }
+    }
+}
