@@ -143,7 +143,10 @@ fn flows(n: usize) -> InputEvent {
                 end_ms: 1_790_000_001_000,
                 input_if: 1,
                 output_if: 2,
-                exporter: "10.0.0.1".into(),
+                exporter: Some("10.0.0.1".into()),
+                label: false,
+                attack: None,
+                unknown: Default::default(),
             }
         })
         .collect();

@@ -58,6 +58,8 @@ const FLOW_FIELDS: &[&str] = &[
     "end_ms",
     "input_if",
     "output_if",
+    "label",
+    "attack",
     "exporter",
 ];
 const CHANGE_FIELDS: &[(&str, &[&str])] = &[

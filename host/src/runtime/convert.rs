@@ -117,10 +117,11 @@ pub fn flow_batch(flows: &[model::FlowRecord]) -> wf::FlowBatch {
         batch.end_ms.push(flow.end_ms);
         batch.input_if.push(flow.input_if);
         batch.output_if.push(flow.output_if);
-        let index = match exporters.iter().position(|known| *known == flow.exporter) {
+        let exporter = flow.exporter.as_deref().unwrap_or_default();
+        let index = match exporters.iter().position(|known| known == exporter) {
             Some(index) => index,
             None => {
-                exporters.push(flow.exporter.clone());
+                exporters.push(exporter.to_owned());
                 exporters.len() - 1
             }
         };

@@ -1,18 +1,20 @@
 //! JSON lines of flows: one object per line with the fields of [`JsonFlow`]; blank lines and
 //! `#` comments are skipped, a line that is not a flow is counted and skipped.
 
+use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::net::IpAddr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::columns::{FlowRow, mapped_v4};
 use crate::nids::Label;
 
-/// One flow as a JSON object. Addresses are required; every other field defaults to 0 (or
-/// benign). Unknown fields are refused, so a misspelt field is an error, not a silent 0.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One flow as a JSON object: a line of a JSON-lines flow file, and a flow of a `flows` event
+/// in replay files. Addresses are required; every other field defaults to 0 (or benign).
+/// Fields we do not know are kept in `unknown`: the flow-file reader refuses such a line (a
+/// misspelt field is an error, not a silent 0); replay counts them as unknown fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JsonFlow {
     /// Source address.
     pub src: IpAddr,
@@ -48,7 +50,7 @@ pub struct JsonFlow {
     /// Output interface.
     #[serde(default)]
     pub output_if: u32,
-    /// Exporter name (ignored: a file's flows are exported by the file).
+    /// Exporter name (a flow file's flows are all exported by the file).
     #[serde(default)]
     pub exporter: Option<String>,
     /// True for attack traffic (labelled data).
@@ -57,6 +59,9 @@ pub struct JsonFlow {
     /// The attack class (labelled data); `Benign` when absent.
     #[serde(default)]
     pub attack: Option<String>,
+    /// Fields we do not know, by name.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 fn address(addr: IpAddr) -> [u8; 16] {
@@ -69,7 +74,22 @@ fn address(addr: IpAddr) -> [u8; 16] {
 impl JsonFlow {
     /// The flow as a row and its label.
     pub fn into_row(self) -> (FlowRow, Label) {
-        let row = FlowRow {
+        let row = self.row();
+        let class = self
+            .attack
+            .unwrap_or_else(|| if self.label { "Attack" } else { "Benign" }.to_owned());
+        (
+            row,
+            Label {
+                attack: self.label,
+                class,
+            },
+        )
+    }
+
+    /// The flow as a row.
+    pub fn row(&self) -> FlowRow {
+        FlowRow {
             src_addr: address(self.src),
             dst_addr: address(self.dst),
             src_port: self.src_port,
@@ -83,21 +103,7 @@ impl JsonFlow {
             input_if: self.input_if,
             output_if: self.output_if,
             icmp_type_code: 0,
-        };
-        let class = self.attack.unwrap_or_else(|| {
-            if self.label {
-                "Attack".into()
-            } else {
-                "Benign".into()
-            }
-        });
-        (
-            row,
-            Label {
-                attack: self.label,
-                class,
-            },
-        )
+        }
     }
 }
 
@@ -136,14 +142,17 @@ impl<R: BufRead> JsonLinesReader<R> {
             if text.is_empty() || text.starts_with('#') {
                 continue;
             }
-            match serde_json::from_str::<JsonFlow>(text) {
-                Ok(flow) => return Ok(Some(flow.into_row())),
-                Err(err) => {
-                    self.malformed += 1;
-                    if self.first_error.is_none() {
-                        self.first_error = Some(format!("line {}: {err}", self.number));
-                    }
+            let refused = match serde_json::from_str::<JsonFlow>(text) {
+                Ok(flow) if flow.unknown.is_empty() => return Ok(Some(flow.into_row())),
+                Ok(flow) => {
+                    let names: Vec<&str> = flow.unknown.keys().map(String::as_str).collect();
+                    format!("unknown field `{}`", names.join("`, `"))
                 }
+                Err(err) => err.to_string(),
+            };
+            self.malformed += 1;
+            if self.first_error.is_none() {
+                self.first_error = Some(format!("line {}: {refused}", self.number));
             }
         }
     }
