@@ -213,9 +213,24 @@ impl Drop for HostProcess {
     }
 }
 
-/// One run against the host: flows accepted, loss, and the end-to-end rate (flows sent ÷ time
-/// from the first datagram until the plugin finished the last window).
-fn host_run(plugins: &Path, flows: u64, rate: u64) -> (u64, f64, f64, Duration) {
+/// What one run against the host measured.
+struct HostRun {
+    /// Flows the collector published in windows.
+    accepted: u64,
+    /// 1 − accepted ÷ sent.
+    loss: f64,
+    /// Accepted flows ÷ (first datagram → plugin done with the last window, less the last
+    /// window's 1 s timer).
+    rate: f64,
+    /// How long sending took.
+    sending: Duration,
+    /// From the last datagram until the plugin finished the last window (includes that
+    /// window's timer of up to 1 s).
+    lag: Duration,
+}
+
+/// One run against the host.
+fn host_run(plugins: &Path, flows: u64, rate: u64) -> HostRun {
     let host = HostProcess::start(plugins);
     let started = Instant::now();
     let sending = send(host.netflow, flows, rate);
@@ -237,19 +252,20 @@ fn host_run(plugins: &Path, flows: u64, rate: u64) -> (u64, f64, f64, Duration) 
             break;
         }
     }
-    let elapsed = started.elapsed();
+    // The last poll that changed nothing came up to 50 ms after the plugin finished.
+    let elapsed = started.elapsed().saturating_sub(Duration::from_millis(50));
     let accepted = last.0;
-    let loss = 1.0 - accepted as f64 / flows as f64;
     // The window timer adds up to 1 s of waiting after the last datagram; take it out.
     let busy = elapsed
         .saturating_sub(Duration::from_millis(1_000))
         .max(sending);
-    (
+    HostRun {
         accepted,
-        loss,
-        accepted as f64 / busy.as_secs_f64(),
+        loss: 1.0 - accepted as f64 / flows as f64,
+        rate: accepted as f64 / busy.as_secs_f64(),
         sending,
-    )
+        lag: elapsed.saturating_sub(sending),
+    }
 }
 
 /// One run against nfcapd: flows it wrote (nfdump's count) and the loss.
@@ -300,30 +316,41 @@ fn main() {
         "NetFlow v9 end to end: UDP → collector → 1 s / 100k-flow windows → heavy-hitters (Count-Min 16384×5)"
     );
     println!(
-        "{:<10} {:>10} {:>12} {:>9} {:>16} {:>14} {:>9} {:>8}",
-        "offered", "flows", "host got", "loss", "host e2e flows/s", "nfcapd got", "loss", "ratio"
+        "{:<11} {:>9} {:>10} {:>8} {:>13} {:>8} {:>10} {:>8} {:>7}",
+        "offered", "flows", "host got", "loss", "e2e flows/s", "lag", "nfcapd got", "loss", "ratio"
     );
-    for (rate, seconds) in [(500_000u64, 10u64), (1_000_000, 5), (1_500_000, 4), (0, 4)] {
+    for (rate, seconds) in [
+        (500_000u64, 10u64),
+        (1_000_000, 5),
+        (1_500_000, 4),
+        (2_000_000, 4),
+        (3_000_000, 3),
+        (0, 4),
+    ] {
         let flows = if rate == 0 { 6_000_000 } else { rate * seconds };
-        let (host_got, host_loss, e2e, sent_in) = host_run(&plugins, flows, rate);
-        let peer = nfcapd_run(flows, rate);
+        let host = host_run(&plugins, flows, rate);
         let offered = if rate == 0 {
-            format!("max {:.2}M", flows as f64 / sent_in.as_secs_f64() / 1e6)
+            format!(
+                "max {:.2}M",
+                flows as f64 / host.sending.as_secs_f64() / 1e6
+            )
         } else {
             format!("{:.1}M/s", rate as f64 / 1e6)
         };
-        match peer {
-            Some((peer_got, peer_loss, _)) => println!(
-                "{offered:<10} {flows:>10} {host_got:>12} {:>8.3}% {e2e:>16.0} {peer_got:>14} {:>8.3}% {:>7.2}x",
-                host_loss * 100.0,
-                peer_loss * 100.0,
-                host_got as f64 / peer_got.max(1) as f64
+        let (peer, peer_loss, ratio) = match nfcapd_run(flows, rate) {
+            Some((got, loss, _)) => (
+                got.to_string(),
+                format!("{:.3}%", loss * 100.0),
+                format!("{:.2}x", host.accepted as f64 / got.max(1) as f64),
             ),
-            None => println!(
-                "{offered:<10} {flows:>10} {host_got:>12} {:>8.3}% {e2e:>16.0} {:>14}",
-                host_loss * 100.0,
-                "(no nfcapd)"
-            ),
-        }
+            None => ("no nfcapd".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "{offered:<11} {flows:>9} {:>10} {:>7.3}% {:>13.0} {:>7.2}s {peer:>10} {peer_loss:>8} {ratio:>7}",
+            host.accepted,
+            host.loss * 100.0,
+            host.rate,
+            host.lag.as_secs_f64()
+        );
     }
 }
