@@ -56,7 +56,7 @@ impl Exporter {
 
     /// One export packet of `PER_DATAGRAM` flows; every 64th also carries the template.
     fn datagram(&mut self) -> Vec<u8> {
-        let with_template = self.sequence % 64 == 0;
+        let with_template = self.sequence.is_multiple_of(64);
         let mut out = Vec::with_capacity(1_500);
         let count = PER_DATAGRAM as u16 + u16::from(with_template);
         out.extend_from_slice(&9u16.to_be_bytes());

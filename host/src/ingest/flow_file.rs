@@ -251,7 +251,7 @@ pub fn dry_run(
         if let Some(window) = windows.push(&flow, label) {
             count(window, &mut summary);
         }
-        if summary.flows % 4096 == 0 {
+        if summary.flows.is_multiple_of(4096) {
             progress(file.bytes_read(), file.size());
         }
     }

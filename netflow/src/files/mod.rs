@@ -118,7 +118,7 @@ impl<R: Read> Read for Counting<R> {
 type Input = BufReader<Counting<File>>;
 
 enum Reader {
-    Nids(NidsReader<Input>),
+    Nids(Box<NidsReader<Input>>),
     Json(JsonLinesReader<Input>),
     Pcap(Box<PcapFlows>),
 }
@@ -161,22 +161,23 @@ impl FlowFile {
                 read: read.clone(),
             },
         );
-        let reader =
-            match format {
-                FlowFileFormat::NidsCsv => Reader::Nids(NidsReader::new(input).map_err(
-                    |source| FlowFileError::Nids {
+        let reader = match format {
+            FlowFileFormat::NidsCsv => {
+                Reader::Nids(Box::new(NidsReader::new(input).map_err(|source| {
+                    FlowFileError::Nids {
                         path: shown.clone(),
                         source,
-                    },
-                )?),
-                FlowFileFormat::JsonLines => Reader::Json(JsonLinesReader::new(input)),
-                FlowFileFormat::Pcap => Reader::Pcap(Box::new(
-                    PcapFlows::new(input, probe).map_err(|reason| FlowFileError::Pcap {
-                        path: shown.clone(),
-                        reason,
-                    })?,
-                )),
-            };
+                    }
+                })?))
+            }
+            FlowFileFormat::JsonLines => Reader::Json(JsonLinesReader::new(input)),
+            FlowFileFormat::Pcap => Reader::Pcap(Box::new(PcapFlows::new(input, probe).map_err(
+                |reason| FlowFileError::Pcap {
+                    path: shown.clone(),
+                    reason,
+                },
+            )?)),
+        };
         let name = path
             .file_name()
             .map_or_else(|| shown.clone(), |name| name.to_string_lossy().into_owned());

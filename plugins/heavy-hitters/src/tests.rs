@@ -73,7 +73,7 @@ fn estimates_stay_within_a_tenth_of_a_percent_of_the_traffic() {
         .filter(|&(_, &b)| b as f64 >= 0.05 * total as f64)
         .map(|(&k, &b)| (k, b))
         .collect();
-    truly_heavy.sort_by(|a, b| b.1.cmp(&a.1));
+    truly_heavy.sort_by_key(|&(_, bytes)| std::cmp::Reverse(bytes));
     let found: Vec<u128> = sketch
         .heavy_hitters()
         .into_iter()

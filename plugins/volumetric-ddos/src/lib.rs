@@ -154,7 +154,8 @@ impl Detector for VolumetricDdos {
                 config.lg_k
             )));
         }
-        if config.min_sources == 0 || !(config.min_pps > 0.0) || !(config.min_bps > 0.0) {
+        let positive = |value: f64| value.is_finite() && value > 0.0;
+        if config.min_sources == 0 || !positive(config.min_pps) || !positive(config.min_bps) {
             return Err(PluginError::InvalidConfig(
                 "min_sources, min_pps and min_bps must be positive".into(),
             ));
