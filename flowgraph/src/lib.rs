@@ -8,6 +8,7 @@
 //! destination, with compressed-sparse-row offsets.
 
 mod build;
+pub mod gae;
 
 pub use build::FlowSlices;
 

@@ -167,6 +167,7 @@ fn main() {
         topology: store.clone(),
         state: Arc::new(StateStore::open(&dir.path().join("state.redb")).unwrap()),
         metrics: Arc::new(Metrics::new()),
+        inference: None,
     });
     let bench = Bench {
         runtime: Runtime::new(&dir.path().join("cache"), services).unwrap(),

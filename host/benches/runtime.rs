@@ -31,6 +31,7 @@ fn services(dir: &std::path::Path) -> Arc<HostServices> {
         topology: Arc::new(TopologyStore::new()),
         state: Arc::new(StateStore::open(&dir.join("state.redb")).unwrap()),
         metrics: Arc::new(Metrics::new()),
+        inference: None,
     })
 }
 

@@ -222,6 +222,7 @@ fn latency(nodes: Vec<Node>, links: Vec<Link>) {
         topology: topology.clone(),
         state: Arc::new(StateStore::open(&dir.path().join("state.redb")).unwrap()),
         metrics: metrics.clone(),
+        inference: None,
     });
     let runtime = Arc::new(Runtime::new(&dir.path().join("cache"), services).unwrap());
     let pipeline = Arc::new(Pipeline::new(

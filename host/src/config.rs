@@ -32,6 +32,8 @@ pub struct Config {
     pub output: OutputConfig,
     /// Logging.
     pub log: LogConfig,
+    /// ONNX models for plugins. Example: `[inference] device = "auto"`.
+    pub inference: crate::inference::InferenceConfig,
 }
 
 /// `[server]`

@@ -3,8 +3,10 @@
 
 pub mod api;
 pub mod config;
+pub mod evaluation;
 pub mod findings;
 pub mod fsutil;
+pub mod inference;
 pub mod ingest;
 pub mod metrics;
 pub mod model;

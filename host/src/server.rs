@@ -54,10 +54,12 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         StateStore::open(&config.data.dir.join("plugin-state.redb"))
             .context("opening plugin state")?,
     );
+    let inference = crate::inference::InferenceService::start(config.inference.clone());
     let services = Arc::new(HostServices {
         topology: topology.clone(),
         state,
         metrics: metrics.clone(),
+        inference: Some(inference.clone()),
     });
     let runtime = Arc::new(Runtime::new(&config.data.dir.join("cache"), services)?);
     let sinks = Sinks::new(config.output.jsonl.as_deref(), config.output.print)?;
@@ -111,6 +113,7 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         topology_stream: topology_stream.as_ref().map(TopologyStreamClient::stats),
         netflow: netflow.as_ref().map(|collector| collector.status.clone()),
         findings,
+        inference,
     };
     Ok(Host {
         state,
@@ -154,6 +157,7 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         ));
     }
     tokio::spawn(auto_resolve(host.state.clone()));
+    tokio::spawn(reload_models(host.state.clone()));
     tokio::spawn(prune_findings(host.state.clone()));
     if let Some(webhook) = config.sinks.webhook.clone() {
         crate::sinks::webhook::spawn(
@@ -254,6 +258,17 @@ fn spawn_replay(state: AppState, path: PathBuf, speed: f64, done: Arc<dyn Fn() +
             done();
         })
         .expect("spawning the replay thread");
+}
+
+/// Pick up added, replaced and removed models every two seconds (a directory read and a
+/// modification time per model when nothing changed).
+async fn reload_models(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        let inference = state.inference.clone();
+        let _ = tokio::task::spawn_blocking(move || inference.reload()).await;
+    }
 }
 
 /// Resolve alerts whose anomaly has not been reported for `auto_resolve_s`, every few seconds.

@@ -110,6 +110,17 @@ impl ConfigField {
         Self::with_default(name, "list<string>", description, json)
     }
 
+    /// A field of any type (`value_type` names it) that may be left out and has no default.
+    pub fn optional(name: &str, value_type: &str, description: &str) -> Self {
+        ConfigField {
+            name: name.to_owned(),
+            value_type: value_type.to_owned(),
+            description: description.to_owned(),
+            default_value: None,
+            required: false,
+        }
+    }
+
     /// A field of any type (`value_type` names it) that `configure` requires.
     pub fn required(name: &str, value_type: &str, description: &str) -> Self {
         ConfigField {

@@ -6,9 +6,12 @@
 //! - `cargo xtask new-plugin NAME --kind detector|graph-algorithm|alert-rule` — scaffold a plugin.
 //! - `cargo xtask bench` — run the benchmarks (release build).
 //! - `cargo xtask graph-fixtures [NAME...]` — re-make the networkx fixtures (needs PyPI).
+//! - `cargo xtask setup-ort [--gpu]` — fetch the ONNX Runtime library (PyPI wheel) into `.ort/`.
+//! - `cargo xtask train-gae` — data, training and export of the flow GAE (torch; not in CI).
 
 mod build;
 mod demo;
+mod models;
 mod scaffold;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +59,19 @@ enum Task {
     Test,
     /// Run the benchmarks (release build); results go to stdout and BENCHMARKS.md by hand.
     Bench,
+    /// Fetch the ONNX Runtime library from the PyPI onnxruntime wheel into .ort/.
+    SetupOrt {
+        /// Also install onnxruntime-gpu with CUDA and cuDNN from PyPI (a venv under target/).
+        #[arg(long)]
+        gpu: bool,
+    },
+    /// Generate data, train and export the flow graph autoencoder into models/ (torch venv
+    /// under target/, ~5.5 GB; not in CI).
+    TrainGae {
+        /// Training epochs.
+        #[arg(long, default_value_t = 30)]
+        epochs: u32,
+    },
     /// Re-make the networkx fixtures of tests/fixtures/graphs/ (a venv under target/; not in CI).
     GraphFixtures {
         /// Only these graphs (file stems), e.g. `clos-fabric random-gnm-300`.
@@ -167,6 +183,7 @@ fn ensure_test_tools() -> anyhow::Result<()> {
 fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_test_tools()?;
+    models::ensure_onnxruntime()?;
     build::build_plugins(true)?;
     run(cargo().args(["build", "-p", "netassure-host", "--bins"]))?;
     let target = target_dir();
@@ -181,6 +198,7 @@ fn test() -> anyhow::Result<()> {
 
 fn bench() -> anyhow::Result<()> {
     ensure_wasm_target()?;
+    models::ensure_onnxruntime()?;
     build::build_plugins(true)?;
     let target = target_dir();
     run(cargo()
@@ -206,7 +224,7 @@ fn bench() -> anyhow::Result<()> {
 }
 
 /// Python venv under target/ with `requirements`; returns its python.
-fn venv(name: &str, requirements: &Path) -> anyhow::Result<PathBuf> {
+pub fn venv(name: &str, requirements: &Path) -> anyhow::Result<PathBuf> {
     let dir = target_dir().join(name);
     let python = dir.join("bin/python");
     if !python.exists() {
@@ -239,5 +257,7 @@ fn main() -> anyhow::Result<()> {
         Task::Test => test(),
         Task::Bench => bench(),
         Task::GraphFixtures { only } => graph_fixtures(&only),
+        Task::SetupOrt { gpu } => models::setup_ort(gpu),
+        Task::TrainGae { epochs } => models::train_gae(epochs),
     }
 }

@@ -61,6 +61,8 @@ pub struct AppState {
     pub findings: Arc<crate::findings::FindingsStore>,
     /// The NetFlow collector's counters, when one is configured.
     pub netflow: Option<Arc<Mutex<crate::ingest::NetflowStatus>>>,
+    /// ONNX models.
+    pub inference: Arc<crate::inference::InferenceService>,
     /// Flow files being read or read (`--flows`).
     pub flow_files: Arc<Mutex<Vec<Arc<Mutex<crate::ingest::FlowFileStatus>>>>>,
     /// The topology stream client's counters, when one is configured.

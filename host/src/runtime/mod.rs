@@ -50,6 +50,8 @@ pub struct HostServices {
     pub state: Arc<StateStore>,
     /// Metrics (`metrics` import).
     pub metrics: Arc<Metrics>,
+    /// ONNX models (`inference` import); `None`: not available.
+    pub inference: Option<Arc<crate::inference::InferenceService>>,
 }
 
 /// The engine, linker and cache shared by every plugin.

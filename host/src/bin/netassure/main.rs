@@ -22,7 +22,9 @@
 
 mod analysis;
 mod client;
+mod eval;
 mod findings;
+mod generate;
 mod stream;
 
 use std::path::PathBuf;
@@ -74,6 +76,10 @@ enum Command {
     Ingest(stream::IngestArgs),
     /// Serve a simulated topology stream.
     Simulate(stream::SimulateArgs),
+    /// Write labelled synthetic NetFlow (NIDS-schema CSV): benign traffic and attacks.
+    GenerateFlows(generate::GenerateArgs),
+    /// Measure a flow model on a labelled flow file: ROC-AUC, AP, rates, per class, curves.
+    Eval(eval::EvalArgs),
 }
 
 /// `netassure plugins ...`
@@ -188,6 +194,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Anomalies(args) => findings::anomalies(&rest(), args, cli.json),
         Command::Ingest(args) => stream::ingest(args, cli.json),
         Command::Simulate(args) => stream::simulate(args),
+        Command::GenerateFlows(args) => generate::generate_flows(args),
+        Command::Eval(args) => eval::eval(args, cli.json),
     }
 }
 
