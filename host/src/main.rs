@@ -31,6 +31,12 @@ struct Args {
     /// Replay a JSON-lines event file; `-` reads events from stdin.
     #[arg(long)]
     replay: Option<PathBuf>,
+    /// ONNX model directory (overrides [inference] models_dir).
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Run models on `cpu`, `cuda` or `auto` (overrides [inference] device).
+    #[arg(long, value_parser = ["cpu", "cuda", "auto"])]
+    device: Option<String>,
     /// Read flows from FILE (NIDS NetFlow CSV, JSON lines or pcap/pcapng) into flow windows;
     /// repeat for more files.
     #[arg(long, value_name = "FILE")]
@@ -128,6 +134,16 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
                     Some(netassure_host::config::TopologyStreamConfig::for_url(url))
             }
         }
+    }
+    if let Some(dir) = &args.models {
+        config.inference.models_dir = dir.clone();
+    }
+    if let Some(device) = &args.device {
+        config.inference.device = match device.as_str() {
+            "cuda" => netassure_host::inference::DevicePreference::Cuda,
+            "auto" => netassure_host::inference::DevicePreference::Auto,
+            _ => netassure_host::inference::DevicePreference::Cpu,
+        };
     }
     config.plugins.watch &= !args.no_watch;
     if args.log_json {

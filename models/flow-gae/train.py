@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 WINDOW_MS = 10_000
+WINDOW_FLOWS = 100_000
 # Features the decoder must reconstruct (volume, duration, TCP flags) and those it is given
 # (protocol, service, port range): see `featurize`.
 TARGETS = list(range(9))
@@ -55,20 +56,27 @@ EPOCHS_USED = 0
 
 
 def read_windows(path):
-    """Windows of a NIDS CSV: lists of (flows [F,6], src [F], dst [F], hosts [N,2], labels, classes)."""
-    windows = {}
+    """Windows of a NIDS CSV, cut exactly as the host cuts a flow file (netassure-netflow
+    `FlowWindows`): rows in file order, a window per `WINDOW_MS` of flow end time, at most
+    `WINDOW_FLOWS` flows; a flow ending before the open window joins it. Each window:
+    (flows [F,6], src [F], dst [F], hosts [N,3], labels [F], classes)."""
+    groups, open_key = [], None
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             start = int(row["FLOW_START_MILLISECONDS"])
             end = int(row["FLOW_END_MILLISECONDS"])
             key = end // WINDOW_MS
-            windows.setdefault(key, []).append((
+            if open_key is None or key > open_key or len(groups[-1]) >= WINDOW_FLOWS:
+                groups.append([])
+                open_key = key if open_key is None or key > open_key else open_key
+            groups[-1].append((
                 row["IPV4_SRC_ADDR"], row["IPV4_DST_ADDR"],
                 float(int(row["IN_BYTES"]) + int(row["OUT_BYTES"])),
                 float(int(row["IN_PKTS"]) + int(row["OUT_PKTS"])),
                 float(end - start), float(row["PROTOCOL"]), float(row["TCP_FLAGS"]),
                 float(row["L4_DST_PORT"]), int(row["Label"]), row["Attack"],
             ))
+    windows = dict(enumerate(groups))
     out = []
     for key in sorted(windows):
         rows = windows[key]

@@ -5,6 +5,7 @@ mod analysis;
 mod auth;
 mod error;
 mod findings;
+mod models;
 mod plugins;
 mod status;
 mod topology;
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .route("/plugins/{name}/disable", post(plugins::disable))
         .route("/plugins/{name}/reload", post(plugins::reload))
         .route("/plugins/{name}/config", put(plugins::configure))
+        .route("/models/reload", post(models::reload))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
@@ -89,6 +91,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(status::metrics))
         .route("/openapi.json", get(status::openapi))
         .route("/plugins", get(plugins::list))
+        .route("/models", get(models::list))
         .route("/plugins/{name}", get(plugins::show))
         .route("/analysis/run/{plugin}", post(analysis::run))
         .route("/analysis/what-if", post(analysis::whatif::what_if))

@@ -45,6 +45,7 @@ pub struct StatusReply {
     topology: TopologySummary,
     ingest: IngestReply,
     topology_stream: Option<crate::ingest::StreamStats>,
+    inference: crate::inference::InferenceStatus,
 }
 
 /// `ingest` of `/status`: replay sources, and the NetFlow collector when configured.
@@ -109,6 +110,7 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
             .topology_stream
             .as_ref()
             .and_then(|stats| stats.lock().ok().map(|stats| stats.clone())),
+        inference: state.inference.status(),
     })
 }
 

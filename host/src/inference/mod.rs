@@ -183,3 +183,6 @@ impl InferenceService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

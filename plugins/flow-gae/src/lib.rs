@@ -1,8 +1,9 @@
 //! Flow graph autoencoder detector: each flow window goes to the host's `flow-gae` ONNX model
 //! (hosts as nodes, flows as edges; see `models/flow-gae.md`), which scores every flow by how
 //! badly its volume, duration and TCP flags are predicted from its two hosts and its service.
-//! Flows at or above the threshold (the model's own, or `threshold`) are reported, one
-//! `flow-gae` anomaly per source host, with the hosts and the highest-scoring flows.
+//! Flows at or above the threshold (the model's own, or `threshold`) are reported as
+//! `flow-gae` anomalies, one per hub — of each flagged flow's two hosts the one with more
+//! flagged flows: a flood's victim, a scanner — with its peers and highest-scoring flows.
 
 use std::collections::BTreeMap;
 
@@ -91,34 +92,39 @@ impl FlowGae {
         scores: &[f32],
         threshold: f64,
     ) -> Vec<Anomaly> {
-        let mut by_source: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-        for (flow, &score) in scores.iter().enumerate() {
-            if f64::from(score) >= threshold {
-                let edge = graph.flow_edge[flow] as usize;
-                by_source
-                    .entry(graph.edge_src[edge])
-                    .or_default()
-                    .push(flow);
-            }
-        }
-        by_source
+        let flagged: Vec<usize> = (0..scores.len())
+            .filter(|&flow| f64::from(scores[flow]) >= threshold)
+            .collect();
+        by_hub(graph, &flagged)
             .into_iter()
-            .map(|(source, mut flows)| {
+            .map(|(hub, mut flows)| {
                 flows.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
                 let top = f64::from(scores[flows[0]]);
-                let source_addr = graph.host_addr(source as usize).to_string();
-                let mut anomaly = AnomalyBuilder::new("flow-gae", (0.5 + 0.5 * (1.0 - threshold / top)).clamp(0.5, 1.0))
-                    .node(&source_addr)
-                    .pattern(Pattern::Other)
-                    .symptom("deviates", "flow-graph", "flows unlike benign traffic between such hosts")
-                    .description(format!(
-                        "{} flows from {source_addr} scored at or above {threshold:.3} (highest {top:.3})",
-                        flows.len()
-                    ));
+                let hub_addr = graph.host_addr(hub as usize).to_string();
+                let mut anomaly = AnomalyBuilder::new(
+                    "flow-gae",
+                    (0.5 + 0.5 * (1.0 - threshold / top)).clamp(0.5, 1.0),
+                )
+                .node(&hub_addr)
+                .pattern(Pattern::Other)
+                .symptom(
+                    "deviates",
+                    "flow-graph",
+                    "flows unlike benign traffic between such hosts",
+                )
+                .description(format!(
+                    "{} flows of {hub_addr} scored at or above {threshold:.3} (highest {top:.3})",
+                    flows.len()
+                ));
                 let mut peers: Vec<String> = Vec::new();
                 for &flow in flows.iter().take(self.config.max_flows) {
                     let key = window.flows.key(flow);
-                    let peer = addr_from_bytes(&key.dst_addr).to_string();
+                    let src = addr_from_bytes(&key.src_addr).to_string();
+                    let peer = if src == hub_addr {
+                        addr_from_bytes(&key.dst_addr).to_string()
+                    } else {
+                        src
+                    };
                     if !peers.contains(&peer) {
                         peers.push(peer);
                     }
@@ -131,6 +137,29 @@ impl FlowGae {
             })
             .collect()
     }
+}
+
+/// Flagged flows grouped by their hub: of a flow's two hosts, the one with more flagged flows
+/// (the source on a tie). A flood from thousands of sources is one anomaly at its victim, a
+/// scan one at its scanner.
+pub fn by_hub(graph: &HostGraph, flagged: &[usize]) -> BTreeMap<u32, Vec<usize>> {
+    let ends = |flow: usize| {
+        let edge = graph.flow_edge[flow] as usize;
+        (graph.edge_src[edge], graph.edge_dst[edge])
+    };
+    let mut count: BTreeMap<u32, usize> = BTreeMap::new();
+    for &flow in flagged {
+        let (src, dst) = ends(flow);
+        *count.entry(src).or_default() += 1;
+        *count.entry(dst).or_default() += 1;
+    }
+    let mut hubs: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for &flow in flagged {
+        let (src, dst) = ends(flow);
+        let hub = if count[&dst] > count[&src] { dst } else { src };
+        hubs.entry(hub).or_default().push(flow);
+    }
+    hubs
 }
 
 impl Detector for FlowGae {
