@@ -218,6 +218,8 @@ fn bench() -> anyhow::Result<()> {
             "analytics",
             "--bench",
             "flow_pipeline",
+            "--bench",
+            "inference",
         ])
         .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
         .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))

@@ -103,3 +103,23 @@ fn a_missing_model_directory_is_an_empty_registry() {
     });
     assert!(service.models().is_empty());
 }
+
+#[test]
+fn auto_falls_back_to_cpu_and_says_why_when_cuda_does_not_register() {
+    let service = InferenceService::start(InferenceConfig {
+        models_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
+        device: DevicePreference::Auto,
+        sessions: 1,
+        ..InferenceConfig::default()
+    });
+    let status = service.status();
+    assert!(status.available);
+    if status.device.as_deref() == Some("cpu") {
+        let note = status.note.unwrap_or_default();
+        assert!(note.contains("CUDA"), "{note}");
+        // And the model still runs, on CPU.
+        let (inputs, expected) = reference();
+        let outputs = service.run("flow-gae", &inputs).unwrap();
+        assert_eq!(outputs[0].as_f32().unwrap().len(), expected.len());
+    }
+}

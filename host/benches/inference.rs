@@ -1,0 +1,124 @@
+//! GNN inference throughput (`cargo xtask bench`): flows in → scores out with the committed
+//! `flow-gae` ONNX model on ONNX Runtime (CPU, one intra-op thread per session), for windows
+//! of 10k and 100k flows: host graph + model inputs + the model, on one core and on two (two
+//! sessions side by side). Set `NETASSURE_BENCH_DEVICE=cuda` to measure the CUDA path where
+//! the GPU runtime is installed. Results go to BENCHMARKS.md.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
+use netassure_flowgraph::{FlowSlices, HostGraph};
+use netassure_host::inference::{DevicePreference, InferenceConfig, InferenceService, NamedTensor};
+use netassure_netflow::FlowColumns;
+use netassure_netflow::files::FlowWindows;
+
+/// Windows of `size` flows from an office hour of 3,000 clients with every attack class.
+fn windows(size: usize) -> Vec<FlowColumns> {
+    let scenario = netassure_flowsynth::Scenario {
+        start_ms: netassure_flowsynth::Scenario::default().start_ms + 9 * 3_600_000,
+        minutes: 60,
+        clients: 3_000,
+        ..netassure_flowsynth::Scenario::default()
+    };
+    let mut csv = Vec::new();
+    netassure_flowsynth::write_nids_csv(&netassure_flowsynth::generate(&scenario), &mut csv)
+        .unwrap();
+    let mut reader = netassure_netflow::nids::NidsReader::new(csv.as_slice()).unwrap();
+    let mut cutter = FlowWindows::new(0, size, "bench");
+    let mut out = Vec::new();
+    while let Some((flow, label)) = reader.next_flow().unwrap() {
+        out.extend(cutter.push(&flow, label).map(|w| w.flows));
+    }
+    out
+}
+
+fn slices(columns: &FlowColumns) -> (Vec<u8>, Vec<u8>) {
+    (
+        columns.src_addr.as_flattened().to_vec(),
+        columns.dst_addr.as_flattened().to_vec(),
+    )
+}
+
+/// Graph, inputs and model for one window; returns the flows scored.
+fn score(service: &InferenceService, columns: &FlowColumns) -> usize {
+    let (src, dst) = slices(columns);
+    let flows = FlowSlices {
+        src_addr: &src,
+        dst_addr: &dst,
+        dst_port: &columns.dst_port,
+        protocol: &columns.protocol,
+        tcp_flags: &columns.tcp_flags,
+        bytes: &columns.bytes,
+        packets: &columns.packets,
+        start_ms: &columns.start_ms,
+        end_ms: &columns.end_ms,
+    };
+    let graph = HostGraph::build(flows);
+    let inputs = GaeInputs::new(&graph, &flows);
+    let (f, n) = (inputs.flow_count() as i64, inputs.host_count() as i64);
+    let tensors = [
+        NamedTensor::f32("flows", vec![f, FLOW_COLUMNS as i64], inputs.flows),
+        NamedTensor::i64("src", vec![f], inputs.src),
+        NamedTensor::i64("dst", vec![f], inputs.dst),
+        NamedTensor::f32("hosts", vec![n, HOST_COLUMNS as i64], inputs.hosts),
+    ];
+    let outputs = service.run("flow-gae", &tensors).expect("the model runs");
+    outputs[0].as_f32().map_or(0, <[f32]>::len)
+}
+
+/// Flows/s over `threads` threads, each scoring every window in turn for at least `time`.
+fn throughput(
+    service: &Arc<InferenceService>,
+    windows: &Arc<Vec<FlowColumns>>,
+    threads: usize,
+    time: Duration,
+) -> f64 {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (service, windows) = (service.clone(), windows.clone());
+            std::thread::spawn(move || {
+                let mut scored = 0usize;
+                let mut i = t;
+                while started.elapsed() < time {
+                    scored += score(&service, &windows[i % windows.len()]);
+                    i += threads;
+                }
+                scored
+            })
+        })
+        .collect();
+    let scored: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    scored as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let device = match std::env::var("NETASSURE_BENCH_DEVICE").as_deref() {
+        Ok("cuda") => DevicePreference::Cuda,
+        _ => DevicePreference::Cpu,
+    };
+    let service = InferenceService::start(InferenceConfig {
+        models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"),
+        device,
+        sessions: 2,
+        ..InferenceConfig::default()
+    });
+    let status = service.status();
+    assert!(status.available, "{:?}", status.note);
+    println!(
+        "flow-gae on {} ({})",
+        status.device.unwrap_or_default(),
+        status.library.unwrap_or_default()
+    );
+    for size in [10_000, 100_000] {
+        let windows = Arc::new(windows(size));
+        for threads in [1, 2] {
+            let rate = throughput(&service, &windows, threads, Duration::from_secs(6));
+            println!(
+                "  {size:>7}-flow windows, {threads} thread(s): {:>10.0} flows/s (graph + inputs + model)",
+                rate
+            );
+        }
+    }
+}
