@@ -91,7 +91,7 @@ pub fn traffic(rng: &mut fastrand::Rng, net: &Network, scenario: &Scenario) -> V
                 let at = minute_ms + rng.u64(0..60_000);
                 client_burst(rng, net, &mut flows, client, at, n < admins, n < developers);
             }
-            if (minute + n as u64) % 64 == 0 {
+            if (minute + n as u64).is_multiple_of(64) {
                 let at = minute_ms + rng.u64(0..60_000);
                 flows.push(udp(client, net.ntp, 123, 48, 48, at, 123));
             }
