@@ -1,5 +1,7 @@
 //! `cargo xtask demo`: build host and plugins, start the host on the shipped example with the
-//! shipped plugins, show what they find, then keep serving (or stop with `--once`).
+//! shipped plugins — a leaf-spine fabric's event stream, and half an hour of synthetic labelled
+//! NetFlow with attacks for the flow detectors and the GNN — show what they find, then keep
+//! serving (or stop with `--once`).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,6 +39,13 @@ fn get(agent: &ureq::Agent, url: &str) -> anyhow::Result<Value> {
     Ok(agent.get(url).call()?.body_mut().read_json()?)
 }
 
+/// True when every source in `sources` (an `ingest` array of `/status`) has finished.
+fn finished(sources: &Value) -> bool {
+    sources
+        .as_array()
+        .is_some_and(|all| !all.is_empty() && all.iter().all(|source| source["running"] == false))
+}
+
 fn wait_for_replay(agent: &ureq::Agent, base: &str, host: &mut Child) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
@@ -44,19 +53,18 @@ fn wait_for_replay(agent: &ureq::Agent, base: &str, host: &mut Child) -> anyhow:
             bail!("the host exited early with {status}");
         }
         if let Ok(status) = get(agent, &format!("{base}/status")) {
-            let done = status["ingest"]["replay"]
-                .as_array()
-                .is_some_and(|ingest| ingest.iter().all(|source| source["running"] == false));
-            if done
-                && !status["ingest"]["replay"]
-                    .as_array()
-                    .is_some_and(Vec::is_empty)
+            let windows = status["ingest"]["files"][0]["windows"].as_u64();
+            let scored = get(agent, &format!("{base}/plugins/flow-gae"))
+                .is_ok_and(|gae| gae["calls"].as_u64() == windows);
+            if finished(&status["ingest"]["replay"])
+                && finished(&status["ingest"]["files"])
+                && scored
             {
                 return Ok(());
             }
         }
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!("the replay did not finish within two minutes");
+        if started.elapsed() > Duration::from_secs(180) {
+            bail!("the replay and the flow file were not done within three minutes");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -107,6 +115,77 @@ fn show_analytics(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the flow detectors and the GNN found in the synthetic flows.
+fn show_flows(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
+    println!("\nFlow detectors on the synthetic NetFlow (anomalies by kind):");
+    for kind in [
+        "port-scan",
+        "super-spreader",
+        "volumetric-ddos",
+        "heavy-hitter",
+        "top-talker",
+        "flow-gae",
+    ] {
+        let found = get(agent, &format!("{base}/anomalies?kind={kind}&limit=1000"))?;
+        let found = found.as_array().cloned().unwrap_or_default();
+        let hosts: std::collections::BTreeSet<&str> = found
+            .iter()
+            .filter_map(|a| a["contributing_node_ids"][0].as_str())
+            .collect();
+        let shown: Vec<&str> = hosts.iter().take(4).copied().collect();
+        println!("  {kind:<16} {:>4}  {}", found.len(), shown.join(", "));
+    }
+    let models = get(agent, &format!("{base}/models"))?;
+    println!(
+        "GNN model flow-gae on {} (threshold {:.3}); its strongest findings:",
+        models["inference"]["device"].as_str().unwrap_or("?"),
+        models["models"][0]["card"]["threshold"]
+            .as_f64()
+            .unwrap_or(0.0)
+    );
+    let mut gae = get(agent, &format!("{base}/anomalies?kind=flow-gae&limit=1000"))?
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    gae.sort_by(|a, b| {
+        b["score"]
+            .as_f64()
+            .unwrap_or(0.0)
+            .total_cmp(&a["score"].as_f64().unwrap_or(0.0))
+    });
+    for anomaly in gae.iter().take(5) {
+        println!(
+            "  {:.2}  {}",
+            anomaly["score"].as_f64().unwrap_or(0.0),
+            anomaly["description"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// Half an hour of office traffic with a port scan, a flood, a brute force and an exfiltration.
+fn generate_flows() -> anyhow::Result<std::path::PathBuf> {
+    let path = target_dir().join("demo/flows.csv");
+    run(Command::new(target_dir().join("release/netassure"))
+        .args([
+            "generate-flows",
+            "--seed",
+            "7",
+            "--start-hour",
+            "10",
+            "--minutes",
+            "30",
+        ])
+        .args(["--clients", "100", "--episodes", "1"])
+        .args([
+            "--attacks",
+            "PortScan,DDoS,BruteForce,Exfiltration",
+            "--out",
+        ])
+        .arg(&path))?;
+    Ok(path)
+}
+
 fn stop(host: &mut Child) -> anyhow::Result<()> {
     let _ = Command::new("kill")
         .args(["-TERM", &host.id().to_string()])
@@ -124,13 +203,16 @@ fn stop(host: &mut Child) -> anyhow::Result<()> {
 /// Run the demo.
 pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     ensure_wasm_target()?;
+    crate::models::ensure_onnxruntime()?;
     build::build_plugins(false)?;
     run(cargo().args(["build", "--release", "-p", "netassure-host", "--bins"]))?;
     let plugins = prepare_plugins()?;
+    let flows = generate_flows()?;
     let events = root().join("examples/demo-events.jsonl");
     println!(
-        "\nNetAssure demo: replaying {} through the shipped plugins\n",
-        events.display()
+        "\nNetAssure demo: replaying {} and reading {} through the shipped plugins\n",
+        events.display(),
+        flows.display()
     );
     let mut host = Command::new(target_dir().join("release/netassure-host"))
         .arg("--plugins")
@@ -139,6 +221,10 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
         .arg(target_dir().join("demo/data"))
         .arg("--replay")
         .arg(&events)
+        .arg("--flows")
+        .arg(&flows)
+        .arg("--models")
+        .arg(root().join("models"))
         .args(["--print", "--listen", listen, "--admin-token", TOKEN])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -149,8 +235,9 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
         .build()
         .into();
     let base = format!("http://{listen}");
-    let outcome =
-        wait_for_replay(&agent, &base, &mut host).and_then(|()| show_analytics(&agent, &base));
+    let outcome = wait_for_replay(&agent, &base, &mut host)
+        .and_then(|()| show_analytics(&agent, &base))
+        .and_then(|()| show_flows(&agent, &base));
     if once || outcome.is_err() {
         stop(&mut host)?;
         return outcome;

@@ -231,3 +231,62 @@ impl Detector for FlowGae {
 }
 
 export_detector!(FlowGae);
+
+#[cfg(test)]
+mod tests {
+    use netassure_plugin_sdk::flows::FlowRecord;
+    use netassure_plugin_sdk::testing::{flows_event, host_addr};
+
+    use super::*;
+
+    fn flow(src: u32, dst: u32) -> FlowRecord {
+        FlowRecord {
+            src: host_addr(src),
+            dst: host_addr(dst),
+            src_port: 40_000,
+            dst_port: 80,
+            protocol: 17,
+            tcp_flags: 0,
+            bytes: 1_000,
+            packets: 10,
+            start_ms: 0,
+            end_ms: 10,
+        }
+    }
+
+    #[test]
+    fn a_flood_is_grouped_at_its_victim_and_a_scan_at_its_scanner() {
+        // Flows 0..=4: five sources → host 100; flows 5..=7: host 200 → three targets.
+        let mut records: Vec<FlowRecord> = (1..=5).map(|s| flow(s, 100)).collect();
+        records.extend((1..=3).map(|d| flow(200, 300 + d)));
+        records.push(flow(7, 8)); // not flagged
+        flows_event(0, 1_000, FlowBatch::from_records("test", &records));
+        let graph = host::flows::window_graph().unwrap();
+        let hubs = by_hub(&graph, &[0, 1, 2, 3, 4, 5, 6, 7]);
+        let named: Vec<(String, usize)> = hubs
+            .iter()
+            .map(|(&hub, flows)| (graph.host_addr(hub as usize).to_string(), flows.len()))
+            .collect();
+        assert_eq!(
+            named,
+            [("10.0.0.100".to_string(), 5), ("10.0.0.200".to_string(), 3)]
+        );
+    }
+
+    #[test]
+    fn without_an_inference_service_the_detector_says_so() {
+        let mut detector = FlowGae::default();
+        detector.configure(Config::default()).unwrap();
+        let event = flows_event(0, 1_000, FlowBatch::from_records("test", &[flow(1, 2)]));
+        let error = detector.on_event(event).unwrap_err();
+        assert!(matches!(error, PluginError::Unsupported(_)), "{error:?}");
+        assert!(
+            detector
+                .configure(Config {
+                    threshold: Some(-1.0),
+                    ..Config::default()
+                })
+                .is_err()
+        );
+    }
+}
