@@ -23,6 +23,8 @@ pub struct Config {
     pub threshold: Option<f64>,
     /// Flows listed in one anomaly, highest scores first.
     pub max_flows: usize,
+    /// A hub is reported only with at least this many flagged flows in the window.
+    pub min_flows: usize,
 }
 
 impl Default for Config {
@@ -31,6 +33,7 @@ impl Default for Config {
             model: "flow-gae".into(),
             threshold: None,
             max_flows: 20,
+            min_flows: 1,
         }
     }
 }
@@ -97,6 +100,7 @@ impl FlowGae {
             .collect();
         by_hub(graph, &flagged)
             .into_iter()
+            .filter(|(_, flows)| flows.len() >= self.config.min_flows)
             .map(|(hub, mut flows)| {
                 flows.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
                 let top = f64::from(scores[flows[0]]);
@@ -172,6 +176,7 @@ impl Detector for FlowGae {
             .field(ConfigField::string("model", "Model to run", "flow-gae"))
             .field(ConfigField::optional("threshold", "float", "Score that counts as anomalous (default: the model's own)"))
             .field(ConfigField::integer("max_flows", "Flows listed per anomaly", 20))
+            .field(ConfigField::integer("min_flows", "Flagged flows a hub needs in a window to be reported", 1))
             .build()
     }
 
