@@ -7,9 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
-use netassure_flowgraph::{FlowSlices, HostGraph};
-use netassure_host::inference::{DevicePreference, InferenceConfig, InferenceService, NamedTensor};
+use netassure_host::evaluation::gae_tensors;
+use netassure_host::inference::{DevicePreference, InferenceConfig, InferenceService};
 use netassure_netflow::FlowColumns;
 use netassure_netflow::files::FlowWindows;
 
@@ -33,37 +32,11 @@ fn windows(size: usize) -> Vec<FlowColumns> {
     out
 }
 
-fn slices(columns: &FlowColumns) -> (Vec<u8>, Vec<u8>) {
-    (
-        columns.src_addr.as_flattened().to_vec(),
-        columns.dst_addr.as_flattened().to_vec(),
-    )
-}
-
 /// Graph, inputs and model for one window; returns the flows scored.
 fn score(service: &InferenceService, columns: &FlowColumns) -> usize {
-    let (src, dst) = slices(columns);
-    let flows = FlowSlices {
-        src_addr: &src,
-        dst_addr: &dst,
-        dst_port: &columns.dst_port,
-        protocol: &columns.protocol,
-        tcp_flags: &columns.tcp_flags,
-        bytes: &columns.bytes,
-        packets: &columns.packets,
-        start_ms: &columns.start_ms,
-        end_ms: &columns.end_ms,
-    };
-    let graph = HostGraph::build(flows);
-    let inputs = GaeInputs::new(&graph, &flows);
-    let (f, n) = (inputs.flow_count() as i64, inputs.host_count() as i64);
-    let tensors = [
-        NamedTensor::f32("flows", vec![f, FLOW_COLUMNS as i64], inputs.flows),
-        NamedTensor::i64("src", vec![f], inputs.src),
-        NamedTensor::i64("dst", vec![f], inputs.dst),
-        NamedTensor::f32("hosts", vec![n, HOST_COLUMNS as i64], inputs.hosts),
-    ];
-    let outputs = service.run("flow-gae", &tensors).expect("the model runs");
+    let outputs = service
+        .run("flow-gae", &gae_tensors(columns))
+        .expect("the model runs");
     outputs[0].as_f32().map_or(0, <[f32]>::len)
 }
 

@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::Context;
 use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
 use netassure_flowgraph::{FlowSlices, HostGraph};
+use netassure_netflow::FlowColumns;
 use netassure_netflow::files::{FlowFile, FlowWindows, Window};
 
 pub use metrics::{ClassReport, Report, evaluate, pr_curve, roc_curve};
@@ -60,20 +61,12 @@ pub fn score_file(
     Ok(scored)
 }
 
-fn score_window(
-    service: &InferenceService,
-    model: &str,
-    window: Window,
-    scored: &mut Scored,
-) -> anyhow::Result<()> {
-    let columns = &window.flows;
-    let addresses: (Vec<u8>, Vec<u8>) = (
-        columns.src_addr.as_flattened().to_vec(),
-        columns.dst_addr.as_flattened().to_vec(),
-    );
+/// The `flow-gae` model's input tensors for a window of flows (its host graph, then
+/// [`GaeInputs`]).
+pub fn gae_tensors(columns: &FlowColumns) -> [NamedTensor; 4] {
     let slices = FlowSlices {
-        src_addr: &addresses.0,
-        dst_addr: &addresses.1,
+        src_addr: columns.src_addr.as_flattened(),
+        dst_addr: columns.dst_addr.as_flattened(),
         dst_port: &columns.dst_port,
         protocol: &columns.protocol,
         tcp_flags: &columns.tcp_flags,
@@ -85,12 +78,21 @@ fn score_window(
     let graph = HostGraph::build(slices);
     let inputs = GaeInputs::new(&graph, &slices);
     let (flows, hosts) = (inputs.flow_count() as i64, inputs.host_count() as i64);
-    let tensors = [
+    [
         NamedTensor::f32("flows", vec![flows, FLOW_COLUMNS as i64], inputs.flows),
         NamedTensor::i64("src", vec![flows], inputs.src),
         NamedTensor::i64("dst", vec![flows], inputs.dst),
         NamedTensor::f32("hosts", vec![hosts, HOST_COLUMNS as i64], inputs.hosts),
-    ];
+    ]
+}
+
+fn score_window(
+    service: &InferenceService,
+    model: &str,
+    window: Window,
+    scored: &mut Scored,
+) -> anyhow::Result<()> {
+    let tensors = gae_tensors(&window.flows);
     let started = std::time::Instant::now();
     let outputs = service
         .run(model, &tensors)
