@@ -134,17 +134,15 @@ impl InferenceService {
         model: &str,
         inputs: &[NamedTensor],
     ) -> Result<Vec<NamedTensor>, InferenceError> {
-        let runtime = self
-            .runtime
-            .as_ref()
-            .map_err(|reason| InferenceError::NotAvailable(reason.clone()))?;
+        if let Err(reason) = &self.runtime {
+            return Err(InferenceError::NotAvailable(reason.clone()));
+        }
         let handle = self
             .models
             .read()
             .expect("models lock")
             .get(model)
             .ok_or_else(|| InferenceError::UnknownModel(model.to_owned()))?;
-        let _ = runtime;
         handle.run(inputs)
     }
 

@@ -10,7 +10,7 @@ use ort::session::Session;
 use serde::{Deserialize, Serialize};
 
 use super::library::Runtime;
-use super::tensors::{NamedTensor, outputs, session_inputs};
+use super::tensors::{NamedTensor, check_inputs, outputs, session_inputs};
 use super::{InferenceConfig, InferenceError};
 
 /// One input or output of a model.
@@ -125,17 +125,14 @@ impl ModelHandle {
         let mut session = (0..count)
             .find_map(|i| self.sessions[(first + i) % count].try_lock().ok())
             .unwrap_or_else(|| self.sessions[first % count].lock().expect("session lock"));
+        check_inputs(session.inputs(), inputs)?;
         let values = session_inputs(inputs)?;
         let result = session.run(values).map_err(|err| {
-            let text = err.to_string();
-            if text.contains("input")
-                || text.contains("shape")
-                || text.contains("dimension")
-                || text.contains("type")
-            {
-                InferenceError::InvalidInput(text)
-            } else {
-                InferenceError::Other(text)
+            // ONNX Runtime says INVALID_ARGUMENT for missing, unknown, mistyped or misshapen
+            // inputs; anything else is the model's or the runtime's problem.
+            match err.code() {
+                ort::ErrorCode::InvalidArgument => InferenceError::InvalidInput(err.to_string()),
+                _ => InferenceError::Other(err.to_string()),
             }
         })?;
         outputs(&result)

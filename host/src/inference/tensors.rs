@@ -103,6 +103,55 @@ impl NamedTensor {
     }
 }
 
+impl TensorData {
+    /// The ONNX element type.
+    pub fn element_type(&self) -> TensorElementType {
+        match self {
+            TensorData::F32(_) => TensorElementType::Float32,
+            TensorData::F64(_) => TensorElementType::Float64,
+            TensorData::I32(_) => TensorElementType::Int32,
+            TensorData::I64(_) => TensorElementType::Int64,
+        }
+    }
+}
+
+/// Every input the model declares is given once with its element type, and nothing else:
+/// ONNX Runtime itself reports a missing input only as a failure deep in the graph.
+pub fn check_inputs(
+    declared: &[ort::value::Outlet],
+    inputs: &[NamedTensor],
+) -> Result<(), InferenceError> {
+    for outlet in declared {
+        let Some(tensor) = inputs.iter().find(|t| t.name == outlet.name()) else {
+            return Err(InferenceError::InvalidInput(format!(
+                "missing input `{}`",
+                outlet.name()
+            )));
+        };
+        if let ValueType::Tensor { ty, .. } = outlet.dtype()
+            && *ty != tensor.data.element_type()
+        {
+            return Err(InferenceError::InvalidInput(format!(
+                "`{}` must be {ty:?}, not {:?}",
+                tensor.name,
+                tensor.data.element_type()
+            )));
+        }
+    }
+    if let Some(extra) = inputs
+        .iter()
+        .find(|t| !declared.iter().any(|o| o.name() == t.name))
+    {
+        let known: Vec<&str> = declared.iter().map(|o| o.name()).collect();
+        return Err(InferenceError::InvalidInput(format!(
+            "the model has no input `{}` (inputs: {})",
+            extra.name,
+            known.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// The inputs as ONNX Runtime session inputs (views of the tensors' data).
 pub fn session_inputs(
     inputs: &[NamedTensor],

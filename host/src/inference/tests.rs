@@ -87,11 +87,15 @@ fn bad_calls_get_clear_errors() {
     inputs.pop();
     let error = service.run("flow-gae", &inputs).unwrap_err();
     assert!(
-        matches!(
-            error,
-            InferenceError::InvalidInput(_) | InferenceError::Other(_)
-        ),
-        "{error}"
+        matches!(error, InferenceError::InvalidInput(_)),
+        "a missing `hosts`: {error}"
+    );
+    let (mut inputs, _) = reference();
+    inputs[1].data = TensorData::F32(vec![0.0; inputs[1].data.len()]);
+    let error = service.run("flow-gae", &inputs).unwrap_err();
+    assert!(
+        matches!(error, InferenceError::InvalidInput(_)),
+        "a float `src`: {error}"
     );
 }
 
