@@ -113,11 +113,6 @@ impl HostGraph {
             None => std::net::IpAddr::V6(v6),
         }
     }
-
-    /// The index of `address` among the hosts, if it appears.
-    pub fn host_index(&self, address: &[u8; 16]) -> Option<usize> {
-        self.hosts.iter().position(|host| host == address)
-    }
 }
 
 #[cfg(test)]

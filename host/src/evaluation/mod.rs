@@ -12,7 +12,7 @@ use anyhow::Context;
 use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
 use netassure_flowgraph::{FlowSlices, HostGraph};
 use netassure_netflow::FlowColumns;
-use netassure_netflow::files::{FlowFile, FlowWindows, Window};
+use netassure_netflow::files::{FlowFile, Window};
 
 pub use metrics::{ClassReport, Report, evaluate, pr_curve, roc_curve};
 pub use plot::{plot_pr, plot_roc};
@@ -46,18 +46,12 @@ pub fn score_file(
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<Scored> {
     let mut file = FlowFile::open_with(path, config.probe())?;
-    let mut windows = FlowWindows::new(config.window_ms, config.window_flows, file.name());
     let mut scored = Scored::default();
-    while let Some((flow, label)) = file.next_flow()? {
-        if let Some(window) = windows.push(&flow, label) {
-            score_window(service, model, window, &mut scored)?;
-            progress(file.bytes_read(), file.size());
-        }
-    }
-    if let Some(window) = windows.finish() {
+    file.for_each_window(config.window_ms, config.window_flows, |window, file| {
         score_window(service, model, window, &mut scored)?;
-    }
-    progress(file.bytes_read(), file.size());
+        progress(file.bytes_read(), file.size());
+        Ok::<(), anyhow::Error>(())
+    })?;
     Ok(scored)
 }
 

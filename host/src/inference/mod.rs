@@ -156,11 +156,6 @@ impl InferenceService {
         self.models.read().expect("models lock").errors()
     }
 
-    /// The models' directory.
-    pub fn models_dir(&self) -> &std::path::Path {
-        &self.config.models_dir
-    }
-
     /// For `/status`.
     pub fn status(&self) -> InferenceStatus {
         match &self.runtime {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use netassure_netflow::files::{FlowFile, FlowFileFormat, FlowWindows, ProbeConfig, Window};
+use netassure_netflow::files::{FlowFile, FlowFileFormat, ProbeConfig, Window};
 use serde::{Deserialize, Serialize};
 
 use crate::pipeline::Pipeline;
@@ -102,38 +102,25 @@ pub fn ingest_file(
     let format = file.format();
     update(&|s| s.format = Some(format));
     let source = format!("file:{}", file.name());
-    let mut windows = FlowWindows::new(config.window_ms, config.window_flows, file.name());
     let (mut flows, mut published) = (0u64, 0u64);
-    let publish = |window: Window, flows: &mut u64, published: &mut u64| {
-        *flows += window.flows.len() as u64;
-        *published += 1;
+    let outcome = file.for_each_window(config.window_ms, config.window_flows, |window, file| {
+        flows += window.flows.len() as u64;
+        published += 1;
         pipeline.publish_flows(&source, window.start_ms, window.end_ms, window.flows);
+        let (read, malformed) = (file.bytes_read(), file.malformed());
+        update(&|s| {
+            s.flows = flows;
+            s.windows = published;
+            s.bytes_read = read;
+            s.malformed = malformed;
+        });
+        Ok::<(), netassure_netflow::files::FlowFileError>(())
+    });
+    let (late, error) = match outcome {
+        Ok(late) => (late, file.first_error().map(str::to_owned)),
+        Err(err) => (0, Some(err.to_string())),
     };
-    let outcome = loop {
-        match file.next_flow() {
-            Ok(Some((flow, label))) => {
-                if let Some(window) = windows.push(&flow, label) {
-                    publish(window, &mut flows, &mut published);
-                    let (read, malformed) = (file.bytes_read(), file.malformed());
-                    update(&|s| {
-                        s.flows = flows;
-                        s.windows = published;
-                        s.bytes_read = read;
-                        s.malformed = malformed;
-                    });
-                }
-            }
-            Ok(None) => break Ok(()),
-            Err(err) => break Err(err.to_string()),
-        }
-    };
-    if let Some(window) = windows.finish() {
-        publish(window, &mut flows, &mut published);
-    }
-    let error = outcome
-        .err()
-        .or_else(|| file.first_error().map(str::to_owned));
-    let (read, malformed, late) = (file.bytes_read(), file.malformed(), windows.late);
+    let (read, malformed) = (file.bytes_read(), file.malformed());
     tracing::info!(
         source,
         flows,
@@ -218,49 +205,50 @@ pub struct FlowDryRun {
     pub largest_window: u64,
 }
 
+impl FlowDryRun {
+    /// Count one window.
+    fn add(&mut self, window: &Window) {
+        let flows = &window.flows;
+        self.windows += 1;
+        self.flows += flows.len() as u64;
+        self.largest_window = self.largest_window.max(flows.len() as u64);
+        self.bytes += flows.bytes.iter().sum::<u64>();
+        self.packets += flows.packets.iter().sum::<u64>();
+        if let (Some(&first), Some(&last)) =
+            (flows.start_ms.iter().min(), flows.end_ms.iter().max())
+        {
+            let (earliest, latest) = self.span_ms.unwrap_or((u64::MAX, 0));
+            self.span_ms = Some((earliest.min(first), latest.max(last)));
+        }
+        for &protocol in &flows.protocol {
+            *self.protocols.entry(protocol).or_default() += 1;
+        }
+        for label in &window.labels {
+            *self.classes.entry(label.class.clone()).or_default() += 1;
+        }
+    }
+}
+
 /// Read `path` as `--flows` would, publish nothing, and summarise it; `progress` is called
-/// with (bytes read, file size) every few thousand flows.
+/// with (bytes read, file size) after every window.
 pub fn dry_run(
     path: &Path,
     config: &FlowFilesConfig,
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<FlowDryRun> {
     let mut file = FlowFile::open_with(path, config.probe())?;
-    let mut windows = FlowWindows::new(config.window_ms, config.window_flows, file.name());
     let mut summary = FlowDryRun {
         file: path.display().to_string(),
         format: Some(file.format()),
         ..FlowDryRun::default()
     };
-    let count = |window: Window, summary: &mut FlowDryRun| {
-        summary.windows += 1;
-        summary.largest_window = summary.largest_window.max(window.flows.len() as u64);
-    };
-    while let Some((flow, label)) = file.next_flow()? {
-        summary.flows += 1;
-        summary.bytes += flow.bytes;
-        summary.packets += flow.packets;
-        let (first, last) = summary.span_ms.unwrap_or((u64::MAX, 0));
-        summary.span_ms = Some((first.min(flow.start_ms), last.max(flow.end_ms)));
-        *summary.protocols.entry(flow.protocol).or_default() += 1;
-        if let Some(entry) = summary.classes.get_mut(&label.class) {
-            *entry += 1;
-        } else {
-            summary.classes.insert(label.class.clone(), 1);
-        }
-        if let Some(window) = windows.push(&flow, label) {
-            count(window, &mut summary);
-        }
-        if summary.flows.is_multiple_of(4096) {
+    summary.late =
+        file.for_each_window(config.window_ms, config.window_flows, |window, file| {
+            summary.add(&window);
             progress(file.bytes_read(), file.size());
-        }
-    }
-    if let Some(window) = windows.finish() {
-        count(window, &mut summary);
-    }
-    progress(file.bytes_read(), file.size());
+            Ok::<(), anyhow::Error>(())
+        })?;
     summary.malformed = file.malformed();
     summary.first_error = file.first_error().map(str::to_owned);
-    summary.late = windows.late;
     Ok(summary)
 }

@@ -209,6 +209,34 @@ impl FlowFile {
         }
     }
 
+    /// Read every flow, cut the flows into windows (see [`FlowWindows`]) and hand each closed
+    /// window to `each` with the file (for progress and counters); returns the number of late
+    /// flows. When reading fails part-way, the window open at that moment is still handed
+    /// over before the error is returned; an error from `each` stops at once.
+    pub fn for_each_window<E: From<FlowFileError>>(
+        &mut self,
+        window_ms: u64,
+        window_flows: usize,
+        mut each: impl FnMut(Window, &FlowFile) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        let mut windows = FlowWindows::new(window_ms, window_flows, &self.name);
+        let outcome = loop {
+            match self.next_flow() {
+                Ok(Some((flow, label))) => {
+                    if let Some(window) = windows.push(&flow, label) {
+                        each(window, self)?;
+                    }
+                }
+                Ok(None) => break Ok(windows.late),
+                Err(err) => break Err(E::from(err)),
+            }
+        };
+        if let Some(window) = windows.finish() {
+            each(window, self)?;
+        }
+        outcome
+    }
+
     /// Records (rows, lines, packets) that could not be read and were skipped.
     pub fn malformed(&self) -> u64 {
         match &self.reader {
