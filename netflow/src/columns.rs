@@ -80,6 +80,27 @@ impl FlowColumns {
         self.src_port.len()
     }
 
+    /// True when every column has one entry per flow (what decoding must always leave).
+    pub fn is_consistent(&self) -> bool {
+        let n = self.len();
+        [
+            self.src_addr.len(),
+            self.dst_addr.len(),
+            self.dst_port.len(),
+            self.protocol.len(),
+            self.tcp_flags.len(),
+            self.bytes.len(),
+            self.packets.len(),
+            self.start_ms.len(),
+            self.end_ms.len(),
+            self.input_if.len(),
+            self.output_if.len(),
+            self.exporter.len(),
+        ]
+        .iter()
+        .all(|&len| len == n)
+    }
+
     /// True when there are no flows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

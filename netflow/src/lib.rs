@@ -19,6 +19,8 @@ mod collector;
 mod columns;
 mod fields;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ipfix;
 pub mod nids;
 mod read;

@@ -9,28 +9,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use common::datagrams;
 use netassure_netflow::{Collector, FlowColumns};
 
-fn consistent(columns: &FlowColumns) {
-    let n = columns.len();
-    assert!(
-        [
-            columns.src_addr.len(),
-            columns.dst_addr.len(),
-            columns.dst_port.len(),
-            columns.protocol.len(),
-            columns.tcp_flags.len(),
-            columns.bytes.len(),
-            columns.packets.len(),
-            columns.start_ms.len(),
-            columns.end_ms.len(),
-            columns.input_if.len(),
-            columns.output_if.len(),
-            columns.exporter.len(),
-        ]
-        .iter()
-        .all(|&len| len == n)
-    );
-}
-
 #[test]
 fn truncated_and_mutated_datagrams_never_panic() {
     let from = SocketAddr::from((Ipv4Addr::LOCALHOST, 2055));
@@ -63,7 +41,7 @@ fn truncated_and_mutated_datagrams_never_panic() {
                 refused += usize::from(collector.receive(from, &mutated, 0, &mut columns).is_err());
             }
         }
-        consistent(&columns);
+        assert!(columns.is_consistent());
         let stats = collector.stats()[0].1;
         assert_eq!(
             stats.malformed as usize, refused,
