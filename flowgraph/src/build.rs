@@ -14,6 +14,8 @@ pub struct FlowSlices<'a> {
     pub src_addr: &'a [u8],
     /// Destination addresses, 16 bytes per flow.
     pub dst_addr: &'a [u8],
+    /// Source ports.
+    pub src_port: &'a [u16],
     /// Destination ports.
     pub dst_port: &'a [u16],
     /// IP protocols.
@@ -37,6 +39,7 @@ impl FlowSlices<'_> {
         [
             self.src_addr.len() / 16,
             self.dst_addr.len() / 16,
+            self.src_port.len(),
             self.dst_port.len(),
             self.protocol.len(),
             self.tcp_flags.len(),
@@ -55,7 +58,8 @@ impl FlowSlices<'_> {
         self.len() == 0
     }
 
-    fn address(column: &[u8], flow: usize) -> [u8; 16] {
+    /// The address of `flow` in an address column.
+    pub(crate) fn address(column: &[u8], flow: usize) -> [u8; 16] {
         column[flow * 16..flow * 16 + 16]
             .try_into()
             .expect("a 16-byte slice")

@@ -8,9 +8,11 @@
 //! destination, with compressed-sparse-row offsets.
 
 mod build;
+mod conversations;
 pub mod gae;
 
 pub use build::FlowSlices;
+pub use conversations::{Attempt, Conversations};
 
 /// [`FlowSlices`] borrowed from any columnar flow batch with the WIT `flow-batch` field names
 /// (the host's and the SDK's generated `FlowBatch` types are distinct Rust types).
@@ -21,6 +23,7 @@ macro_rules! flow_slices {
         $crate::FlowSlices {
             src_addr: &batch.src_addr,
             dst_addr: &batch.dst_addr,
+            src_port: &batch.src_port,
             dst_port: &batch.dst_port,
             protocol: &batch.protocol,
             tcp_flags: &batch.tcp_flags,

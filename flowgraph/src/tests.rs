@@ -9,6 +9,7 @@ use crate::{FlowSlices, HostGraph};
 struct Columns {
     src: Vec<u8>,
     dst: Vec<u8>,
+    src_port: Vec<u16>,
     dst_port: Vec<u16>,
     protocol: Vec<u8>,
     tcp_flags: Vec<u8>,
@@ -40,6 +41,7 @@ impl Columns {
     ) {
         self.src.extend_from_slice(&v4(src));
         self.dst.extend_from_slice(&v4(dst));
+        self.src_port.push(40_000);
         self.dst_port.push(port);
         self.protocol.push(protocol);
         self.tcp_flags.push(if protocol == 6 { 0x02 } else { 0 });
@@ -53,6 +55,7 @@ impl Columns {
         FlowSlices {
             src_addr: &self.src,
             dst_addr: &self.dst,
+            src_port: &self.src_port,
             dst_port: &self.dst_port,
             protocol: &self.protocol,
             tcp_flags: &self.tcp_flags,

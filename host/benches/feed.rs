@@ -48,6 +48,8 @@ fn anomaly(sequence: u64) -> FeedEvent {
             detector_version: "0.1.0".into(),
             event_id: sequence,
             detected_at: "2026-11-22T00:00:00.000Z".into(),
+            evidence: None,
+            incident_id: None,
         }),
         suppressed: false,
     }

@@ -32,6 +32,8 @@ fn anomaly(i: usize) -> AnomalyRecord {
         detector_version: "1".into(),
         event_id: i as u64,
         detected_at: "2026-11-22T00:00:00.000Z".into(),
+        evidence: None,
+        incident_id: None,
     }
 }
 
@@ -86,6 +88,7 @@ fn main() {
             dedup_key: format!("key-{i}"),
             anomaly_id: format!("anomaly-{i:09}"),
             created_at: String::new(),
+            incident_id: None,
         };
         store
             .record_alert(&decision, 1_790_000_000_000 + i as u64 * 10)

@@ -26,6 +26,9 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Anomaly and alert lifecycle.
     pub findings: crate::findings::FindingsConfig,
+    /// How anomalies with evidence become incidents, and when an incident opens an alert.
+    /// Example: `[incidents] min_windows = 3`.
+    pub incidents: crate::incidents::IncidentsConfig,
     /// Outbound sinks.
     pub sinks: SinksConfig,
     /// Where findings go besides the log.
@@ -210,9 +213,11 @@ impl Config {
         Self::from_toml(&text).with_context(|| format!("in {}", path.display()))
     }
 
-    /// Parse configuration text.
+    /// Parse configuration text, and refuse settings that cannot work.
     pub fn from_toml(text: &str) -> anyhow::Result<Config> {
-        Ok(toml::from_str(text)?)
+        let config: Config = toml::from_str(text)?;
+        config.incidents.validate().map_err(anyhow::Error::msg)?;
+        Ok(config)
     }
 }
 

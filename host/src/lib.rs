@@ -6,6 +6,7 @@ pub mod config;
 pub mod evaluation;
 pub mod findings;
 pub mod fsutil;
+pub mod incidents;
 pub mod inference;
 pub mod ingest;
 pub mod metrics;

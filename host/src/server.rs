@@ -69,6 +69,9 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
             .context("opening the findings database")?,
     );
     pipeline.attach_findings(findings.clone());
+    let incidents = Arc::new(crate::incidents::Incidents::new(config.incidents.clone()));
+    incidents.attach_store(findings.clone());
+    pipeline.attach_incidents(incidents);
     let registry = Registry::new(
         runtime,
         pipeline.clone(),
@@ -271,11 +274,14 @@ async fn reload_models(state: AppState) {
     }
 }
 
-/// Resolve alerts whose anomaly has not been reported for `auto_resolve_s`, every few seconds.
+/// Resolve alerts whose anomaly has not been reported for `auto_resolve_s`, and close
+/// incidents that went quiet, every few seconds.
 async fn auto_resolve(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         tick.tick().await;
+        let pipeline = state.pipeline.clone();
+        let _ = tokio::task::spawn_blocking(move || pipeline.close_quiet_incidents()).await;
         let findings = state.findings.clone();
         let resolved =
             tokio::task::spawn_blocking(move || findings.auto_resolve(crate::model::now_ms()))

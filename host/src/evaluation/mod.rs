@@ -61,6 +61,7 @@ pub fn gae_tensors(columns: &FlowColumns) -> [NamedTensor; 4] {
     let slices = FlowSlices {
         src_addr: columns.src_addr.as_flattened(),
         dst_addr: columns.dst_addr.as_flattened(),
+        src_port: &columns.src_port,
         dst_port: &columns.dst_port,
         protocol: &columns.protocol,
         tcp_flags: &columns.tcp_flags,

@@ -18,6 +18,7 @@
 //! crash or power loss can lose the last transactions.
 
 pub mod ietf;
+mod incidents;
 mod model;
 mod retention;
 mod schema;
@@ -29,6 +30,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 pub use model::{Alert, AlertStatus, Anomaly, Feedback, Revision};
+pub use incidents::IncidentFilter;
 pub use retention::Pruned;
 
 use crate::model::{AlertRecord, AnomalyRecord, Severity};
@@ -151,6 +153,21 @@ fn severity_from_rank(rank: i64) -> Severity {
     }
 }
 
+/// Add the columns of [`schema::MIGRATIONS`] that an older database lacks.
+fn migrate(conn: &Connection) -> Result<(), FindingsError> {
+    for (table, column, definition) in schema::MIGRATIONS {
+        let present: bool = conn.query_row(
+            &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{table}') WHERE name = ?1"),
+            params![column],
+            |row| row.get(0),
+        )?;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+        }
+    }
+    Ok(())
+}
+
 impl FindingsStore {
     /// Open (or create) the database at `path`.
     pub fn open(path: &Path, config: FindingsConfig) -> Result<Self, FindingsError> {
@@ -158,6 +175,7 @@ impl FindingsStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(schema::SCHEMA)?;
+        migrate(&conn)?;
         Ok(FindingsStore {
             conn: Mutex::new(conn),
             config,
@@ -280,8 +298,8 @@ impl FindingsStore {
                     "active"
                 };
                 tx.execute(
-                    "INSERT INTO alerts (alert_id, dedup_key, status, severity, node_id, message, rule, created_at_ms, last_seen_ms, updated_at_ms, count, anomaly_ids, feedback) VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?7, ?7, 1, ?8, NULL)",
-                    params![decision.alert_id, decision.dedup_key, severity_rank(decision.severity), decision.node_id, decision.message, decision.rule, now_ms as i64, serde_json::to_string(&[&decision.anomaly_id])?, status],
+                    "INSERT INTO alerts (alert_id, dedup_key, status, severity, node_id, message, rule, created_at_ms, last_seen_ms, updated_at_ms, count, anomaly_ids, feedback, incident_id) VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?7, ?7, 1, ?8, NULL, ?10)",
+                    params![decision.alert_id, decision.dedup_key, severity_rank(decision.severity), decision.node_id, decision.message, decision.rule, now_ms as i64, serde_json::to_string(&[&decision.anomaly_id])?, status, decision.incident_id],
                 )?;
                 decision.alert_id.clone()
             }
@@ -503,7 +521,7 @@ impl FindingsStore {
     }
 }
 
-const ALERT_COLUMNS: &str = "SELECT alert_id, status, severity, node_id, message, rule, dedup_key, created_at_ms, last_seen_ms, count, anomaly_ids, feedback FROM alerts";
+const ALERT_COLUMNS: &str = "SELECT alert_id, status, severity, node_id, message, rule, dedup_key, created_at_ms, last_seen_ms, count, anomaly_ids, feedback, incident_id FROM alerts";
 
 fn read_alert(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Alert, FindingsError>> {
     let status: String = row.get(1)?;
@@ -528,6 +546,7 @@ fn read_alert(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Alert, Finding
             feedback: feedback
                 .map(|text| serde_json::from_str(&text))
                 .transpose()?,
+            incident_id: row.get(12)?,
         })
     };
     Ok(build())
@@ -595,6 +614,8 @@ pub(crate) mod fixtures {
             detector_version: "1".into(),
             event_id: 1,
             detected_at: String::new(),
+            evidence: None,
+            incident_id: None,
         }
     }
 
@@ -609,6 +630,7 @@ pub(crate) mod fixtures {
             dedup_key: key.into(),
             anomaly_id: format!("anomaly-{id}"),
             created_at: String::new(),
+            incident_id: None,
         }
     }
 }

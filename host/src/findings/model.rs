@@ -81,6 +81,8 @@ pub struct Alert {
     pub anomaly_ids: Vec<String>,
     /// Operator feedback, if any.
     pub feedback: Option<Feedback>,
+    /// The incident it is about, when it came from one.
+    pub incident_id: Option<String>,
 }
 
 /// One revision of an anomaly's label (IETF relevant-state `revision`).

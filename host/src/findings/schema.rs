@@ -1,6 +1,7 @@
 //! The SQLite schema of the findings database.
 
-/// Statements that create the schema; safe to run on an existing database.
+/// Statements that create the schema; safe to run on an existing database. Columns added
+/// after a release are added by [`MIGRATIONS`].
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS anomalies (
     anomaly_id     TEXT PRIMARY KEY,
@@ -47,6 +48,17 @@ CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts (status, created_at_ms);
 CREATE INDEX IF NOT EXISTS alerts_by_node ON alerts (node_id, created_at_ms);
 CREATE INDEX IF NOT EXISTS alerts_by_dedup ON alerts (dedup_key, status);
 
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id   TEXT PRIMARY KEY,
+    status        TEXT NOT NULL,
+    alerting      INTEGER NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    record        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incidents_by_time ON incidents (last_seen_ms);
+CREATE INDEX IF NOT EXISTS incidents_by_status ON incidents (status, last_seen_ms);
+
 CREATE TABLE IF NOT EXISTS suppressions (
     detector   TEXT NOT NULL,
     subject    TEXT NOT NULL,
@@ -55,3 +67,6 @@ CREATE TABLE IF NOT EXISTS suppressions (
     PRIMARY KEY (detector, subject)
 );
 "#;
+
+/// Columns added to existing tables since the first release: (table, column, definition).
+pub const MIGRATIONS: &[(&str, &str, &str)] = &[("alerts", "incident_id", "TEXT")];

@@ -81,6 +81,13 @@ pub struct AnomalyRecord {
     pub event_id: u64,
     /// Detection time, RFC 3339.
     pub detected_at: String,
+    /// What the detector reported as evidence: attackers, victims, services, flows (detectors
+    /// built against WIT 0.1.2 or later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::EvidenceRecord>,
+    /// The incident this anomaly is part of, when it has evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
 }
 
 /// An alert an alert rule decided on.
@@ -102,4 +109,7 @@ pub struct AlertRecord {
     pub anomaly_id: String,
     /// Creation time, RFC 3339.
     pub created_at: String,
+    /// The incident the alert is about, when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
 }

@@ -6,11 +6,13 @@
 pub mod anomaly;
 pub mod decode;
 pub mod event;
+pub mod evidence;
 pub mod flows;
 pub mod topology;
 
 pub use anomaly::{AlertRecord, AnomalyRecord, Severity};
 pub use event::{Event, EventKind, EventPayload, InputEvent};
+pub use evidence::EvidenceRecord;
 pub use flows::{FlowRecord, FlowWindowInput};
 pub use topology::{Link, Node, OperState, TelemetrySample, TopologyChange, TopologyDelta};
 

@@ -24,13 +24,14 @@ pub use feed::{Feed, FeedEvent, Published};
 pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 
-use crate::findings::{FindingsStore, NewAnomaly};
+use crate::findings::{AlertStatus, FindingsStore, NewAnomaly};
+use crate::incidents::{Evidence, IncidentRecord, Incidents};
 use crate::metrics::{Metrics, SourceLabels};
 use crate::model::{self, Event, EventKind, InputEvent};
 use crate::registry::Job;
 pub use crate::runtime::DeliveredEvent;
 use crate::runtime::bindings::anomalies::{Alert, AlertContext, Anomaly};
-use crate::runtime::convert;
+use crate::runtime::{Finding, convert};
 use crate::topology::TopologyStore;
 
 /// An anomaly on its way to the alert rules.
@@ -39,8 +40,11 @@ pub struct AnomalyJob {
     pub anomaly: Anomaly,
     /// Context for the rule.
     pub context: AlertContext,
-    /// The recorded form.
+    /// The recorded form (for an incident: the anomaly that brought the update).
     pub record: model::AnomalyRecord,
+    /// The incident the anomaly stands for, when it is one: its alert's dedup key is the
+    /// incident.
+    pub incident: Option<String>,
 }
 
 /// A queue subscribed to events.
@@ -83,6 +87,7 @@ pub struct Pipeline {
     routes: ArcSwap<Routes>,
     sinks: Sinks,
     findings: std::sync::OnceLock<Arc<FindingsStore>>,
+    incidents: std::sync::OnceLock<Arc<Incidents>>,
     feed: Feed,
     next_event_id: AtomicU64,
     events_received: AtomicU64,
@@ -100,6 +105,7 @@ impl Pipeline {
             routes: ArcSwap::default(),
             sinks,
             findings: std::sync::OnceLock::new(),
+            incidents: std::sync::OnceLock::new(),
             feed: Feed::new(1024),
             next_event_id: AtomicU64::new(1),
             events_received: AtomicU64::new(0),
@@ -116,6 +122,15 @@ impl Pipeline {
 
     /// Replace the routing table (the registry calls this after every change).
     pub fn set_routes(&self, routes: Routes) {
+        if let Some(incidents) = self.incidents.get() {
+            let flow_detectors: Vec<String> = routes
+                .detectors
+                .iter()
+                .filter(|route| route.kinds.contains(&EventKind::Flows))
+                .map(|route| route.plugin.to_string())
+                .collect();
+            incidents.keep_detectors(&flow_detectors);
+        }
         self.routes.store(Arc::new(routes));
     }
 
@@ -208,23 +223,34 @@ impl Pipeline {
         }
     }
 
-    /// A detector reported `anomalies` for `event`: record them and ask every alert rule.
+    /// Detector `detector` has handled `event`: a flow window moves the incidents' clock on.
+    pub fn event_handled(&self, detector: &str, event: &Event) {
+        if let (Some(incidents), crate::model::EventPayload::Flows(window)) =
+            (self.incidents.get(), &event.payload)
+        {
+            incidents.advance(detector, window.end_ms);
+        }
+    }
+
+    /// A detector reported `found` for `event`: record the anomalies, add their evidence to
+    /// incidents, and ask every alert rule about the anomalies without evidence and about the
+    /// incidents that have enough.
     pub fn anomalies_found(
         &self,
         detector: &str,
         version: &str,
         event: &Event,
-        anomalies: Vec<Anomaly>,
+        found: Vec<Finding>,
     ) {
-        if anomalies.is_empty() {
+        if found.is_empty() {
             return;
         }
         let routes = self.routes.load();
         let detected_at_ms = model::now_ms();
         let detected_at = crate::timefmt::ms_to_rfc3339(detected_at_ms);
-        let records: Vec<model::AnomalyRecord> = anomalies
+        let mut records: Vec<model::AnomalyRecord> = found
             .iter()
-            .map(|anomaly| {
+            .map(|finding| {
                 let origin = convert::AnomalyOrigin {
                     anomaly_id: uuid::Uuid::new_v4().to_string(),
                     detector,
@@ -232,11 +258,20 @@ impl Pipeline {
                     event_id: event.id,
                     detected_at: detected_at.clone(),
                 };
-                convert::anomaly_record(anomaly, origin)
+                let mut record = convert::anomaly_record(&finding.anomaly, origin);
+                record.evidence = finding.evidence.as_ref().map(convert::evidence_record);
+                record
             })
             .collect();
+        let incidents = self.assemble(&mut records, event.timestamp_ms);
         let silenced = self.store_anomalies(&records, detected_at_ms);
-        for ((anomaly, record), suppressed) in anomalies.into_iter().zip(records).zip(silenced) {
+        let context = AlertContext {
+            detector: detector.to_owned(),
+            event_id: event.id,
+            detected_at_ms,
+        };
+        let jobs = found.into_iter().zip(records).zip(silenced).zip(incidents);
+        for (((finding, record), suppressed), incident) in jobs {
             self.anomalies.fetch_add(1, Ordering::Relaxed);
             Metrics::count(&self.metrics.anomalies, &record.kind);
             self.feed.publish(FeedEvent::Anomaly {
@@ -245,26 +280,91 @@ impl Pipeline {
             });
             self.sinks
                 .emit(&OutputRecord::Anomaly(Box::new(record.clone())));
-            if suppressed {
-                continue;
-            }
-            let context = AlertContext {
-                detector: detector.to_owned(),
-                event_id: event.id,
-                detected_at_ms,
+            let anomaly = match (&record.evidence, incident) {
+                _ if suppressed => continue,
+                (None, _) => finding.anomaly,
+                (Some(_), Some(incident)) if incident.alerting => {
+                    incident_anomaly(&incident, &finding.anomaly)
+                }
+                (Some(_), _) => continue,
             };
             let job = Arc::new(AnomalyJob {
                 anomaly,
-                context,
+                context: context.clone(),
+                incident: record.incident_id.clone(),
                 record,
             });
             for route in &routes.alert_rules {
                 let _ = route.jobs.send(Job::Anomaly(job.clone()));
             }
         }
+        self.close_quiet_incidents();
+    }
+
+    /// Add the evidence of `records` to incidents (each record learns its incident); per
+    /// record, the incident as it is now. Anomalies a false positive silenced are left out.
+    fn assemble(
+        &self,
+        records: &mut [model::AnomalyRecord],
+        event_ms: u64,
+    ) -> Vec<Option<IncidentRecord>> {
+        let Some(incidents) = self.incidents.get() else {
+            return vec![None; records.len()];
+        };
+        records
+            .iter_mut()
+            .map(|record| {
+                let evidence = record.evidence.as_ref()?;
+                if self.is_silenced(record) {
+                    return None;
+                }
+                let observed = incidents.observe(Evidence {
+                    record,
+                    evidence,
+                    detected_at_ms: event_ms,
+                })?;
+                record.incident_id = Some(observed.incident.incident_id.clone());
+                Some(observed.incident)
+            })
+            .collect()
+    }
+
+    fn is_silenced(&self, record: &model::AnomalyRecord) -> bool {
+        self.findings.get().is_some_and(|findings| {
+            findings
+                .is_suppressed(
+                    &record.detector,
+                    &crate::findings::subject_of(record),
+                    model::now_ms(),
+                )
+                .unwrap_or(false)
+        })
+    }
+
+    /// Close incidents that went quiet and resolve their alerts.
+    pub fn close_quiet_incidents(&self) {
+        let Some(incidents) = self.incidents.get() else {
+            return;
+        };
+        for incident in incidents.sweep() {
+            let (Some(alert_id), Some(findings)) = (&incident.alert_id, self.findings.get())
+            else {
+                continue;
+            };
+            match findings.set_status(alert_id, AlertStatus::Resolved, model::now_ms()) {
+                Ok(Some(_)) => self.feed.publish(FeedEvent::AlertChanged {
+                    alert_id: alert_id.clone(),
+                    status: AlertStatus::Resolved.as_str().to_owned(),
+                }),
+                Ok(None) => {}
+                Err(err) => tracing::error!("resolving the alert of an incident failed: {err}"),
+            }
+        }
     }
 
     /// An alert rule decided on `alert` for `job`'s anomaly.
+    /// An alert about an incident has the incident as its dedup key, whatever the rule says,
+    /// so the incident keeps one alert while it lasts.
     pub fn alert_raised(&self, rule: &str, job: &AnomalyJob, alert: Alert) {
         let mut record = model::AlertRecord {
             alert_id: uuid::Uuid::new_v4().to_string(),
@@ -272,15 +372,22 @@ impl Pipeline {
             severity: convert::severity(alert.severity),
             node_id: alert.node,
             message: alert.message,
-            dedup_key: alert.dedup_key,
+            dedup_key: match &job.incident {
+                Some(incident) => format!("incident:{incident}"),
+                None => alert.dedup_key,
+            },
             anomaly_id: job.record.anomaly_id.clone(),
             created_at: crate::timefmt::now_rfc3339(),
+            incident_id: job.incident.clone(),
         };
         if let Some(findings) = self.findings.get() {
             match findings.record_alert(&record, model::now_ms()) {
                 Ok(stored) => record.alert_id = stored.alert_id,
                 Err(err) => tracing::error!("storing an alert failed: {err}"),
             }
+        }
+        if let (Some(incident), Some(incidents)) = (&job.incident, self.incidents.get()) {
+            incidents.alert_opened(incident, &record.alert_id);
         }
         self.alerts.fetch_add(1, Ordering::Relaxed);
         Metrics::count(&self.metrics.alerts, severity_name(record.severity));
@@ -298,6 +405,16 @@ impl Pipeline {
     /// Keep findings in `store` from now on.
     pub fn attach_findings(&self, store: Arc<FindingsStore>) {
         let _ = self.findings.set(store);
+    }
+
+    /// Assemble incidents with `incidents` from now on.
+    pub fn attach_incidents(&self, incidents: Arc<Incidents>) {
+        let _ = self.incidents.set(incidents);
+    }
+
+    /// The incident assembler, when attached.
+    pub fn incidents(&self) -> Option<&Arc<Incidents>> {
+        self.incidents.get()
     }
 
     /// Store one detector call's anomalies in one transaction; per anomaly, true when a false
@@ -327,6 +444,31 @@ impl Pipeline {
             anomalies: self.anomalies.load(Ordering::Relaxed),
             alerts: self.alerts.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// What the alert rules see of an incident: the kind that started it, its score, its
+/// attackers then its victims as nodes, its summary as the description.
+fn incident_anomaly(incident: &IncidentRecord, latest: &Anomaly) -> Anomaly {
+    let mut nodes: Vec<String> = incident.attackers.clone();
+    nodes.extend(
+        incident
+            .victims
+            .iter()
+            .filter(|victim| !incident.attackers.contains(victim))
+            .cloned(),
+    );
+    Anomaly {
+        kind: incident
+            .kinds
+            .first()
+            .cloned()
+            .unwrap_or_else(|| latest.kind.clone()),
+        score: incident.score,
+        nodes,
+        links: Vec::new(),
+        description: incident.summary.clone(),
+        ..latest.clone()
     }
 }
 

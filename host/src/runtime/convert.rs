@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use super::bindings::{anomalies as wa, events as we, flows as wf, plugin as wp, topology as wt};
+use super::bindings::{
+    anomalies as wa, events as we, evidence as wv, flows as wf, plugin as wp, topology as wt,
+};
 use crate::model::{self, EventKind, anomaly::FlowKeyRecord, anomaly::SymptomRecord};
 
 /// IPv4 addresses become IPv4-mapped IPv6: every address column entry is 16 bytes.
@@ -266,19 +268,7 @@ pub fn anomaly_record(anomaly: &wa::Anomaly, origin: AnomalyOrigin<'_>) -> model
         confidence: unit(anomaly.confidence),
         contributing_node_ids: anomaly.nodes.clone(),
         contributing_link_ids: anomaly.links.clone(),
-        flow_keys: anomaly
-            .flows
-            .iter()
-            .filter_map(|key| {
-                Some(FlowKeyRecord {
-                    src: addr_from_bytes(&key.src_addr)?,
-                    dst: addr_from_bytes(&key.dst_addr)?,
-                    src_port: key.src_port,
-                    dst_port: key.dst_port,
-                    protocol: key.protocol,
-                })
-            })
-            .collect(),
+        flow_keys: anomaly.flows.iter().filter_map(flow_key_record).collect(),
         description: anomaly.description.clone(),
         pattern: pattern_name(anomaly.pattern).to_owned(),
         symptom: SymptomRecord {
@@ -293,6 +283,66 @@ pub fn anomaly_record(anomaly: &wa::Anomaly, origin: AnomalyOrigin<'_>) -> model
         detector_version: origin.detector_version.to_owned(),
         event_id: origin.event_id,
         detected_at: origin.detected_at,
+        evidence: None,
+        incident_id: None,
+    }
+}
+
+fn flow_key_record(key: &wf::FlowKey) -> Option<FlowKeyRecord> {
+    Some(FlowKeyRecord {
+        src: addr_from_bytes(&key.src_addr)?,
+        dst: addr_from_bytes(&key.dst_addr)?,
+        src_port: key.src_port,
+        dst_port: key.dst_port,
+        protocol: key.protocol,
+    })
+}
+
+/// The JSON form of a detector's evidence; non-finite numbers become 0 (JSON has none).
+pub fn evidence_record(evidence: &wv::AnomalyEvidence) -> model::EvidenceRecord {
+    use model::evidence::{FeatureDeviationRecord, FlowEvidenceRecord, MeasureRecord};
+    let finite = |value: f64| if value.is_finite() { value } else { 0.0 };
+    model::EvidenceRecord {
+        attackers: evidence.attackers.clone(),
+        attacker_count: evidence.attacker_count,
+        victims: evidence.victims.clone(),
+        services: evidence.services.clone(),
+        first_seen_ms: evidence.first_seen_ms,
+        last_seen_ms: evidence.last_seen_ms,
+        flows: evidence
+            .flows
+            .iter()
+            .filter_map(|flow| {
+                Some(FlowEvidenceRecord {
+                    key: flow_key_record(&flow.key)?,
+                    score: finite(flow.score),
+                    bytes: flow.bytes,
+                    packets: flow.packets,
+                    start_ms: flow.start_ms,
+                    end_ms: flow.end_ms,
+                    tcp_flags: flow.tcp_flags,
+                    features: flow
+                        .features
+                        .iter()
+                        .map(|feature| FeatureDeviationRecord {
+                            name: feature.name.clone(),
+                            observed: finite(feature.observed),
+                            expected: finite(feature.expected),
+                            deviation: finite(feature.deviation),
+                        })
+                        .collect(),
+                })
+            })
+            .collect(),
+        measures: evidence
+            .measures
+            .iter()
+            .map(|measure| MeasureRecord {
+                name: measure.name.clone(),
+                value: finite(measure.value),
+            })
+            .collect(),
+        alerting: evidence.alerting,
     }
 }
 

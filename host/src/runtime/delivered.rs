@@ -3,13 +3,14 @@
 
 use std::sync::OnceLock;
 
-use netassure_flowgraph::HostGraph;
+use netassure_flowgraph::{Conversations, HostGraph};
 
 use crate::model::{Event, EventPayload};
 
 /// An event on its way to detectors, with the topology version it left behind (during the
 /// detector's call `graph.current()` shows that version, not whatever came later) and, for a
-/// flow window, its host graph — built the first time any detector asks, then shared.
+/// flow window, its host graph and its conversations — each built the first time any detector
+/// asks, then shared.
 #[derive(Debug)]
 pub struct DeliveredEvent {
     /// The event.
@@ -17,6 +18,7 @@ pub struct DeliveredEvent {
     /// The topology store's version right after the event was applied.
     pub topology_version: u64,
     window_graph: OnceLock<HostGraph>,
+    conversations: OnceLock<Conversations>,
 }
 
 impl DeliveredEvent {
@@ -26,6 +28,7 @@ impl DeliveredEvent {
             event,
             topology_version,
             window_graph: OnceLock::new(),
+            conversations: OnceLock::new(),
         }
     }
 
@@ -38,5 +41,16 @@ impl DeliveredEvent {
             self.window_graph
                 .get_or_init(|| HostGraph::build(netassure_flowgraph::flow_slices!(window.flows))),
         )
+    }
+
+    /// The conversations of the event's flow window (both directions paired); `None` for any
+    /// other kind of event.
+    pub fn conversations(&self) -> Option<&Conversations> {
+        let EventPayload::Flows(window) = &self.event.payload else {
+            return None;
+        };
+        Some(self.conversations.get_or_init(|| {
+            Conversations::build(&netassure_flowgraph::flow_slices!(window.flows))
+        }))
     }
 }

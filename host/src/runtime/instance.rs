@@ -10,7 +10,7 @@ use super::bindings::{
 };
 use super::host_impl::graph::SnapshotHandle;
 use super::loader::{LoadedComponent, WorldPre};
-use super::{DeliveredEvent, EPOCH_TICK, Limits, PluginState, Runtime};
+use super::{DeliveredEvent, EPOCH_TICK, Finding, Limits, PluginState, Runtime};
 use crate::topology::TopologySnapshot;
 
 /// Why a call did not return normally. After any of these the instance is unusable and must
@@ -147,14 +147,32 @@ impl PluginInstance {
     /// `on-event(event)` of a detector for a delivered event: during the call `graph.current()`
     /// shows the topology version the event left behind and `flow-graph.window-graph()` the
     /// host graph of its flow window.
+    /// The anomalies it returns come first, then those it reported with evidence.
     pub fn on_delivered(
         &mut self,
         delivered: &Arc<DeliveredEvent>,
-    ) -> Result<Result<Vec<anomalies::Anomaly>, wp::PluginError>, CallError> {
-        self.store.data_mut().delivering = Some(delivered.clone());
+    ) -> Result<Result<Vec<Finding>, wp::PluginError>, CallError> {
+        let state = self.store.data_mut();
+        state.delivering = Some(delivered.clone());
+        state.reported.clear();
+        state.reports_dropped = 0;
         let result = self.on_event(&delivered.event);
-        self.store.data_mut().delivering = None;
-        result
+        let state = self.store.data_mut();
+        state.delivering = None;
+        let reported = std::mem::take(&mut state.reported);
+        result.map(|outcome| {
+            outcome.map(|returned| {
+                let mut findings: Vec<Finding> = returned
+                    .into_iter()
+                    .map(|anomaly| Finding {
+                        anomaly,
+                        evidence: None,
+                    })
+                    .collect();
+                findings.extend(reported);
+                findings
+            })
+        })
     }
 
     /// `evaluate(anomaly, context)` of an alert rule.

@@ -28,16 +28,26 @@ pub use limits::{LimitOverrides, Limits};
 pub use loader::{LoadError, LoadedComponent, PluginInfoRecord};
 pub use state::PluginState;
 
+/// An anomaly a detector found, with the evidence it reported for it (WIT 0.1.2 `evidence`);
+/// anomalies returned from `on-event` have none.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// The anomaly.
+    pub anomaly: bindings::anomalies::Anomaly,
+    /// Its evidence.
+    pub evidence: Option<bindings::evidence::AnomalyEvidence>,
+}
+
 use crate::metrics::Metrics;
 use crate::state_store::StateStore;
 use crate::topology::TopologyStore;
 
 /// The `netassure:plugin` version the host implements. Plugins built against an older
 /// semver-compatible version (see [`WIT_COMPATIBLE`]) load too.
-pub const WIT_VERSION: &str = "0.1.1";
+pub const WIT_VERSION: &str = "0.1.2";
 
 /// Every `netassure:plugin` version whose plugins this host runs.
-pub const WIT_COMPATIBLE: &[&str] = &["0.1.0", "0.1.1"];
+pub const WIT_COMPATIBLE: &[&str] = &["0.1.0", "0.1.1", "0.1.2"];
 
 /// One epoch tick; deadlines are counted in ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -95,6 +105,7 @@ impl Runtime {
         use bindings::detector::netassure::plugin as wit;
         wit::graph::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::flow_graph::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        wit::evidence::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::inference::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::state::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;

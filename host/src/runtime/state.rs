@@ -32,6 +32,10 @@ pub struct PluginState {
     pub delivering: Option<Arc<super::DeliveredEvent>>,
     /// The last past version `graph.current()` rebuilt, kept for the next event at that version.
     pub past_snapshot: Option<Arc<crate::topology::TopologySnapshot>>,
+    /// Anomalies reported with evidence (`evidence.report`) during the current `on-event`.
+    pub reported: Vec<super::Finding>,
+    /// Reports past the per-call limit in the current `on-event`, dropped.
+    pub reports_dropped: u64,
 }
 
 impl PluginState {
@@ -51,6 +55,8 @@ impl PluginState {
             stderr,
             delivering: None,
             past_snapshot: None,
+            reported: Vec::new(),
+            reports_dropped: 0,
         }
     }
 

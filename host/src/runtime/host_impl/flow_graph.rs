@@ -1,9 +1,9 @@
 //! `flow-graph`: the host graph of the flow window being handled, built once per window by the
 //! host (see [`DeliveredEvent::window_graph`](crate::runtime::DeliveredEvent::window_graph)) and
-//! copied into each plugin that asks.
+//! copied into each plugin that asks; and its conversations (0.1.2), likewise.
 
 use crate::runtime::PluginState;
-use crate::runtime::bindings::flow_graph::{Host, HostGraph};
+use crate::runtime::bindings::flow_graph::{Conversations, Host, HostGraph};
 
 impl Host for PluginState {
     fn window_graph(&mut self) -> wasmtime::Result<Option<HostGraph>> {
@@ -34,6 +34,21 @@ impl Host for PluginState {
             edge_start_ms: graph.edge_start_ms.clone(),
             edge_end_ms: graph.edge_end_ms.clone(),
             flow_edge: graph.flow_edge.clone(),
+        }))
+    }
+
+    fn window_conversations(&mut self) -> wasmtime::Result<Option<Conversations>> {
+        let Some(conversations) = self
+            .delivering
+            .as_ref()
+            .and_then(|delivered| delivered.conversations())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Conversations {
+            reverse: conversations.reverse.clone(),
+            initiator: conversations.initiator.clone(),
+            unreachable: conversations.unreachable.clone(),
         }))
     }
 }

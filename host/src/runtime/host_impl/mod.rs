@@ -2,6 +2,7 @@
 //! [`PluginState`](super::PluginState).
 
 pub mod clock;
+pub mod evidence;
 pub mod flow_graph;
 pub mod graph;
 pub mod inference;
