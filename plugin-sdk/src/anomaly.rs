@@ -1,6 +1,7 @@
 //! A builder for [`Anomaly`] with sensible defaults for the IETF symptom fields.
 
-use crate::{Anomaly, FlowKey, NetworkPlane, Pattern, Symptom};
+use crate::evidence::{self, AnomalyEvidence, FlowEvidence, Measure};
+use crate::{Anomaly, Finding, FlowKey, NetworkPlane, Pattern, Symptom};
 
 /// Builds an [`Anomaly`].
 ///
@@ -12,10 +13,27 @@ use crate::{Anomaly, FlowKey, NetworkPlane, Pattern, Symptom};
 /// let anomaly = AnomalyBuilder::new("link-down", 0.9).link("l1").node("r1").build();
 /// assert_eq!(anomaly.symptom.concern_score, 90);
 /// ```
+///
+/// With evidence — attackers, victims, services, flows, figures — [`finding`](Self::finding)
+/// gives a [`Finding`] whose anomaly names its attackers first, then its victims, then any
+/// other node:
+///
+/// ```
+/// use netassure_plugin_sdk::prelude::*;
+/// let finding = AnomalyBuilder::new("port-scan", 0.95)
+///     .attacker("198.51.100.7")
+///     .victim("10.0.0.5")
+///     .service(6, 22)
+///     .measure("failed-attempts", 412.0)
+///     .finding();
+/// assert_eq!(finding.anomaly.nodes, ["198.51.100.7", "10.0.0.5"]);
+/// assert_eq!(finding.evidence.unwrap().services, ["tcp/22"]);
+/// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct AnomalyBuilder {
     anomaly: Anomaly,
+    evidence: Option<AnomalyEvidence>,
 }
 
 impl AnomalyBuilder {
@@ -45,7 +63,100 @@ impl AnomalyBuilder {
                     concern_score: (score * 100.0).round() as u8,
                 },
             },
+            evidence: None,
         }
+    }
+
+    fn evidence(&mut self) -> &mut AnomalyEvidence {
+        self.evidence.get_or_insert_with(evidence::empty)
+    }
+
+    /// Evidence: a host that started the traffic (listed before any other node).
+    pub fn attacker(mut self, address: &str) -> Self {
+        let evidence = self.evidence();
+        if !evidence.attackers.iter().any(|a| a == address) {
+            evidence.attackers.push(address.to_owned());
+        }
+        self
+    }
+
+    /// Evidence: how many attackers there were in all, when only the top ones are listed.
+    pub fn attacker_count(mut self, count: u32) -> Self {
+        self.evidence().attacker_count = count;
+        self
+    }
+
+    /// Evidence: a host on the receiving end.
+    pub fn victim(mut self, address: &str) -> Self {
+        let evidence = self.evidence();
+        if !evidence.victims.iter().any(|v| v == address) {
+            evidence.victims.push(address.to_owned());
+        }
+        self
+    }
+
+    /// Evidence: a service involved (`protocol` number and port, named `tcp/22`).
+    pub fn service(mut self, protocol: u8, port: u16) -> Self {
+        let name = evidence::service(protocol, port);
+        let evidence = self.evidence();
+        if !evidence.services.contains(&name) {
+            evidence.services.push(name);
+        }
+        self
+    }
+
+    /// Evidence: the flow time it covers, ms since the epoch.
+    pub fn seen(mut self, first_ms: u64, last_ms: u64) -> Self {
+        let evidence = self.evidence();
+        evidence.first_seen_ms = first_ms;
+        evidence.last_seen_ms = last_ms;
+        self
+    }
+
+    /// Evidence: a flow that drove the verdict (its key is added to the anomaly's flows).
+    pub fn evidence_flow(mut self, flow: FlowEvidence) -> Self {
+        self.anomaly.flows.push(flow.key.clone());
+        self.evidence().flows.push(flow);
+        self
+    }
+
+    /// Evidence: a figure behind the verdict.
+    pub fn measure(mut self, name: &str, value: f64) -> Self {
+        self.evidence().measures.push(Measure {
+            name: name.to_owned(),
+            value,
+        });
+        self
+    }
+
+    /// Evidence: this is a report (a top talker, a baseline shift); it joins an incident that
+    /// other evidence opened but never opens an alert on its own.
+    pub fn report_only(mut self) -> Self {
+        self.evidence().alerting = false;
+        self
+    }
+
+    /// The anomaly with its evidence: nodes are the attackers, then the victims, then the
+    /// nodes added with [`node`](Self::node).
+    pub fn finding(self) -> Finding {
+        let AnomalyBuilder {
+            mut anomaly,
+            evidence,
+        } = self;
+        if let Some(evidence) = &evidence {
+            let mut nodes: Vec<String> = evidence.attackers.clone();
+            for node in evidence.victims.iter().chain(&anomaly.nodes) {
+                if !nodes.contains(node) {
+                    nodes.push(node.clone());
+                }
+            }
+            anomaly.nodes = nodes;
+        }
+        let evidence = evidence.map(|mut evidence| {
+            evidence.attacker_count = evidence.attacker_count.max(evidence.attackers.len() as u32);
+            evidence
+        });
+        Finding { anomaly, evidence }
     }
 
     /// Confidence of the detector, 0..=1.
@@ -98,7 +209,7 @@ impl AnomalyBuilder {
         self
     }
 
-    /// The finished anomaly.
+    /// The finished anomaly, without evidence (see [`finding`](Self::finding)).
     pub fn build(self) -> Anomaly {
         self.anomaly
     }

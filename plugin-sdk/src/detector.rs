@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::bindings::detector::Guest;
 use crate::instance::with_instance;
-use crate::{Anomaly, Event, PluginError, PluginInfo, parse_config};
+use crate::{Anomaly, Event, Finding, PluginError, PluginInfo, parse_config};
 
 /// A detector: receives the events it subscribes to and returns the anomalies they show.
 ///
@@ -24,8 +24,9 @@ pub trait Detector: Default + 'static {
     /// Apply a configuration. Called before the first event and whenever it changes.
     fn configure(&mut self, config: Self::Config) -> Result<(), PluginError>;
 
-    /// Handle one event.
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError>;
+    /// Handle one event: the anomalies it shows, each with its evidence when the detector has
+    /// some (a bare [`Anomaly`] converts with `.into()`).
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError>;
 }
 
 #[doc(hidden)]
@@ -42,8 +43,24 @@ impl<T: Detector> Guest for DetectorAdapter<T> {
     }
 
     fn on_event(event: Event) -> Result<Vec<Anomaly>, PluginError> {
-        with_instance(|detector: &mut T| detector.on_event(event))
+        let findings = with_instance(|detector: &mut T| detector.on_event(event))?;
+        let mut returned = Vec::with_capacity(findings.len());
+        for finding in findings {
+            match finding.evidence {
+                Some(evidence) => report(&finding.anomaly, &evidence),
+                None => returned.push(finding.anomaly),
+            }
+        }
+        Ok(returned)
     }
+}
+
+/// Hand an anomaly with its evidence to the host (WIT `evidence.report`).
+fn report(anomaly: &Anomaly, evidence: &crate::evidence::AnomalyEvidence) {
+    #[cfg(target_arch = "wasm32")]
+    crate::bindings::detector::netassure::plugin::evidence::report(anomaly, evidence);
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (anomaly, evidence);
 }
 
 /// Export a [`Detector`] as the component's `detector` world. Use once per plugin crate.

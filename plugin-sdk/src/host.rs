@@ -165,9 +165,24 @@ pub mod graph {
     }
 }
 
-/// The host graph of the flow window being handled.
+/// The host graph and the conversations of the flow window being handled.
 pub mod flows {
-    pub use netassure_flowgraph::HostGraph;
+    pub use netassure_flowgraph::{Attempt, Conversations, HostGraph};
+
+    /// The conversations of the flow window this `on-event` call handles: each flow paired
+    /// with the flow going the other way, which side started it, and whether destination
+    /// unreachable came back; `None` for any other event. Ask
+    /// [`Conversations::attempt`] what a flow came to (completed, refused, half-open, ...).
+    pub fn conversations() -> Option<Conversations> {
+        #[cfg(target_arch = "wasm32")]
+        return super::wit::flow_graph::window_conversations().map(|c| Conversations {
+            reverse: c.reverse,
+            initiator: c.initiator,
+            unreachable: c.unreachable,
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        return crate::testing::current_conversations();
+    }
 
     /// The host graph of the flow window this `on-event` call handles (hosts as nodes, the
     /// flows from one host to another as one edge); `None` for any other event. The host

@@ -50,7 +50,7 @@
 //!         Ok(())
 //!     }
 //!
-//!     fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+//!     fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
 //!         let EventPayload::Telemetry(sample) = event.payload else { return Ok(vec![]) };
 //!         if sample.metric != "utilisation" || sample.value < self.threshold {
 //!             return Ok(vec![]);
@@ -58,7 +58,8 @@
 //!         Ok(vec![AnomalyBuilder::new("link-hot", sample.value.min(1.0))
 //!             .link(&sample.subject)
 //!             .description(format!("{} at {:.0}%", sample.subject, sample.value * 100.0))
-//!             .build()])
+//!             .build()
+//!             .into()])
 //!     }
 //! }
 //!
@@ -95,6 +96,7 @@ mod anomaly;
 mod config;
 mod describe;
 mod detector;
+pub mod evidence;
 pub mod flows;
 mod graph;
 mod graph_algorithm;
@@ -107,6 +109,7 @@ pub use anomaly::AnomalyBuilder;
 pub use config::{NoConfig, parse_config};
 pub use describe::Describe;
 pub use detector::Detector;
+pub use evidence::{Finding, FlowEvidence};
 pub use graph::{GraphSnapshot, LocalGraph, undirected_graph};
 pub use graph_algorithm::{GraphAlgorithm, Params};
 pub use host::flows::HostGraph;
@@ -132,7 +135,8 @@ pub use bindings::graph_algorithm::netassure::plugin::algorithms::{
 pub mod prelude {
     pub use crate::{
         Alert, AlertContext, AlertRule, AlgorithmResult, Anomaly, AnomalyBuilder, ConfigField, Csr,
-        Describe, Detector, Event, EventKind, EventPayload, FlowBatch, FlowWindow, GraphAlgorithm,
+        Describe, Detector, Event, EventKind, EventPayload, Finding, FlowBatch, FlowEvidence,
+        FlowWindow, GraphAlgorithm,
         GraphSnapshot, HostGraph, Link, NetworkPlane, NoConfig, Node, OperState, Params, Pattern,
         PluginError, PluginInfo, PluginKind, Scored, Severity, TelemetrySample, TopologyChange,
         TopologyDelta, export_alert_rule, export_detector, export_graph_algorithm, host,

@@ -10,6 +10,7 @@ use crate::{
 
 thread_local! {
     static WINDOW_GRAPH: RefCell<Option<netassure_flowgraph::HostGraph>> = const { RefCell::new(None) };
+    static CONVERSATIONS: RefCell<Option<netassure_flowgraph::Conversations>> = const { RefCell::new(None) };
     static GRAPH: RefCell<(u64, Vec<Node>, Vec<Link>)> = const { RefCell::new((0, Vec::new(), Vec::new())) };
 }
 
@@ -81,11 +82,15 @@ pub fn topology_event(snapshot: bool, changes: Vec<TopologyChange>) -> Event {
 }
 
 /// An event carrying a flow window of `flows`; until the next call,
-/// [`host::flows::window_graph`](crate::host::flows::window_graph) returns its host graph, as
-/// the host would build it.
+/// [`host::flows::window_graph`](crate::host::flows::window_graph) and
+/// [`host::flows::conversations`](crate::host::flows::conversations) return its host graph and
+/// conversations, as the host would build them.
 pub fn flows_event(start_ms: u64, end_ms: u64, flows: FlowBatch) -> Event {
-    let graph = netassure_flowgraph::HostGraph::build(netassure_flowgraph::flow_slices!(flows));
+    let slices = netassure_flowgraph::flow_slices!(flows);
+    let graph = netassure_flowgraph::HostGraph::build(slices);
+    let conversations = netassure_flowgraph::Conversations::build(&slices);
     WINDOW_GRAPH.with(|cell| *cell.borrow_mut() = Some(graph));
+    CONVERSATIONS.with(|cell| *cell.borrow_mut() = Some(conversations));
     Event {
         id: 1,
         source: "test".into(),
@@ -101,6 +106,11 @@ pub fn flows_event(start_ms: u64, end_ms: u64, flows: FlowBatch) -> Event {
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn current_window_graph() -> Option<netassure_flowgraph::HostGraph> {
     WINDOW_GRAPH.with(|cell| cell.borrow().clone())
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn current_conversations() -> Option<netassure_flowgraph::Conversations> {
+    CONVERSATIONS.with(|cell| cell.borrow().clone())
 }
 
 /// Pseudo-random background traffic for flow-detector tests: `flows` flows among `hosts`

@@ -194,7 +194,7 @@ impl Detector for BeaconWatch {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
@@ -208,6 +208,7 @@ impl Detector for BeaconWatch {
         let found = touched
             .into_iter()
             .filter_map(|key| self.judge(key, now_ms))
+            .map(Finding::from)
             .collect();
         if now_ms >= self.last_sweep_ms + 60_000 {
             self.sweep(now_ms);

@@ -42,7 +42,7 @@ fn run(flows: &[SynthFlow]) -> Vec<Anomaly> {
                 start + 10_000,
                 FlowBatch::from_records("test", &window),
             );
-            found.extend(detector.on_event(event).unwrap());
+            found.extend(detector.on_event(event).unwrap().into_iter().map(|f| f.anomaly));
             window.clear();
         }
         bucket = Some(key);

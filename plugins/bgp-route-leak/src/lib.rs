@@ -143,7 +143,7 @@ impl Detector for BgpRouteLeak {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Topology(delta) = event.payload else {
             return Ok(vec![]);
         };
@@ -174,7 +174,7 @@ impl Detector for BgpRouteLeak {
             }
         }
         self.reported = current;
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

@@ -83,7 +83,7 @@ impl Detector for CentralityShift {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Topology(delta) = event.payload else {
             return Ok(vec![]);
         };
@@ -126,7 +126,7 @@ impl Detector for CentralityShift {
             }
         }
         self.previous = Some(now);
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

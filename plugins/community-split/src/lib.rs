@@ -94,7 +94,7 @@ impl Detector for CommunitySplit {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Topology(delta) = event.payload else {
             return Ok(vec![]);
         };
@@ -143,7 +143,7 @@ impl Detector for CommunitySplit {
             );
         }
         self.previous = Some(now);
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

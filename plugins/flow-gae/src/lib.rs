@@ -193,7 +193,7 @@ impl Detector for FlowGae {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
@@ -231,7 +231,11 @@ impl Detector for FlowGae {
                     "the model has no threshold output: set `threshold`".into(),
                 )
             })?;
-        Ok(self.report(&window, &graph, &scores, threshold))
+        Ok(self
+            .report(&window, &graph, &scores, threshold)
+            .into_iter()
+            .map(Finding::from)
+            .collect())
     }
 }
 

@@ -182,7 +182,7 @@ impl Detector for HeavyHitterDetector {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
@@ -193,7 +193,7 @@ impl Detector for HeavyHitterDetector {
                 found.extend(self.report(&sketch, by));
             }
         }
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

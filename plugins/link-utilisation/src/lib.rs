@@ -107,7 +107,7 @@ impl Detector for LinkUtilisation {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let mut found = Vec::new();
         match event.payload {
             EventPayload::Telemetry(sample) if sample.metric == "utilisation" => {
@@ -133,7 +133,7 @@ impl Detector for LinkUtilisation {
             }
             _ => {}
         }
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

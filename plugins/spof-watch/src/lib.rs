@@ -124,7 +124,7 @@ impl Detector for SpofWatch {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Topology(delta) = event.payload else {
             return Ok(vec![]);
         };
@@ -168,7 +168,7 @@ impl Detector for SpofWatch {
             }
         }
         self.previous = Some(now);
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

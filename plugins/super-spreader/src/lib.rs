@@ -148,7 +148,7 @@ impl Detector for SuperSpreader {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
@@ -160,7 +160,7 @@ impl Detector for SuperSpreader {
         for (source, spread) in &sources {
             self.judge(*source, spread, &mut found);
         }
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

@@ -220,7 +220,7 @@ impl Detector for TopTalkers {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Flows(_) = event.payload else {
             return Ok(vec![]);
         };
@@ -230,7 +230,7 @@ impl Detector for TopTalkers {
         for &by in &self.by {
             self.judge(&graph, by, &mut found);
         }
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

@@ -122,7 +122,7 @@ impl Detector for TopologyHealth {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Topology(delta) = event.payload else {
             return Ok(vec![]);
         };
@@ -178,7 +178,7 @@ impl Detector for TopologyHealth {
         for node in touched {
             self.check_isolation(&graph, &node, &mut found);
         }
-        Ok(found)
+        Ok(found.into_iter().map(Finding::from).collect())
     }
 }
 

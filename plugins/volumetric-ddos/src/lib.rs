@@ -164,7 +164,7 @@ impl Detector for VolumetricDdos {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
@@ -176,6 +176,7 @@ impl Detector for VolumetricDdos {
         Ok(destinations
             .iter()
             .filter_map(|(destination, inbound)| self.judge(*destination, inbound, seconds))
+            .map(Finding::from)
             .collect())
     }
 }

@@ -38,13 +38,13 @@ impl Detector for Plugin {
         Ok(())
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Vec<Anomaly>, PluginError> {
+    fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
         let EventPayload::Telemetry(sample) = event.payload else { return Ok(vec![]) };
         if sample.metric != "utilisation" || sample.value < self.config.threshold {
             return Ok(vec![]);
         }
         host::log::info(&format!("{} is at {:.0}%", sample.subject, sample.value * 100.0));
-        Ok(vec![AnomalyBuilder::new("{{NAME}}", sample.value).link(&sample.subject).build()])
+        Ok(vec![AnomalyBuilder::new("{{NAME}}", sample.value).link(&sample.subject).build().into()])
     }
 }
 
