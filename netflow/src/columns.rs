@@ -35,7 +35,7 @@ pub struct FlowColumns {
 }
 
 /// One flow being assembled from a record's fields.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlowRow {
     /// Source address.
     pub src_addr: [u8; 16],

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use crate::columns::{FlowRow, mapped_v4};
 
@@ -91,15 +91,18 @@ impl FlowProbe {
 
     /// Account one captured packet seen at `ts_ms`; flows that ended are appended to `ended`.
     pub fn packet(&mut self, ts_ms: u64, link: Link, data: &[u8], ended: &mut Vec<FlowRow>) {
+        // Lax slicing: a capture cut at a snap length (tcpdump -s 96) still has whole
+        // headers, and the IP header's length counts the bytes that were on the wire.
         let sliced = match link {
-            Link::Ethernet => SlicedPacket::from_ethernet(data),
-            Link::RawIp => SlicedPacket::from_ip(data),
-            Link::LinuxSll => SlicedPacket::from_linux_sll(data),
-            Link::Null => SlicedPacket::from_ip(data.get(4..).unwrap_or_default()),
+            Link::Ethernet => LaxSlicedPacket::from_ethernet(data).ok(),
+            Link::RawIp => LaxSlicedPacket::from_ip(data).ok(),
+            Link::LinuxSll => linux_sll(data),
+            Link::Null => LaxSlicedPacket::from_ip(data.get(4..).unwrap_or_default()).ok(),
         };
         match sliced {
-            Ok(packet) => self.account(ts_ms, &packet, ended),
-            Err(_) => self.counters.malformed += 1,
+            Some(packet) if packet.net.is_some() => self.account(ts_ms, &packet, ended),
+            Some(packet) if packet.stop_err.is_none() => self.counters.not_ip += 1,
+            _ => self.counters.malformed += 1,
         }
         if ts_ms >= self.last_sweep_ms + 1_000 {
             self.expire(ts_ms, ended);
@@ -107,9 +110,9 @@ impl FlowProbe {
         }
     }
 
-    fn account(&mut self, ts_ms: u64, packet: &SlicedPacket<'_>, ended: &mut Vec<FlowRow>) {
+    fn account(&mut self, ts_ms: u64, packet: &LaxSlicedPacket<'_>, ended: &mut Vec<FlowRow>) {
         let (src, dst, protocol, bytes) = match &packet.net {
-            Some(NetSlice::Ipv4(ip)) => {
+            Some(LaxNetSlice::Ipv4(ip)) => {
                 let header = ip.header();
                 (
                     mapped_v4(header.source()),
@@ -118,7 +121,7 @@ impl FlowProbe {
                     u64::from(header.total_len()),
                 )
             }
-            Some(NetSlice::Ipv6(ip)) => {
+            Some(LaxNetSlice::Ipv6(ip)) => {
                 let header = ip.header();
                 (
                     header.source(),
@@ -198,4 +201,14 @@ impl FlowProbe {
     pub fn finish(&mut self, ended: &mut Vec<FlowRow>) {
         self.expire(u64::MAX, ended);
     }
+}
+
+/// A Linux cooked capture (SLL) packet: a 16-byte header whose last two bytes are the ether
+/// type of what follows.
+fn linux_sll(data: &[u8]) -> Option<LaxSlicedPacket<'_>> {
+    let ether_type = u16::from_be_bytes(data.get(14..16)?.try_into().ok()?);
+    Some(LaxSlicedPacket::from_ether_type(
+        EtherType(ether_type),
+        data.get(16..)?,
+    ))
 }
