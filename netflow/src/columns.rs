@@ -134,6 +134,25 @@ impl FlowColumns {
         self.exporter.push(exporter);
     }
 
+    /// Flow `i` as a row.
+    pub fn row(&self, i: usize) -> FlowRow {
+        FlowRow {
+            src_addr: self.src_addr[i],
+            dst_addr: self.dst_addr[i],
+            src_port: self.src_port[i],
+            dst_port: self.dst_port[i],
+            protocol: self.protocol[i],
+            tcp_flags: self.tcp_flags[i],
+            bytes: self.bytes[i],
+            packets: self.packets[i],
+            start_ms: self.start_ms[i],
+            end_ms: self.end_ms[i],
+            input_if: self.input_if[i],
+            output_if: self.output_if[i],
+            icmp_type_code: 0,
+        }
+    }
+
     /// Remove every flow, keeping the allocations (and the exporter names).
     pub fn clear(&mut self) {
         self.src_addr.clear();

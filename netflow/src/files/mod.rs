@@ -5,6 +5,7 @@
 //! The format is recognised from the content (pcap and pcapng magic numbers, a `{` first, a
 //! NIDS header line) and only then from the extension.
 
+mod export;
 mod jsonl;
 mod pcap;
 mod probe;

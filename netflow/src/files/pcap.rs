@@ -1,5 +1,6 @@
 //! [`PcapFlows`]: a pcap or pcapng capture read block by block (pcap-parser) and turned into
-//! flows by a [`FlowProbe`].
+//! flows by a [`FlowProbe`] — or, for NetFlow/IPFIX export datagrams captured on their way to
+//! a collector, decoded by an [`ExportDecoder`].
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -7,7 +8,8 @@ use std::io::Read;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{Block, PcapBlockOwned, PcapError};
 
-use super::probe::{FlowProbe, Link, ProbeConfig, ProbeCounters};
+use super::export::ExportDecoder;
+use super::probe::{FlowProbe, Link, ProbeConfig, ProbeCounters, slice};
 use crate::columns::FlowRow;
 use crate::nids::Label;
 
@@ -26,8 +28,11 @@ pub struct PcapCounters {
     pub not_ip: u64,
     /// Packets on a link type we do not read.
     pub unsupported_link: u64,
-    /// Packets whose headers could not be parsed, and a truncated last record.
+    /// Packets whose headers could not be parsed, a truncated last record, and NetFlow/IPFIX
+    /// export datagrams that could not be decoded.
     pub malformed: u64,
+    /// NetFlow/IPFIX export datagrams in the capture (their flow records were read).
+    pub export_datagrams: u64,
 }
 
 /// Flows from a capture.
@@ -39,6 +44,7 @@ pub struct PcapFlows {
 
 struct State {
     probe: FlowProbe,
+    exports: ExportDecoder,
     /// Link type per pcapng interface, or the one of a legacy pcap file.
     links: Vec<(Option<Link>, u64)>,
     nanoseconds: bool,
@@ -58,6 +64,7 @@ impl PcapFlows {
             capacity: BUFFER,
             state: State {
                 probe: FlowProbe::new(probe),
+                exports: ExportDecoder::default(),
                 links: Vec::new(),
                 nanoseconds: false,
                 unsupported_link: 0,
@@ -80,7 +87,8 @@ impl PcapFlows {
             packets,
             not_ip,
             unsupported_link: self.state.unsupported_link,
-            malformed: malformed + self.state.truncated,
+            malformed: malformed + self.state.truncated + self.state.exports.malformed,
+            export_datagrams: self.state.exports.datagrams,
         }
     }
 
@@ -185,8 +193,16 @@ impl State {
     fn packet(&mut self, interface: usize, ts_ms: u64, data: &[u8]) {
         match self.links.get(interface).and_then(|link| link.0) {
             Some(link) => {
-                self.probe.packet(ts_ms, link, data, &mut self.ended);
-                self.ready.extend(self.ended.drain(..));
+                let sliced = slice(link, data);
+                match sliced.as_ref().and_then(ExportDecoder::datagram) {
+                    Some((from, datagram)) => {
+                        self.exports.decode(from, datagram, ts_ms, &mut self.ready)
+                    }
+                    None => {
+                        self.probe.sliced(ts_ms, sliced.as_ref(), &mut self.ended);
+                        self.ready.extend(self.ended.drain(..));
+                    }
+                }
             }
             None => self.unsupported_link += 1,
         }

@@ -91,16 +91,18 @@ impl FlowProbe {
 
     /// Account one captured packet seen at `ts_ms`; flows that ended are appended to `ended`.
     pub fn packet(&mut self, ts_ms: u64, link: Link, data: &[u8], ended: &mut Vec<FlowRow>) {
-        // Lax slicing: a capture cut at a snap length (tcpdump -s 96) still has whole
-        // headers, and the IP header's length counts the bytes that were on the wire.
-        let sliced = match link {
-            Link::Ethernet => LaxSlicedPacket::from_ethernet(data).ok(),
-            Link::RawIp => LaxSlicedPacket::from_ip(data).ok(),
-            Link::LinuxSll => linux_sll(data),
-            Link::Null => LaxSlicedPacket::from_ip(data.get(4..).unwrap_or_default()).ok(),
-        };
+        self.sliced(ts_ms, slice(link, data).as_ref(), ended);
+    }
+
+    /// Account one packet already sliced with [`slice`] (`None`: it could not be).
+    pub fn sliced(
+        &mut self,
+        ts_ms: u64,
+        sliced: Option<&LaxSlicedPacket<'_>>,
+        ended: &mut Vec<FlowRow>,
+    ) {
         match sliced {
-            Some(packet) if packet.net.is_some() => self.account(ts_ms, &packet, ended),
+            Some(packet) if packet.net.is_some() => self.account(ts_ms, packet, ended),
             Some(packet) if packet.stop_err.is_none() => self.counters.not_ip += 1,
             _ => self.counters.malformed += 1,
         }
@@ -200,6 +202,17 @@ impl FlowProbe {
     /// End every flow (the capture is over), in start order.
     pub fn finish(&mut self, ended: &mut Vec<FlowRow>) {
         self.expire(u64::MAX, ended);
+    }
+}
+
+/// A captured packet's headers. Lax: a capture cut at a snap length (`tcpdump -s 96`) still
+/// has whole headers, and the IP header's length counts the bytes that were on the wire.
+pub fn slice(link: Link, data: &[u8]) -> Option<LaxSlicedPacket<'_>> {
+    match link {
+        Link::Ethernet => LaxSlicedPacket::from_ethernet(data).ok(),
+        Link::RawIp => LaxSlicedPacket::from_ip(data).ok(),
+        Link::LinuxSll => linux_sll(data),
+        Link::Null => LaxSlicedPacket::from_ip(data.get(4..).unwrap_or_default()).ok(),
     }
 }
 

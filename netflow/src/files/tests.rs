@@ -140,11 +140,8 @@ fn windows_go_by_end_time_and_count() {
     assert_eq!(closed[0].labels.len(), 3);
 }
 
-#[test]
-fn a_capture_becomes_the_flows_softflowd_exported_for_it() {
-    let mut file = FlowFile::open(&fixture("mixed.pcap")).unwrap();
-    assert_eq!(file.format(), FlowFileFormat::Pcap);
-    let flows = all_flows(&mut file);
+/// Flows as the committed nfdump decodings list them, sorted.
+fn nfdump_lines(flows: &[(FlowRow, Label)]) -> Vec<String> {
     let mut lines: Vec<String> = flows
         .iter()
         .map(|(flow, _)| {
@@ -166,11 +163,25 @@ fn a_capture_becomes_the_flows_softflowd_exported_for_it() {
         })
         .collect();
     lines.sort();
-    let expected: Vec<String> = std::fs::read_to_string(fixture("softflowd-v9.nfdump.txt"))
+    lines
+}
+
+/// nfdump's decoding of softflowd's export (version 5, 9 or 10) of `mixed.pcap`.
+fn nfdump_expected(version: u8) -> Vec<String> {
+    std::fs::read_to_string(fixture(&format!("softflowd-v{version}.nfdump.txt")))
         .unwrap()
         .lines()
         .map(str::to_owned)
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_capture_becomes_the_flows_softflowd_exported_for_it() {
+    let mut file = FlowFile::open(&fixture("mixed.pcap")).unwrap();
+    assert_eq!(file.format(), FlowFileFormat::Pcap);
+    let flows = all_flows(&mut file);
+    let lines = nfdump_lines(&flows);
+    let expected = nfdump_expected(9);
     assert_eq!(lines, expected);
     let counters = file.pcap_counters().unwrap();
     assert_eq!(counters.packets, 1_372);
@@ -220,4 +231,49 @@ fn a_capture_cut_at_a_snap_length_gives_the_same_flows() {
     let cut = all_flows(&mut file);
     assert_eq!(cut, whole, "headers suffice: bytes come from the IP length");
     assert_eq!(file.pcap_counters().unwrap().malformed, 0);
+}
+
+/// softflowd's committed export datagrams (4-byte big-endian length, then the datagram) as a
+/// capture of their way from 192.0.2.1:40000 to a collector on UDP 2055.
+fn export_capture(version: u8) -> Vec<u8> {
+    let dgrams = std::fs::read(fixture(&format!("softflowd-v{version}.dgrams"))).unwrap();
+    // Classic pcap header: magic, version 2.4, zone, accuracy, snap length, Ethernet.
+    let mut pcap = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+    pcap.extend_from_slice(&2u16.to_le_bytes());
+    pcap.extend_from_slice(&4u16.to_le_bytes());
+    for word in [0u32, 0, 65_535, 1] {
+        pcap.extend_from_slice(&word.to_le_bytes());
+    }
+    let mut at = 0;
+    let mut second = 1_790_000_000u32;
+    while at + 4 <= dgrams.len() {
+        let len = u32::from_be_bytes(dgrams[at..at + 4].try_into().unwrap()) as usize;
+        let datagram = &dgrams[at + 4..at + 4 + len];
+        at += 4 + len;
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4([192, 0, 2, 1], [192, 0, 2, 2], 64)
+            .udp(40_000, 2055)
+            .write(&mut frame, datagram)
+            .unwrap();
+        second += 1;
+        for word in [second, 0, frame.len() as u32, frame.len() as u32] {
+            pcap.extend_from_slice(&word.to_le_bytes());
+        }
+        pcap.extend_from_slice(&frame);
+    }
+    pcap
+}
+
+#[test]
+fn a_capture_of_netflow_export_gives_the_exported_flows() {
+    for version in [5, 9, 10] {
+        let name = format!("export-v{version}.pcap");
+        let mut file = FlowFile::open(&temp_file(&name, &export_capture(version))).unwrap();
+        let flows = all_flows(&mut file);
+        assert_eq!(nfdump_lines(&flows), nfdump_expected(version), "v{version}");
+        let counters = file.pcap_counters().unwrap();
+        assert!(counters.export_datagrams > 0);
+        assert_eq!((counters.packets, counters.malformed), (0, 0), "v{version}");
+    }
 }
