@@ -27,7 +27,7 @@ impl From<FindingsError> for ApiError {
     }
 }
 
-fn not_found(what: &str, id: &str) -> ApiError {
+pub(super) fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -35,7 +35,7 @@ fn not_found(what: &str, id: &str) -> ApiError {
     )
 }
 
-fn limit(requested: Option<usize>) -> Result<usize, ApiError> {
+pub(super) fn limit(requested: Option<usize>) -> Result<usize, ApiError> {
     match requested {
         None => Ok(100),
         Some(0) => Err(ApiError::bad_request("`limit` must be at least 1")),
@@ -43,7 +43,7 @@ fn limit(requested: Option<usize>) -> Result<usize, ApiError> {
     }
 }
 
-fn query<T>(
+pub(super) fn query<T>(
     query: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, ApiError> {
     query

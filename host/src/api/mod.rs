@@ -5,6 +5,7 @@ mod analysis;
 mod auth;
 mod error;
 mod findings;
+mod incidents;
 mod models;
 mod plugins;
 mod status;
@@ -102,6 +103,8 @@ pub fn app(state: AppState) -> Router {
         .route("/alerts/{id}/ack", post(findings::ack))
         .route("/alerts/{id}/resolve", post(findings::resolve))
         .route("/alerts/{id}/feedback", post(findings::feedback))
+        .route("/incidents", get(incidents::incidents))
+        .route("/incidents/{id}", get(incidents::incident))
         .route("/anomalies", get(findings::anomalies))
         .route("/anomalies/{id}", get(findings::anomaly))
         .route("/anomalies/{id}/ietf", get(findings::anomaly_ietf))

@@ -111,7 +111,7 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+pub fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or("-")
 }
 
@@ -158,7 +158,7 @@ fn print_anomalies(anomalies: &Value) {
     }
 }
 
-fn print(value: &Value, json: bool, table: fn(&Value)) -> anyhow::Result<()> {
+pub fn print(value: &Value, json: bool, table: fn(&Value)) -> anyhow::Result<()> {
     if json || !value.is_array() {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {

@@ -25,6 +25,7 @@ mod client;
 mod eval;
 mod findings;
 mod generate;
+mod incidents;
 mod stream;
 
 use std::path::PathBuf;
@@ -72,6 +73,8 @@ enum Command {
     Alerts(findings::AlertsArgs),
     /// List anomalies.
     Anomalies(findings::AnomaliesArgs),
+    /// List incidents (anomalies with evidence assembled per attacker), or show one.
+    Incidents(incidents::IncidentsArgs),
     /// Check a topology stream or a flow file without applying it anywhere.
     Ingest(stream::IngestArgs),
     /// Serve a simulated topology stream.
@@ -192,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analysis(command) => analysis::analysis(&rest(), command, cli.json),
         Command::Alerts(args) => findings::alerts(&rest(), args, cli.json),
         Command::Anomalies(args) => findings::anomalies(&rest(), args, cli.json),
+        Command::Incidents(args) => incidents::incidents(&rest(), args, cli.json),
         Command::Ingest(args) => stream::ingest(args, cli.json),
         Command::Simulate(args) => stream::simulate(args),
         Command::GenerateFlows(args) => generate::generate_flows(args),
