@@ -168,6 +168,7 @@ fn main() {
         state: Arc::new(StateStore::open(&dir.path().join("state.redb")).unwrap()),
         metrics: Arc::new(Metrics::new()),
         inference: None,
+        health: Default::default(),
     });
     let bench = Bench {
         runtime: Runtime::new(&dir.path().join("cache"), services).unwrap(),

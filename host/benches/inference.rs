@@ -71,12 +71,15 @@ fn main() {
         Ok("cuda") => DevicePreference::Cuda,
         _ => DevicePreference::Cpu,
     };
-    let service = InferenceService::start(InferenceConfig {
-        models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"),
-        device,
-        sessions: 2,
-        ..InferenceConfig::default()
-    });
+    let service = InferenceService::start(
+        InferenceConfig {
+            models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"),
+            device,
+            sessions: 2,
+            ..InferenceConfig::default()
+        },
+        None,
+    );
     let status = service.status();
     assert!(status.available, "{:?}", status.note);
     println!(

@@ -32,6 +32,7 @@ fn services(dir: &std::path::Path) -> Arc<HostServices> {
         state: Arc::new(StateStore::open(&dir.join("state.redb")).unwrap()),
         metrics: Arc::new(Metrics::new()),
         inference: None,
+        health: Default::default(),
     })
 }
 

@@ -223,6 +223,7 @@ fn latency(nodes: Vec<Node>, links: Vec<Link>) {
         state: Arc::new(StateStore::open(&dir.path().join("state.redb")).unwrap()),
         metrics: metrics.clone(),
         inference: None,
+        health: Default::default(),
     });
     let runtime = Arc::new(Runtime::new(&dir.path().join("cache"), services).unwrap());
     let pipeline = Arc::new(Pipeline::new(

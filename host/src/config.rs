@@ -37,6 +37,9 @@ pub struct Config {
     pub log: LogConfig,
     /// ONNX models for plugins. Example: `[inference] device = "auto"`.
     pub inference: crate::inference::InferenceConfig,
+    /// Per model: learning this network, the threshold's false-positive rate, whether a
+    /// generic model may be used. Example: `[models.flow-gae] learn = "24h"`.
+    pub models: crate::inference::ModelsConfig,
 }
 
 /// `[server]`
@@ -217,6 +220,9 @@ impl Config {
     pub fn from_toml(text: &str) -> anyhow::Result<Config> {
         let config: Config = toml::from_str(text)?;
         config.incidents.validate().map_err(anyhow::Error::msg)?;
+        for (name, settings) in &config.models {
+            settings.validate(name).map_err(anyhow::Error::msg)?;
+        }
         Ok(config)
     }
 }

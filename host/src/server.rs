@@ -54,12 +54,20 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         StateStore::open(&config.data.dir.join("plugin-state.redb"))
             .context("opening plugin state")?,
     );
-    let inference = crate::inference::InferenceService::start(config.inference.clone());
+    let mut inference_config = config.inference.clone();
+    if inference_config.models_dir.as_os_str().is_empty() {
+        inference_config.models_dir = config.data.dir.join("models");
+    }
+    let inference =
+        crate::inference::InferenceService::start(inference_config, Some(&config.data.dir));
+    inference.configure(config.models.clone());
+    let health = Arc::new(crate::runtime::health::HealthBoard::default());
     let services = Arc::new(HostServices {
         topology: topology.clone(),
         state,
         metrics: metrics.clone(),
         inference: Some(inference.clone()),
+        health: health.clone(),
     });
     let runtime = Arc::new(Runtime::new(&config.data.dir.join("cache"), services)?);
     let sinks = Sinks::new(config.output.jsonl.as_deref(), config.output.print)?;
@@ -117,6 +125,7 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         netflow: netflow.as_ref().map(|collector| collector.status.clone()),
         findings,
         inference,
+        health,
     };
     Ok(Host {
         state,

@@ -203,7 +203,7 @@ fn stop(host: &mut Child) -> anyhow::Result<()> {
 /// Run the demo.
 pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     ensure_wasm_target()?;
-    crate::models::ensure_onnxruntime()?;
+    crate::models::ensure_onnxruntime("release")?;
     build::build_plugins(false)?;
     run(cargo().args(["build", "--release", "-p", "netassure-host", "--bins"]))?;
     let plugins = prepare_plugins()?;

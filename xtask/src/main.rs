@@ -183,9 +183,9 @@ fn ensure_test_tools() -> anyhow::Result<()> {
 fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_test_tools()?;
-    models::ensure_onnxruntime()?;
     build::build_plugins(true)?;
     run(cargo().args(["build", "-p", "netassure-host", "--bins"]))?;
+    models::ensure_onnxruntime("debug")?;
     let target = target_dir();
     run(cargo()
         .args(["test", "--workspace", "--no-fail-fast"])
@@ -198,7 +198,7 @@ fn test() -> anyhow::Result<()> {
 
 fn bench() -> anyhow::Result<()> {
     ensure_wasm_target()?;
-    models::ensure_onnxruntime()?;
+    models::ensure_onnxruntime("release")?;
     build::build_plugins(true)?;
     let target = target_dir();
     run(cargo()

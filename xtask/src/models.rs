@@ -10,64 +10,49 @@ use anyhow::{Context, bail};
 
 use crate::{root, run, target_dir};
 
-/// The ONNX Runtime release `ort` 2.0.0-rc.15 (`api-31`) is built for.
+/// The ONNX Runtime release `ort` 2.0.0-rc.15 (`api-31`) is built for (the GPU wheel).
 const ONNXRUNTIME: &str = "1.31.1";
 
-/// The runtime library `ort` loads (`.cargo/config.toml` points `ORT_DYLIB_PATH` at it).
+/// The runtime library `ort` loads under cargo (`.cargo/config.toml` points `ORT_DYLIB_PATH`
+/// at it).
 pub fn ort_library() -> PathBuf {
     root().join(".ort/libonnxruntime.so")
 }
 
-/// Fetch `libonnxruntime.so` from the PyPI wheel unless it is there (a download of the wheel,
-/// no venv, seconds).
-pub fn ensure_onnxruntime() -> anyhow::Result<PathBuf> {
+/// `.ort/libonnxruntime.so` (fetched by the host's own `netassure setup` from the PyPI wheel
+/// when missing, which builds the CLI of `profile`), copied beside the binaries of `profile`
+/// (`debug` or `release`) so they run from any directory.
+pub fn ensure_onnxruntime(profile: &str) -> anyhow::Result<PathBuf> {
     let library = ort_library();
-    if library.is_file() {
-        return Ok(library);
+    if !library.is_file() {
+        let mut build = crate::cargo();
+        build.args(["build", "-p", "netassure-host", "--bin", "netassure"]);
+        if profile == "release" {
+            build.arg("--release");
+        }
+        run(&mut build)?;
+        run(Command::new(target_dir().join(profile).join("netassure"))
+            .args(["setup", "--lib-dir"])
+            .arg(library.parent().expect("a folder")))?;
     }
-    let download = target_dir().join("ort-wheel");
-    std::fs::create_dir_all(&download)?;
-    run(Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--only-binary=:all:",
-        ])
-        .arg(format!("onnxruntime=={ONNXRUNTIME}"))
-        .arg("-d")
-        .arg(&download))?;
-    let wheel = std::fs::read_dir(&download)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .find(|path| {
-            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(&format!("onnxruntime-{ONNXRUNTIME}-")) && n.ends_with(".whl")
-            })
-        })
-        .context("pip downloaded no onnxruntime wheel")?;
-    extract_library(&wheel, &library)?;
-    eprintln!("xtask: ONNX Runtime {ONNXRUNTIME} → {}", library.display());
+    let beside = target_dir().join(profile).join("libonnxruntime.so");
+    let same_size = |a: &Path, b: &Path| {
+        std::fs::metadata(a)
+            .ok()
+            .zip(std::fs::metadata(b).ok())
+            .is_some_and(|(a, b)| a.len() == b.len())
+    };
+    if !same_size(&library, &beside) {
+        std::fs::create_dir_all(beside.parent().expect("a folder"))?;
+        std::fs::copy(&library, &beside)
+            .with_context(|| format!("copying the library to {}", beside.display()))?;
+    }
     Ok(library)
-}
-
-/// Copy `onnxruntime/capi/libonnxruntime.so.<version>` out of the wheel (a zip) to `to`.
-fn extract_library(wheel: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to.parent().expect("a folder"))?;
-    let script = format!(
-        "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nname = 'onnxruntime/capi/libonnxruntime.so.{ONNXRUNTIME}'\nopen(sys.argv[2], 'wb').write(z.read(name))\n"
-    );
-    run(Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(wheel)
-        .arg(to))
 }
 
 /// `cargo xtask setup-ort [--gpu]`.
 pub fn setup_ort(gpu: bool) -> anyhow::Result<()> {
-    let library = ensure_onnxruntime()?;
+    let library = ensure_onnxruntime("debug")?;
     println!("CPU runtime: {}", library.display());
     if gpu {
         let venv = crate::venv("ort-gpu-venv", &root().join("models/requirements-gpu.txt"))?;

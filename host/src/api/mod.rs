@@ -69,6 +69,8 @@ pub struct AppState {
     pub flow_files: Arc<Mutex<Vec<Arc<Mutex<crate::ingest::FlowFileStatus>>>>>,
     /// The topology stream client's counters, when one is configured.
     pub topology_stream: Option<Arc<Mutex<crate::ingest::StreamStats>>>,
+    /// Plugin health (degraded or waiting for a model).
+    pub health: Arc<crate::runtime::health::HealthBoard>,
 }
 
 /// The whole API.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::{ApiError, AppState};
 use crate::registry::{InstallOutcome, PluginDetail, PluginEntry, Registry, RegistryError, Status};
+use crate::runtime::health::{Health, HealthState};
 
 /// One line of `GET /plugins`.
 #[derive(Debug, Serialize)]
@@ -18,8 +19,19 @@ pub struct PluginSummary {
     kind: &'static str,
     version: String,
     status: Status,
+    /// `ok`, `learning` (its model is learning this network) or `degraded` (it runs without
+    /// something it needs).
+    health: HealthState,
     calls: u64,
     failures: u64,
+}
+
+/// `GET /plugins/{name}`: the plugin, and its health with the reason.
+#[derive(Debug, Serialize)]
+pub struct PluginReply {
+    #[serde(flatten)]
+    detail: PluginDetail,
+    health: Health,
 }
 
 /// `GET /plugins`
@@ -30,11 +42,13 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<PluginSummary>> {
         .iter()
         .map(|entry| {
             let detail = entry.detail();
+            let health = state.health.get(&detail.name).state;
             PluginSummary {
                 name: detail.name,
                 kind: detail.kind,
                 version: detail.version,
                 status: detail.status,
+                health,
                 calls: detail.calls,
                 failures: detail.failures,
             }
@@ -47,8 +61,12 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<PluginSummary>> {
 pub async fn show(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<PluginDetail>, ApiError> {
-    Ok(Json(state.registry.get(&name)?.detail()))
+) -> Result<Json<PluginReply>, ApiError> {
+    let detail = state.registry.get(&name)?.detail();
+    Ok(Json(PluginReply {
+        health: state.health.get(&detail.name),
+        detail,
+    }))
 }
 
 /// Answer of `PUT /plugins/{name}`.

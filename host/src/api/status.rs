@@ -20,6 +20,10 @@ pub struct PluginCounts {
     enabled: usize,
     disabled: usize,
     quarantined: usize,
+    /// Waiting for a model that is learning this network.
+    learning: usize,
+    /// Running without something they need (a model, the inference library).
+    degraded: usize,
 }
 
 /// Topology summary.
@@ -41,7 +45,11 @@ pub struct StatusReply {
     uptime_s: u64,
     plugins: PluginCounts,
     plugin_load_errors: BTreeMap<String, String>,
+    /// Plugins that are learning or degraded, with the reason.
+    plugin_health: BTreeMap<String, crate::runtime::health::Health>,
     pipeline: PipelineCounters,
+    /// Incidents open now.
+    incidents_open: usize,
     topology: TopologySummary,
     ingest: IngestReply,
     topology_stream: Option<crate::ingest::StreamStats>,
@@ -67,6 +75,24 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
             Status::Quarantined => plugins.quarantined += 1,
         }
     }
+    let plugin_health: BTreeMap<String, crate::runtime::health::Health> =
+        state.health.not_ok().into_iter().collect();
+    for health in plugin_health.values() {
+        match health.state {
+            crate::runtime::health::HealthState::Learning => plugins.learning += 1,
+            crate::runtime::health::HealthState::Degraded => plugins.degraded += 1,
+            crate::runtime::health::HealthState::Ok => {}
+        }
+    }
+    let plugin_health: BTreeMap<String, crate::runtime::health::Health> =
+        state.health.not_ok().into_iter().collect();
+    for health in plugin_health.values() {
+        match health.state {
+            crate::runtime::health::HealthState::Learning => plugins.learning += 1,
+            crate::runtime::health::HealthState::Degraded => plugins.degraded += 1,
+            crate::runtime::health::HealthState::Ok => {}
+        }
+    }
     let snapshot = state.topology.snapshot();
     Json(StatusReply {
         status: "ok",
@@ -79,7 +105,12 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
         uptime_s: state.started.elapsed().as_secs(),
         plugins,
         plugin_load_errors: state.registry.load_errors(),
+        plugin_health,
         pipeline: state.pipeline.counters(),
+        incidents_open: state
+            .pipeline
+            .incidents()
+            .map_or(0, |incidents| incidents.open_count()),
         topology: TopologySummary {
             version: snapshot.version(),
             nodes: snapshot.node_count(),
@@ -170,8 +201,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
                 .map_or(0, |(_, count)| *count);
             set(&state.metrics.alerts_stored, status, count);
         }
-        let snapshot = state.topology.snapshot();
         set(&state.metrics.store_size, "anomalies", anomalies);
+        let snapshot = state.topology.snapshot();
         set_netflow(&state);
         set(
             &state.metrics.store_size,

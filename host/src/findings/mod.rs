@@ -29,8 +29,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-pub use model::{Alert, AlertStatus, Anomaly, Feedback, Revision};
 pub use incidents::IncidentFilter;
+pub use model::{Alert, AlertStatus, Anomaly, Feedback, Revision};
 pub use retention::Pruned;
 
 use crate::model::{AlertRecord, AnomalyRecord, Severity};
@@ -162,7 +162,9 @@ fn migrate(conn: &Connection) -> Result<(), FindingsError> {
             |row| row.get(0),
         )?;
         if !present {
-            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))?;
         }
     }
     Ok(())

@@ -141,7 +141,9 @@ impl Book {
         let new_victims: Vec<String> = facts.victims.clone();
         let incident = open.record.clone();
         for attacker in new_attackers {
-            self.by_attacker.entry(attacker).or_insert_with(|| id.clone());
+            self.by_attacker
+                .entry(attacker)
+                .or_insert_with(|| id.clone());
         }
         for victim in new_victims {
             let ids = self.by_victim.entry(victim).or_default();
@@ -195,7 +197,12 @@ impl Book {
             .cloned()
     }
 
-    fn start(&mut self, config: &IncidentsConfig, evidence: &Evidence<'_>, first_ms: u64) -> String {
+    fn start(
+        &mut self,
+        config: &IncidentsConfig,
+        evidence: &Evidence<'_>,
+        first_ms: u64,
+    ) -> String {
         let id = uuid::Uuid::new_v4().to_string();
         let record = IncidentRecord {
             incident_id: id.clone(),
@@ -304,7 +311,10 @@ impl Book {
             }
             for victim in &open.record.victims {
                 open.victims.add(victim, 1);
-                self.by_victim.entry(victim.clone()).or_default().push(id.clone());
+                self.by_victim
+                    .entry(victim.clone())
+                    .or_default()
+                    .push(id.clone());
             }
             for service in &open.record.services {
                 open.services.add(service, 1);
@@ -437,7 +447,10 @@ impl Open {
 
 fn merge_flows(kept: &mut Vec<FlowEvidenceRecord>, new: &[FlowEvidenceRecord]) {
     for flow in new {
-        if !kept.iter().any(|k| k.key == flow.key && k.start_ms == flow.start_ms) {
+        if !kept
+            .iter()
+            .any(|k| k.key == flow.key && k.start_ms == flow.start_ms)
+        {
             kept.push(flow.clone());
         }
     }

@@ -102,7 +102,9 @@ impl Incidents {
     }
 
     fn book(&self) -> MutexGuard<'_, book::Book> {
-        self.book.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.book
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Keep incidents in `store` from now on, and take back the ones open when the host

@@ -67,7 +67,10 @@ fn one_attacker_is_one_incident_across_windows_and_detectors() {
         &evidence(&scanner, &["10.0.0.5"], "tcp/22", 100),
     )
     .unwrap();
-    assert!(!first.incident.alerting, "one window of moderate evidence is not enough");
+    assert!(
+        !first.incident.alerting,
+        "one window of moderate evidence is not enough"
+    );
     let second = observe(
         &mut book,
         &anomaly("flow-gae", "flow-gae", 0.6, 1),
@@ -75,7 +78,10 @@ fn one_attacker_is_one_incident_across_windows_and_detectors() {
     )
     .unwrap();
     assert_eq!(second.incident.incident_id, first.incident.incident_id);
-    assert!(second.newly_alerting, "two detectors agreeing open the alert");
+    assert!(
+        second.newly_alerting,
+        "two detectors agreeing open the alert"
+    );
     assert_eq!(second.incident.attackers, ["198.51.100.7"]);
     assert_eq!(second.incident.victim_count, 2);
     assert_eq!(second.incident.detectors, ["flow-gae", "super-spreader"]);
@@ -85,7 +91,10 @@ fn one_attacker_is_one_incident_across_windows_and_detectors() {
         &evidence(&scanner, &["10.0.0.5"], "tcp/23", 111),
     )
     .unwrap();
-    assert!(third.incident.alerting && !third.newly_alerting, "opened once");
+    assert!(
+        third.incident.alerting && !third.newly_alerting,
+        "opened once"
+    );
     assert_eq!(book.len(), 1);
 }
 
@@ -112,12 +121,21 @@ fn the_bar_is_windows_or_one_strong_signal_and_reports_never_open() {
     let mut report = evidence(&["10.0.0.77"], &["10.0.0.3"], "tcp/443", 6);
     report.alerting = false;
     assert!(
-        observe(&mut book, &anomaly("top-talkers", "top-talker", 1.0, 9), &report).is_none(),
+        observe(
+            &mut book,
+            &anomaly("top-talkers", "top-talker", 1.0, 9),
+            &report
+        )
+        .is_none(),
         "a report starts nothing"
     );
     let mut joining = evidence(&["203.0.113.9"], &[], "tcp/22", 40);
     joining.alerting = false;
-    let joined = observe(&mut book, &anomaly("top-talkers", "top-talker", 1.0, 10), &joining);
+    let joined = observe(
+        &mut book,
+        &anomaly("top-talkers", "top-talker", 1.0, 10),
+        &joining,
+    );
     assert!(joined.is_some(), "a report joins an open incident");
 }
 
@@ -129,16 +147,31 @@ fn many_sources_are_one_incident_per_victim() {
     let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
     let mut first = evidence(&sources, &["10.0.0.80"], "udp/53", 100);
     first.attacker_count = 3_000;
-    let a = observe(&mut book, &anomaly("volumetric-ddos", "ddos", 0.8, 1), &first).unwrap();
+    let a = observe(
+        &mut book,
+        &anomaly("volumetric-ddos", "ddos", 0.8, 1),
+        &first,
+    )
+    .unwrap();
     assert!(a.incident.distributed);
     let mut other_bots = evidence(&sources[10..], &["10.0.0.80"], "udp/53", 110);
     other_bots.attacker_count = 2_500;
-    let b = observe(&mut book, &anomaly("flow-gae", "flow-gae", 0.7, 2), &other_bots).unwrap();
+    let b = observe(
+        &mut book,
+        &anomaly("flow-gae", "flow-gae", 0.7, 2),
+        &other_bots,
+    )
+    .unwrap();
     assert_eq!(a.incident.incident_id, b.incident.incident_id);
     assert_eq!(b.incident.attacker_count, 3_000);
     let mut elsewhere = evidence(&sources, &["10.0.0.81"], "udp/53", 110);
     elsewhere.attacker_count = 3_000;
-    let c = observe(&mut book, &anomaly("volumetric-ddos", "ddos", 0.8, 2), &elsewhere).unwrap();
+    let c = observe(
+        &mut book,
+        &anomaly("volumetric-ddos", "ddos", 0.8, 2),
+        &elsewhere,
+    )
+    .unwrap();
     assert_ne!(c.incident.incident_id, a.incident.incident_id);
     assert!(config.distributed_sources < 30);
 }
@@ -155,7 +188,10 @@ fn incidents_close_when_every_flow_detector_is_past_the_quiet_time() {
     .unwrap();
     book.advance("super-spreader", 1_000_000);
     book.advance("flow-gae", 200_000);
-    assert!(book.sweep(&config, 2).is_empty(), "the slowest detector holds the clock");
+    assert!(
+        book.sweep(&config, 2).is_empty(),
+        "the slowest detector holds the clock"
+    );
     book.advance("flow-gae", 500_000);
     let closed = book.sweep(&config, 2);
     assert_eq!(closed.len(), 1);
@@ -167,7 +203,10 @@ fn incidents_close_when_every_flow_detector_is_past_the_quiet_time() {
         &evidence(&["198.51.100.7"], &["10.0.0.5"], "tcp/22", 900),
     )
     .unwrap();
-    assert_ne!(again.incident.incident_id, seen.incident.incident_id, "a new incident");
+    assert_ne!(
+        again.incident.incident_id, seen.incident.incident_id,
+        "a new incident"
+    );
 }
 
 #[test]

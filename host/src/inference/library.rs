@@ -25,9 +25,10 @@ impl Runtime {
         if self.cuda { "cuda" } else { "cpu" }
     }
 
-    /// Find the library, load it (once per process) and decide on the device.
-    pub fn load(config: &InferenceConfig) -> Result<Runtime, String> {
-        let library = find_library(config)?;
+    /// Find the library (see [`candidates`]), load it (once per process) and decide on the
+    /// device.
+    pub fn load(config: &InferenceConfig, data_dir: Option<&Path>) -> Result<Runtime, String> {
+        let library = find_library(config, data_dir)?;
         let environment = environment(&library)?;
         let (cuda, note) = match config.device {
             DevicePreference::Cpu => (false, None),
@@ -53,8 +54,14 @@ impl Runtime {
     }
 }
 
-/// The configured library, `ORT_DYLIB_PATH`, one beside the executable, or `.ort/`.
-fn find_library(config: &InferenceConfig) -> Result<PathBuf, String> {
+/// The file name of the library in a directory `netassure setup` filled.
+pub const LIBRARY_FILE: &str = "libonnxruntime.so";
+
+/// Where the library may be, in order: `[inference] library`, `ORT_DYLIB_PATH`, beside the
+/// executable, `lib/` of the data directory, then `.ort/` of the working directory (a
+/// checkout). The host runs from any directory once `netassure setup` (or `cargo xtask setup`)
+/// put the library beside the binaries or in the data directory.
+pub fn candidates(config: &InferenceConfig, data_dir: Option<&Path>) -> Vec<PathBuf> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     candidates.extend(config.library.clone());
     candidates.extend(std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
@@ -62,13 +69,21 @@ fn find_library(config: &InferenceConfig) -> Result<PathBuf, String> {
         .ok()
         .and_then(|exe| exe.parent().map(Path::to_path_buf))
     {
-        candidates.push(dir.join("libonnxruntime.so"));
+        candidates.push(dir.join(LIBRARY_FILE));
     }
-    candidates.push(PathBuf::from(".ort/libonnxruntime.so"));
+    if let Some(data_dir) = data_dir {
+        candidates.push(data_dir.join("lib").join(LIBRARY_FILE));
+    }
+    candidates.push(PathBuf::from(".ort").join(LIBRARY_FILE));
+    candidates
+}
+
+fn find_library(config: &InferenceConfig, data_dir: Option<&Path>) -> Result<PathBuf, String> {
+    let candidates = candidates(config, data_dir);
     candidates.iter().find(|path| path.is_file()).cloned().ok_or_else(|| {
         let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
         format!(
-            "no ONNX Runtime library (tried {}); `cargo xtask setup-ort` fetches it from the PyPI onnxruntime==1.31.1 wheel, or set [inference] library",
+            "no ONNX Runtime library (tried {}); `netassure setup` (or `cargo xtask setup`) installs it from the PyPI onnxruntime==1.31.1 wheel, or set [inference] library",
             tried.join(", ")
         )
     })

@@ -29,12 +29,28 @@ pub struct TensorSpec {
     pub description: String,
 }
 
+/// Which network a model was trained on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelScope {
+    /// Elsewhere (the shipped model, trained on synthetic traffic): served to plugins only
+    /// with `[models.NAME] use_generic = true`.
+    #[default]
+    Generic,
+    /// This network's own traffic (`netassure model train`, or the host's learning period).
+    Network,
+}
+
 /// `NAME.toml`: what the host and clients need to know about a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelCard {
     /// Model version. Example: `version = "1.0.0"`.
     pub version: String,
+    /// `network` when trained on this network's traffic, else `generic` (the default).
+    /// Example: `scope = "network"`.
+    #[serde(default)]
+    pub scope: ModelScope,
     /// What it does.
     pub description: String,
     /// Inputs, in order.
@@ -116,6 +132,11 @@ impl ModelHandle {
             next: AtomicUsize::new(0),
             modified: modified(onnx),
         })
+    }
+
+    /// Which network it was trained on.
+    pub fn scope(&self) -> ModelScope {
+        self.info.card.scope
     }
 
     /// Run on a free session (or wait for the next one).

@@ -7,11 +7,14 @@ use super::*;
 
 fn service() -> Arc<InferenceService> {
     let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    InferenceService::start(InferenceConfig {
-        models_dir,
-        sessions: 1,
-        ..InferenceConfig::default()
-    })
+    InferenceService::start(
+        InferenceConfig {
+            models_dir,
+            sessions: 1,
+            ..InferenceConfig::default()
+        },
+        None,
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -101,21 +104,27 @@ fn bad_calls_get_clear_errors() {
 
 #[test]
 fn a_missing_model_directory_is_an_empty_registry() {
-    let service = InferenceService::start(InferenceConfig {
-        models_dir: PathBuf::from("/nonexistent"),
-        ..InferenceConfig::default()
-    });
+    let service = InferenceService::start(
+        InferenceConfig {
+            models_dir: PathBuf::from("/nonexistent"),
+            ..InferenceConfig::default()
+        },
+        None,
+    );
     assert!(service.models().is_empty());
 }
 
 #[test]
 fn auto_falls_back_to_cpu_and_says_why_when_cuda_does_not_register() {
-    let service = InferenceService::start(InferenceConfig {
-        models_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
-        device: DevicePreference::Auto,
-        sessions: 1,
-        ..InferenceConfig::default()
-    });
+    let service = InferenceService::start(
+        InferenceConfig {
+            models_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
+            device: DevicePreference::Auto,
+            sessions: 1,
+            ..InferenceConfig::default()
+        },
+        None,
+    );
     let status = service.status();
     assert!(status.available);
     if status.device.as_deref() == Some("cpu") {

@@ -347,8 +347,7 @@ impl Pipeline {
             return;
         };
         for incident in incidents.sweep() {
-            let (Some(alert_id), Some(findings)) = (&incident.alert_id, self.findings.get())
-            else {
+            let (Some(alert_id), Some(findings)) = (&incident.alert_id, self.findings.get()) else {
                 continue;
             };
             match findings.set_status(alert_id, AlertStatus::Resolved, model::now_ms()) {

@@ -169,29 +169,27 @@ impl Worker {
             .get_or_create(&labels)
             .inc();
         let outcome = match job {
-            Job::Event(delivered) => instance
-                .on_delivered(&delivered)
-                .map(|result| {
-                    let outcome = match result {
-                        Ok(found) => {
-                            self.entry
-                                .stats
-                                .outputs
-                                .fetch_add(found.len() as u64, Ordering::Relaxed);
-                            self.pipeline.anomalies_found(
-                                &self.entry.name,
-                                &deployment.loaded.info.version,
-                                &delivered.event,
-                                found,
-                            );
-                            None
-                        }
-                        Err(error) => Some(convert::plugin_error(&error)),
-                    };
-                    self.pipeline
-                        .event_handled(&self.entry.name, &delivered.event);
-                    outcome
-                }),
+            Job::Event(delivered) => instance.on_delivered(&delivered).map(|result| {
+                let outcome = match result {
+                    Ok(found) => {
+                        self.entry
+                            .stats
+                            .outputs
+                            .fetch_add(found.len() as u64, Ordering::Relaxed);
+                        self.pipeline.anomalies_found(
+                            &self.entry.name,
+                            &deployment.loaded.info.version,
+                            &delivered.event,
+                            found,
+                        );
+                        None
+                    }
+                    Err(error) => Some(convert::plugin_error(&error)),
+                };
+                self.pipeline
+                    .event_handled(&self.entry.name, &delivered.event);
+                outcome
+            }),
             Job::Anomaly(job) => {
                 instance
                     .evaluate(&job.anomaly, &job.context)

@@ -63,7 +63,7 @@ pub mod alert_rule {
 }
 
 pub use detector::netassure::plugin::{
-    anomalies, clock, events, evidence, flow_graph, flows, graph, inference, log, metrics, plugin, state,
-    topology,
+    anomalies, clock, events, evidence, flow_graph, flows, graph, inference, log, metrics, plugin,
+    state, topology,
 };
 pub use graph_algorithm::netassure::plugin::algorithms;

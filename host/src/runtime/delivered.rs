@@ -49,8 +49,10 @@ impl DeliveredEvent {
         let EventPayload::Flows(window) = &self.event.payload else {
             return None;
         };
-        Some(self.conversations.get_or_init(|| {
-            Conversations::build(&netassure_flowgraph::flow_slices!(window.flows))
-        }))
+        Some(
+            self.conversations.get_or_init(|| {
+                Conversations::build(&netassure_flowgraph::flow_slices!(window.flows))
+            }),
+        )
     }
 }

@@ -6,6 +6,7 @@ pub mod bindings;
 mod cache;
 pub mod convert;
 mod delivered;
+pub mod health;
 pub mod host_impl;
 mod instance;
 mod limits;
@@ -62,6 +63,8 @@ pub struct HostServices {
     pub metrics: Arc<Metrics>,
     /// ONNX models (`inference` import); `None`: not available.
     pub inference: Option<Arc<crate::inference::InferenceService>>,
+    /// Plugin health, as the imports see it.
+    pub health: Arc<health::HealthBoard>,
 }
 
 /// The engine, linker and cache shared by every plugin.

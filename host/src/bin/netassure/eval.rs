@@ -45,11 +45,14 @@ pub fn eval(args: EvalArgs, json: bool) -> anyhow::Result<()> {
         "auto" => DevicePreference::Auto,
         _ => DevicePreference::Cpu,
     };
-    let service = InferenceService::start(InferenceConfig {
-        models_dir: args.models_dir.clone(),
-        device,
-        ..InferenceConfig::default()
-    });
+    let service = InferenceService::start(
+        InferenceConfig {
+            models_dir: args.models_dir.clone(),
+            device,
+            ..InferenceConfig::default()
+        },
+        None,
+    );
     let status = service.status();
     anyhow::ensure!(status.available, "{}", status.note.unwrap_or_default());
     if let Some((_, reason)) = service

@@ -26,6 +26,7 @@ mod eval;
 mod findings;
 mod generate;
 mod incidents;
+mod setup;
 mod stream;
 
 use std::path::PathBuf;
@@ -83,6 +84,8 @@ enum Command {
     GenerateFlows(generate::GenerateArgs),
     /// Measure a flow model on a labelled flow file: ROC-AUC, AP, rates, per class, curves.
     Eval(eval::EvalArgs),
+    /// Install what the host needs at run time (the ONNX Runtime library) beside it.
+    Setup(setup::SetupArgs),
 }
 
 /// `netassure plugins ...`
@@ -200,6 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => stream::simulate(args),
         Command::GenerateFlows(args) => generate::generate_flows(args),
         Command::Eval(args) => eval::eval(args, cli.json),
+        Command::Setup(args) => setup::setup(args),
     }
 }
 

@@ -47,8 +47,6 @@ fn bounded(mut evidence: AnomalyEvidence) -> AnomalyEvidence {
     for flow in &mut evidence.flows {
         flow.features.truncate(MAX_ITEMS);
     }
-    evidence.attacker_count = evidence
-        .attacker_count
-        .max(evidence.attackers.len() as u32);
+    evidence.attacker_count = evidence.attacker_count.max(evidence.attackers.len() as u32);
     evidence
 }

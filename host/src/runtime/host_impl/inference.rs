@@ -3,6 +3,7 @@
 
 use crate::inference::{InferenceError as ServiceError, NamedTensor, TensorData};
 use crate::runtime::PluginState;
+use crate::runtime::health::HealthState;
 use crate::runtime::bindings::inference::{Host, InferenceError, Tensor, TensorData as WitData};
 
 fn to_service(tensor: Tensor) -> NamedTensor {
@@ -42,15 +43,44 @@ impl Host for PluginState {
         inputs: Vec<Tensor>,
     ) -> wasmtime::Result<Result<Vec<Tensor>, InferenceError>> {
         let Some(service) = &self.services.inference else {
+            self.services.health.set(
+                &self.plugin,
+                HealthState::Degraded,
+                Some("the host has no inference service".into()),
+            );
             return Ok(Err(InferenceError::NotAvailable));
         };
         let inputs: Vec<NamedTensor> = inputs.into_iter().map(to_service).collect();
-        Ok(match service.run(&model, &inputs) {
+        let result = service.serve(&model, &inputs);
+        self.record_health(&model, &result);
+        Ok(match result {
             Ok(outputs) => Ok(outputs.into_iter().map(to_wit).collect()),
-            Err(ServiceError::NotAvailable(_)) => Err(InferenceError::NotAvailable),
+            Err(ServiceError::NotAvailable(_) | ServiceError::Learning(_)) => {
+                Err(InferenceError::NotAvailable)
+            }
             Err(ServiceError::UnknownModel(name)) => Err(InferenceError::UnknownModel(name)),
             Err(ServiceError::InvalidInput(reason)) => Err(InferenceError::InvalidInput(reason)),
             Err(ServiceError::Other(reason)) => Err(InferenceError::Other(reason)),
         })
+    }
+}
+
+impl PluginState {
+    /// What a model call says about the plugin's health: ok, learning, or degraded (no
+    /// runtime, no model) — the plugin itself only learns that inference is not available.
+    fn record_health(&self, model: &str, result: &Result<Vec<NamedTensor>, ServiceError>) {
+        let (state, reason) = match result {
+            Ok(_) | Err(ServiceError::InvalidInput(_) | ServiceError::Other(_)) => {
+                (HealthState::Ok, None)
+            }
+            Err(ServiceError::Learning(status)) => (
+                HealthState::Learning,
+                Some(format!("model `{model}` is learning this network: {status}")),
+            ),
+            Err(err @ (ServiceError::NotAvailable(_) | ServiceError::UnknownModel(_))) => {
+                (HealthState::Degraded, Some(err.to_string()))
+            }
+        };
+        self.services.health.set(&self.plugin, state, reason);
     }
 }
