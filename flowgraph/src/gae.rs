@@ -9,6 +9,22 @@ pub const FLOW_COLUMNS: usize = 6;
 /// Columns per host in [`GaeInputs::hosts`].
 pub const HOST_COLUMNS: usize = 3;
 
+/// What the model reconstructs of each flow, in the order of the columns of its `expected` and
+/// `deviation` outputs (`[flows, TARGET_FEATURES.len()]`). `expected` is in natural units:
+/// bytes, packets, bytes per packet, duration in ms, and for the TCP flag bits the probability
+/// that the flag is set; `deviation` is the standardised residual, observed − expected.
+pub const TARGET_FEATURES: [&str; 9] = [
+    "bytes",
+    "packets",
+    "bytes_per_packet",
+    "duration_ms",
+    "tcp_fin",
+    "tcp_syn",
+    "tcp_rst",
+    "tcp_psh",
+    "tcp_ack",
+];
+
 /// The four input tensors of `flow-gae`, row-major.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GaeInputs {

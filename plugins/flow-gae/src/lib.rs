@@ -1,15 +1,22 @@
 //! Flow graph autoencoder detector: each flow window goes to the host's `flow-gae` ONNX model
 //! (hosts as nodes, flows as edges; see `models/flow-gae.md`), which scores every flow by how
 //! badly its volume, duration and TCP flags are predicted from its two hosts and its service.
-//! Flows at or above the threshold (the model's own, or `threshold`) are reported as
-//! `flow-gae` anomalies, one per hub — of each flagged flow's two hosts the one with more
-//! flagged flows: a flood's victim, a scanner — with its peers and highest-scoring flows.
+//! Flows at or above the threshold (the model's own, or `threshold`) are evidence: grouped per
+//! attacker — the host that started the conversation, never one that only answered — or, when
+//! many attackers hit one victim, per victim ([`group`]), each group is one `flow-gae` anomaly
+//! naming its attacker(s) first, then its victims and services, with its strongest flows and,
+//! for each, the features furthest from what the model expected ([`explain`]).
+//!
+//! The host serves the model only once it was trained on this network (or when told to use
+//! the generic one); until then inference is "not available", the detector finds nothing, and
+//! the host shows it as `learning` or `degraded` with the reason.
 
-use std::collections::BTreeMap;
+pub mod explain;
+pub mod group;
 
 use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
 use netassure_flowgraph::{HostGraph, flow_slices};
-use netassure_plugin_sdk::flows::addr_from_bytes;
+use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::inference::{self, InferenceError, Tensor, TensorData};
 use netassure_plugin_sdk::prelude::*;
 
@@ -21,10 +28,15 @@ pub struct Config {
     pub model: String,
     /// Score at or above which a flow is anomalous; default: the model's own threshold.
     pub threshold: Option<f64>,
-    /// Flows listed in one anomaly, highest scores first.
+    /// Flows listed as evidence per anomaly, highest scores first.
     pub max_flows: usize,
-    /// A hub is reported only with at least this many flagged flows in the window.
+    /// A group is reported only with at least this many flagged flows in the window.
     pub min_flows: usize,
+    /// A victim hit by flagged flows of at least this many attackers is one distributed
+    /// anomaly.
+    pub distributed: usize,
+    /// Features explained per evidence flow (those furthest from expectation).
+    pub features: usize,
 }
 
 impl Default for Config {
@@ -34,6 +46,8 @@ impl Default for Config {
             threshold: None,
             max_flows: 20,
             min_flows: 1,
+            distributed: 20,
+            features: 3,
         }
     }
 }
@@ -71,99 +85,151 @@ pub fn model_inputs(inputs: GaeInputs) -> Vec<Tensor> {
     ]
 }
 
-/// The per-flow scores and the model's threshold from its outputs.
-fn scores_and_threshold(outputs: Vec<Tensor>) -> Result<(Vec<f32>, Option<f32>), PluginError> {
-    let mut scores = None;
-    let mut threshold = None;
+/// What the model said about a window.
+#[derive(Debug, Default)]
+pub struct ModelOutput {
+    /// `[F]` scores.
+    pub score: Vec<f32>,
+    /// The model's threshold, when it has one.
+    pub threshold: Option<f32>,
+    /// `[F, T]` expected feature values (empty for a model without them).
+    pub expected: Vec<f32>,
+    /// `[F, T]` standardised deviations (empty for a model without them).
+    pub deviation: Vec<f32>,
+}
+
+/// The outputs by name.
+pub fn model_output(outputs: Vec<Tensor>) -> Result<ModelOutput, PluginError> {
+    let mut found = ModelOutput::default();
+    let mut has_score = false;
     for output in outputs {
-        match (output.name.as_str(), output.data) {
-            ("score", TensorData::Float32(values)) => scores = Some(values),
-            ("threshold", TensorData::Float32(values)) => threshold = values.first().copied(),
+        let TensorData::Float32(values) = output.data else {
+            continue;
+        };
+        match output.name.as_str() {
+            "score" => {
+                found.score = values;
+                has_score = true;
+            }
+            "threshold" => found.threshold = values.first().copied(),
+            "expected" => found.expected = values,
+            "deviation" => found.deviation = values,
             _ => {}
         }
     }
-    let scores =
-        scores.ok_or_else(|| PluginError::Other("the model returned no float `score`".into()))?;
-    Ok((scores, threshold))
+    if !has_score {
+        return Err(PluginError::Other("the model returned no float `score`".into()));
+    }
+    Ok(found)
 }
 
 impl FlowGae {
-    fn report(
-        &self,
-        window: &FlowWindow,
-        graph: &HostGraph,
-        scores: &[f32],
-        threshold: f64,
-    ) -> Vec<Anomaly> {
-        let flagged: Vec<usize> = (0..scores.len())
-            .filter(|&flow| f64::from(scores[flow]) >= threshold)
+    fn report(&self, window: &FlowWindow, output: &ModelOutput, threshold: f64) -> Vec<Finding> {
+        let batch = &window.flows;
+        let flagged: Vec<usize> = (0..output.score.len().min(batch.len()))
+            .filter(|&flow| f64::from(output.score[flow]) >= threshold)
             .collect();
-        by_hub(graph, &flagged)
+        if flagged.is_empty() {
+            return Vec::new();
+        }
+        let conversations = host::flows::conversations();
+        group::group(batch, conversations.as_ref(), &flagged, self.config.distributed)
             .into_iter()
-            .filter(|(_, flows)| flows.len() >= self.config.min_flows)
-            .map(|(hub, mut flows)| {
-                flows.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-                let top = f64::from(scores[flows[0]]);
-                let hub_addr = graph.host_addr(hub as usize).to_string();
-                let mut anomaly = AnomalyBuilder::new(
-                    "flow-gae",
-                    (0.5 + 0.5 * (1.0 - threshold / top)).clamp(0.5, 1.0),
-                )
-                .node(&hub_addr)
-                .pattern(Pattern::Other)
-                .symptom(
-                    "deviates",
-                    "flow-graph",
-                    "flows unlike benign traffic between such hosts",
-                )
-                .description(format!(
-                    "{} flows of {hub_addr} scored at or above {threshold:.3} (highest {top:.3})",
-                    flows.len()
-                ));
-                let mut peers: Vec<String> = Vec::new();
-                for &flow in flows.iter().take(self.config.max_flows) {
-                    let key = window.flows.key(flow);
-                    let src = addr_from_bytes(&key.src_addr).to_string();
-                    let peer = if src == hub_addr {
-                        addr_from_bytes(&key.dst_addr).to_string()
-                    } else {
-                        src
-                    };
-                    if !peers.contains(&peer) {
-                        peers.push(peer);
-                    }
-                    anomaly = anomaly.flow(key);
-                }
-                for peer in peers.iter().take(10) {
-                    anomaly = anomaly.node(peer);
-                }
-                anomaly.build()
-            })
+            .filter(|g| g.flows.len() >= self.config.min_flows)
+            .map(|g| self.finding(batch, output, threshold, g))
             .collect()
+    }
+
+    fn finding(
+        &self,
+        batch: &FlowBatch,
+        output: &ModelOutput,
+        threshold: f64,
+        mut g: group::Group,
+    ) -> Finding {
+        g.flows
+            .sort_by(|&a, &b| output.score[b].total_cmp(&output.score[a]));
+        let top = f64::from(output.score[g.flows[0]]);
+        let names = |hosts: &[u128]| -> Vec<String> {
+            hosts.iter().map(|&h| addr_from_u128(h).to_string()).collect()
+        };
+        let (attackers, victims) = (names(&g.attackers), names(&g.victims));
+        let mut builder = AnomalyBuilder::new(
+            "flow-gae",
+            (0.5 + 0.5 * (1.0 - threshold / top)).clamp(0.5, 1.0),
+        )
+        .pattern(Pattern::Other)
+        .symptom(
+            "deviates",
+            "flow-graph",
+            "flows unlike this network's benign traffic between such hosts",
+        )
+        .description(describe(&g, &attackers, &victims, top, threshold))
+        .attacker_count(g.attackers.len() as u32)
+        .measure("flagged-flows", g.flows.len() as f64)
+        .measure("highest-score", top)
+        .measure("threshold", threshold);
+        for attacker in attackers.iter().take(20) {
+            builder = builder.attacker(attacker);
+        }
+        for victim in victims.iter().take(20) {
+            builder = builder.victim(victim);
+        }
+        let (first, last) = g.flows.iter().fold((u64::MAX, 0), |(first, last), &f| {
+            (first.min(batch.start_ms[f]), last.max(batch.end_ms[f]))
+        });
+        builder = builder.seen(first, last);
+        for &flow in &g.flows {
+            builder = builder.service(batch.protocol[flow], service_port(batch, flow));
+        }
+        for &flow in g.flows.iter().take(self.config.max_flows) {
+            let features = explain::furthest(
+                batch,
+                flow,
+                &output.expected,
+                &output.deviation,
+                self.config.features,
+            );
+            let evidence = FlowEvidence::of(batch, flow, f64::from(output.score[flow]))
+                .with_features(features);
+            builder = builder.evidence_flow(evidence);
+        }
+        builder.finding()
     }
 }
 
-/// Flagged flows grouped by their hub: of a flow's two hosts, the one with more flagged flows
-/// (the source on a tie). A flood from thousands of sources is one anomaly at its victim, a
-/// scan one at its scanner.
-pub fn by_hub(graph: &HostGraph, flagged: &[usize]) -> BTreeMap<u32, Vec<usize>> {
-    let ends = |flow: usize| {
-        let edge = graph.flow_edge[flow] as usize;
-        (graph.edge_src[edge], graph.edge_dst[edge])
+/// The port of the service a flow belongs to: its destination port, or its source port when
+/// it answers (the flow goes from the service back to the client).
+fn service_port(batch: &FlowBatch, flow: usize) -> u16 {
+    let (src, dst) = (batch.src_port[flow], batch.dst_port[flow]);
+    if src != 0 && src < dst && src < 1024 {
+        src
+    } else {
+        dst
+    }
+}
+
+fn describe(
+    g: &group::Group,
+    attackers: &[String],
+    victims: &[String],
+    top: f64,
+    threshold: f64,
+) -> String {
+    let who = if g.distributed {
+        format!("{} hosts", attackers.len())
+    } else {
+        attackers.first().cloned().unwrap_or_default()
     };
-    let mut count: BTreeMap<u32, usize> = BTreeMap::new();
-    for &flow in flagged {
-        let (src, dst) = ends(flow);
-        *count.entry(src).or_default() += 1;
-        *count.entry(dst).or_default() += 1;
-    }
-    let mut hubs: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for &flow in flagged {
-        let (src, dst) = ends(flow);
-        let hub = if count[&dst] > count[&src] { dst } else { src };
-        hubs.entry(hub).or_default().push(flow);
-    }
-    hubs
+    let whom = match victims.len() {
+        0 => String::new(),
+        1 => format!(" with {}", victims[0]),
+        n => format!(" with {} and {} more", victims[0], n - 1),
+    };
+    format!(
+        "{} flows of {who}{whom} unlike this network's benign traffic (highest score {top:.3}, threshold {threshold:.3})",
+        g.flows.len()
+    )
 }
 
 impl Detector for FlowGae {
@@ -171,12 +237,14 @@ impl Detector for FlowGae {
 
     fn describe() -> PluginInfo {
         Describe::detector("flow-gae", env!("CARGO_PKG_VERSION"))
-            .description("Graph autoencoder over flow windows (ONNX model run by the host): flows unlike benign traffic")
+            .description("Graph autoencoder over flow windows (ONNX model of this network, run by the host): flows unlike benign traffic, per attacker, with the features furthest from expectation")
             .subscribe(EventKind::Flows)
             .field(ConfigField::string("model", "Model to run", "flow-gae"))
             .field(ConfigField::optional("threshold", "float", "Score that counts as anomalous (default: the model's own)"))
-            .field(ConfigField::integer("max_flows", "Flows listed per anomaly", 20))
-            .field(ConfigField::integer("min_flows", "Flagged flows a hub needs in a window to be reported", 1))
+            .field(ConfigField::integer("max_flows", "Evidence flows listed per anomaly", 20))
+            .field(ConfigField::integer("min_flows", "Flagged flows a group needs in a window to be reported", 1))
+            .field(ConfigField::integer("distributed", "Attackers on one victim that make one distributed anomaly", 20))
+            .field(ConfigField::integer("features", "Features explained per evidence flow", 3))
             .build()
     }
 
@@ -187,6 +255,11 @@ impl Detector for FlowGae {
         if config.threshold.is_some_and(|t| !t.is_finite() || t < 0.0) {
             return Err(PluginError::InvalidConfig(
                 "threshold must be a non-negative number".into(),
+            ));
+        }
+        if config.min_flows == 0 || config.distributed < 2 {
+            return Err(PluginError::InvalidConfig(
+                "min_flows must be at least 1 and distributed at least 2".into(),
             ));
         }
         self.config = config;
@@ -200,102 +273,43 @@ impl Detector for FlowGae {
         if window.flows.is_empty() {
             return Ok(vec![]);
         }
-        let graph = host::flows::window_graph()
+        let graph: HostGraph = host::flows::window_graph()
             .ok_or_else(|| PluginError::Other("the host gave no graph for a flow window".into()))?;
         let inputs = GaeInputs::new(&graph, &flow_slices!(window.flows));
-        let outputs =
-            inference::run(&self.config.model, &model_inputs(inputs)).map_err(|err| match err {
-                InferenceError::NotAvailable => {
-                    PluginError::Unsupported("the host has no inference service".into())
-                }
-                InferenceError::UnknownModel(name) => {
-                    PluginError::InvalidConfig(format!("the host has no model `{name}`"))
-                }
-                InferenceError::InvalidInput(reason) => PluginError::InvalidInput(reason),
-                InferenceError::Other(reason) => PluginError::Other(reason),
-            })?;
-        let (scores, model_threshold) = scores_and_threshold(outputs)?;
-        if scores.len() != window.flows.len() {
+        let outputs = match inference::run(&self.config.model, &model_inputs(inputs)) {
+            Ok(outputs) => outputs,
+            // No model for this network yet (learning), or none at all: the host shows the
+            // plugin as learning or degraded with the reason; there is nothing to report.
+            Err(InferenceError::NotAvailable | InferenceError::UnknownModel(_)) => {
+                return Ok(vec![]);
+            }
+            Err(InferenceError::InvalidInput(reason)) => {
+                return Err(PluginError::InvalidInput(reason));
+            }
+            Err(InferenceError::Other(reason)) => return Err(PluginError::Other(reason)),
+        };
+        let output = model_output(outputs)?;
+        if output.score.len() != window.flows.len() {
             return Err(PluginError::Other(format!(
                 "{} scores for {} flows",
-                scores.len(),
+                output.score.len(),
                 window.flows.len()
             )));
         }
         let threshold = self
             .config
             .threshold
-            .or(model_threshold.map(f64::from))
+            .or(output.threshold.map(f64::from))
             .ok_or_else(|| {
                 PluginError::InvalidConfig(
                     "the model has no threshold output: set `threshold`".into(),
                 )
             })?;
-        Ok(self
-            .report(&window, &graph, &scores, threshold)
-            .into_iter()
-            .map(Finding::from)
-            .collect())
+        Ok(self.report(&window, &output, threshold))
     }
 }
 
 export_detector!(FlowGae);
 
 #[cfg(test)]
-mod tests {
-    use netassure_plugin_sdk::flows::FlowRecord;
-    use netassure_plugin_sdk::testing::{flows_event, host_addr};
-
-    use super::*;
-
-    fn flow(src: u32, dst: u32) -> FlowRecord {
-        FlowRecord {
-            src: host_addr(src),
-            dst: host_addr(dst),
-            src_port: 40_000,
-            dst_port: 80,
-            protocol: 17,
-            tcp_flags: 0,
-            bytes: 1_000,
-            packets: 10,
-            start_ms: 0,
-            end_ms: 10,
-        }
-    }
-
-    #[test]
-    fn a_flood_is_grouped_at_its_victim_and_a_scan_at_its_scanner() {
-        // Flows 0..=4: five sources → host 100; flows 5..=7: host 200 → three targets.
-        let mut records: Vec<FlowRecord> = (1..=5).map(|s| flow(s, 100)).collect();
-        records.extend((1..=3).map(|d| flow(200, 300 + d)));
-        records.push(flow(7, 8)); // not flagged
-        flows_event(0, 1_000, FlowBatch::from_records("test", &records));
-        let graph = host::flows::window_graph().unwrap();
-        let hubs = by_hub(&graph, &[0, 1, 2, 3, 4, 5, 6, 7]);
-        let named: Vec<(String, usize)> = hubs
-            .iter()
-            .map(|(&hub, flows)| (graph.host_addr(hub as usize).to_string(), flows.len()))
-            .collect();
-        assert_eq!(
-            named,
-            [("10.0.0.100".to_string(), 5), ("10.0.0.200".to_string(), 3)]
-        );
-    }
-
-    #[test]
-    fn without_an_inference_service_the_detector_says_so() {
-        let mut detector = FlowGae::default();
-        detector.configure(Config::default()).unwrap();
-        let event = flows_event(0, 1_000, FlowBatch::from_records("test", &[flow(1, 2)]));
-        let error = detector.on_event(event).unwrap_err();
-        assert!(matches!(error, PluginError::Unsupported(_)), "{error:?}");
-        assert!(
-            detector
-                .configure(Config {
-                    threshold: Some(-1.0),
-                    ..Config::default()
-                })
-                .is_err()
-        );
-    }
-}
+mod tests;
