@@ -3,6 +3,9 @@
 //! from benign flows — overall, per attack class, at the model's threshold — with ROC and
 //! precision-recall curves as PNG.
 
+pub mod detection;
+pub mod incidents;
+pub mod labels;
 mod metrics;
 mod plot;
 
@@ -37,22 +40,60 @@ pub struct Scored {
     pub model_seconds: f64,
 }
 
+impl Scored {
+    /// Add the flows of `other` (another file scored with the same model).
+    pub fn append(&mut self, other: Scored) {
+        self.scores.extend(other.scores);
+        self.attack.extend(other.attack);
+        self.class.extend(other.class);
+        self.model_threshold = self.model_threshold.or(other.model_threshold);
+        self.windows += other.windows;
+        self.model_seconds += other.model_seconds;
+    }
+}
+
 /// Score every flow of `path` with `model` (a `flow-gae`-shaped model), window by window.
 pub fn score_file(
     service: &InferenceService,
     model: &str,
     path: &Path,
     config: &FlowFilesConfig,
+    labels: Option<&labels::Labels>,
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<Scored> {
     let mut file = FlowFile::open_with(path, config.probe())?;
     let mut scored = Scored::default();
-    file.for_each_window(config.window_ms, config.window_flows, |window, file| {
+    file.for_each_window(config.window_ms, config.window_flows, |mut window, file| {
+        if let Some(labels) = labels {
+            relabel(&mut window, labels);
+        }
         score_window(service, model, window, &mut scored)?;
         progress(file.bytes_read(), file.size());
         Ok::<(), anyhow::Error>(())
     })?;
     Ok(scored)
+}
+
+/// Label every flow of `window` from `labels`: a flow between an attack's attacker and victim
+/// within its span belongs to it (either direction), every other flow is benign.
+fn relabel(window: &mut Window, labels: &labels::Labels) {
+    let address = |bytes: [u8; 16]| {
+        let v6 = std::net::Ipv6Addr::from(bytes);
+        v6.to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4)
+    };
+    let flows = &window.flows;
+    for (i, label) in window.labels.iter_mut().enumerate() {
+        let attack = labels.attack_of(
+            address(flows.src_addr[i]),
+            address(flows.dst_addr[i]),
+            flows.start_ms[i],
+            flows.end_ms[i],
+            0,
+        );
+        label.attack = attack.is_some();
+        label.class = attack.map_or_else(|| "Benign".to_owned(), |a| a.class.clone());
+    }
 }
 
 /// The `flow-gae` model's input tensors for a window of flows (its host graph, then

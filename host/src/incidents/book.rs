@@ -208,6 +208,7 @@ impl Book {
             incident_id: id.clone(),
             status: IncidentStatus::Open,
             alerting: false,
+            alerting_since_ms: None,
             alert_id: None,
             summary: String::new(),
             attackers: Vec::new(),
@@ -437,10 +438,13 @@ impl Open {
         }
         merge_flows(&mut incident.flows, &facts.flows);
         merge_measures(&mut incident.measures, &facts.measures);
-        incident.alerting = incident.alerting
-            || self.max_alerting_score >= config.strong_score
+        let qualifies = self.max_alerting_score >= config.strong_score
             || self.windows.len() >= config.min_windows
             || self.alerting_detectors.len() >= config.min_detectors;
+        if qualifies && !incident.alerting {
+            incident.alerting = true;
+            incident.alerting_since_ms = Some(last_ms);
+        }
         incident.summary = super::summary::summarise(incident);
     }
 }

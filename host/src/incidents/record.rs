@@ -43,6 +43,8 @@ pub struct IncidentRecord {
     pub status: IncidentStatus,
     /// True once the evidence was enough to open an alert.
     pub alerting: bool,
+    /// Flow time of the evidence that crossed the bar, ms since the epoch.
+    pub alerting_since_ms: Option<u64>,
     /// The alert it opened.
     pub alert_id: Option<String>,
     /// One line for a person: who did what to whom.

@@ -208,8 +208,7 @@ impl InferenceService {
         let learning = || self.learning(model).map(|status| status.describe());
         match handle {
             Some(handle)
-                if handle.scope() == ModelScope::Network
-                    || self.settings(model).use_generic =>
+                if handle.scope() == ModelScope::Network || self.settings(model).use_generic =>
             {
                 handle.run(inputs)
             }
@@ -261,7 +260,11 @@ impl InferenceService {
 
     /// Where learning `model` is, when it is learning.
     pub fn learning(&self, model: &str) -> Option<LearningStatus> {
-        self.learning.lock().expect("learning lock").get(model).cloned()
+        self.learning
+            .lock()
+            .expect("learning lock")
+            .get(model)
+            .cloned()
     }
 
     /// Every model being learned.

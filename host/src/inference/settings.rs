@@ -59,7 +59,8 @@ impl ModelSettings {
 
     /// Refuse settings that cannot work.
     pub fn validate(&self, name: &str) -> Result<(), String> {
-        let period = parse_duration(&self.learn).map_err(|e| format!("[models.{name}] learn: {e}"))?;
+        let period =
+            parse_duration(&self.learn).map_err(|e| format!("[models.{name}] learn: {e}"))?;
         if !period.is_zero() && !LEARNABLE.contains(&name) {
             return Err(format!(
                 "[models.{name}] learn: the host can learn only {}",
@@ -88,7 +89,12 @@ pub type ModelsConfig = BTreeMap<String, ModelSettings>;
 /// the host can learn, off for any other).
 pub fn settings_for(config: &ModelsConfig, name: &str) -> ModelSettings {
     config.get(name).cloned().unwrap_or_else(|| ModelSettings {
-        learn: if LEARNABLE.contains(&name) { "24h" } else { "0" }.into(),
+        learn: if LEARNABLE.contains(&name) {
+            "24h"
+        } else {
+            "0"
+        }
+        .into(),
         ..ModelSettings::default()
     })
 }
@@ -111,7 +117,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3_600,
         "d" => 86_400,
-        _ => return Err(format!("unknown unit `{unit}` in `{text}`: use s, m, h or d")),
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}`: use s, m, h or d"
+            ));
+        }
     };
     Ok(Duration::from_secs(number.saturating_mul(seconds)))
 }
@@ -129,7 +139,10 @@ mod tests {
         assert!(parse_duration("1w").is_err());
         let flow_gae = settings_for(&ModelsConfig::new(), "flow-gae");
         assert_eq!(flow_gae.learn_period(), Some(Duration::from_secs(86_400)));
-        assert_eq!(settings_for(&ModelsConfig::new(), "other").learn_period(), None);
+        assert_eq!(
+            settings_for(&ModelsConfig::new(), "other").learn_period(),
+            None
+        );
         assert!(
             ModelSettings {
                 learn: "1h".into(),

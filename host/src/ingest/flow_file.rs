@@ -64,6 +64,12 @@ pub struct FlowFileStatus {
     pub malformed: u64,
     /// Flows that ended before the window they were put in.
     pub late: u64,
+    /// IP bytes of the flows published.
+    pub flow_bytes: u64,
+    /// Earliest flow start, ms since the epoch (0 before the first flow).
+    pub first_flow_ms: u64,
+    /// Latest flow end, ms since the epoch.
+    pub last_flow_ms: u64,
     /// Bytes read.
     pub bytes_read: u64,
     /// Size of the file.
@@ -106,6 +112,15 @@ pub fn ingest_file(
     let outcome = file.for_each_window(config.window_ms, config.window_flows, |window, file| {
         flows += window.flows.len() as u64;
         published += 1;
+        let bytes: u64 = window.flows.bytes.iter().sum();
+        let first = window
+            .flows
+            .start_ms
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(u64::MAX);
+        let last = window.flows.end_ms.iter().copied().max().unwrap_or(0);
         pipeline.publish_flows(&source, window.start_ms, window.end_ms, window.flows);
         let (read, malformed) = (file.bytes_read(), file.malformed());
         update(&|s| {
@@ -113,6 +128,13 @@ pub fn ingest_file(
             s.windows = published;
             s.bytes_read = read;
             s.malformed = malformed;
+            s.flow_bytes += bytes;
+            s.first_flow_ms = if s.first_flow_ms == 0 {
+                first
+            } else {
+                s.first_flow_ms.min(first)
+            };
+            s.last_flow_ms = s.last_flow_ms.max(last);
         });
         Ok::<(), netassure_netflow::files::FlowFileError>(())
     });
@@ -191,6 +213,12 @@ pub struct FlowDryRun {
     pub first_error: Option<String>,
     /// Flows that ended before the window they were put in.
     pub late: u64,
+    /// IP bytes of the flows published.
+    pub flow_bytes: u64,
+    /// Earliest flow start, ms since the epoch (0 before the first flow).
+    pub first_flow_ms: u64,
+    /// Latest flow end, ms since the epoch.
+    pub last_flow_ms: u64,
     /// Bytes of all flows.
     pub bytes: u64,
     /// Packets of all flows.

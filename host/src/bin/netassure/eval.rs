@@ -1,29 +1,49 @@
-//! `netassure eval --model flow-gae --flows labelled.csv`: how well a flow model separates
-//! the attacks of a labelled flow file from its benign flows (runs the model in-process with
-//! the host's inference service; no host needed).
+//! `netassure eval`: measure detection on labelled traffic.
+//!
+//! - Per flow (`--model`, default `flow-gae`, when `--models-dir` holds it): how well the
+//!   model's scores separate attack flows from benign ones — ROC-AUC, average precision, rates
+//!   at the threshold, per class, curves as PNG. Labels come from the file (NIDS CSV `Label`,
+//!   labelled JSON lines) or from `--labels`.
+//! - Per incident (`--labels`): the whole detection stack — every plugin of `--plugins` on its
+//!   configuration (`--config`), incidents, alert rules — run on the files in-process, its
+//!   incidents matched against the labels: recall, precision, time to detect, false alerts per
+//!   benign hour and per 100 MB, victims named as attackers.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use netassure_host::evaluation::incidents::IncidentReport;
+use netassure_host::evaluation::labels::Labels;
 use netassure_host::evaluation::{self, Report};
 use netassure_host::inference::{DevicePreference, InferenceConfig, InferenceService};
 use netassure_host::ingest::FlowFilesConfig;
 
+mod print;
+
 /// `netassure eval`
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The model (`NAME.onnx` + `NAME.toml` in --models-dir).
+    /// Flow files: NIDS NetFlow CSV, JSON lines, pcap/pcapng (traffic or NetFlow/IPFIX
+    /// export); repeat for several.
+    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    flows: Vec<PathBuf>,
+    /// Labels: attackers, victims and a time span per attack (TOML or CSV, see
+    /// docs/evaluation.md). Turns on the incident-level evaluation.
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
+    /// The model (`NAME.onnx` + `NAME.toml` in --models-dir) for the per-flow figures.
     #[arg(long, default_value = "flow-gae")]
     model: String,
-    /// A labelled flow file: NIDS NetFlow CSV (`Label`, `Attack`) or JSON lines with
-    /// `label`/`attack`.
-    #[arg(long, value_name = "FILE")]
-    flows: PathBuf,
-    /// The model directory.
+    /// The model directory (also what the detection run's plugins are served).
     #[arg(long, default_value = "models")]
     models_dir: PathBuf,
+    /// Plugin directory for the detection run.
+    #[arg(long, default_value = "plugins")]
+    plugins: PathBuf,
+    /// Host configuration for the detection run (plugin limits, incidents, models...).
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Score that counts as anomalous (default: the model's own threshold).
     #[arg(long)]
     threshold: Option<f64>,
@@ -38,8 +58,47 @@ pub struct EvalArgs {
     device: String,
 }
 
-/// Score the file, print the report, write the curves.
+/// Everything measured, for `--json`.
+#[derive(Debug, serde::Serialize)]
+struct EvalReport {
+    /// Per flow, when the model was there.
+    flows: Option<Report>,
+    /// Per incident, with `--labels`.
+    incidents: Option<IncidentReport>,
+}
+
+/// Evaluate, print the report, write the curves.
 pub fn eval(args: EvalArgs, json: bool) -> anyhow::Result<()> {
+    let labels = args.labels.as_deref().map(Labels::read).transpose()?;
+    let flows = if args
+        .models_dir
+        .join(format!("{}.onnx", args.model))
+        .is_file()
+    {
+        Some(per_flow(&args, labels.as_ref(), json)?)
+    } else if labels.is_none() {
+        anyhow::bail!(
+            "no model {} in {} and no --labels: nothing to evaluate",
+            args.model,
+            args.models_dir.display()
+        );
+    } else {
+        None
+    };
+    let incidents = match &labels {
+        Some(labels) => Some(per_incident(&args, labels, json)?),
+        None => None,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&EvalReport { flows, incidents })?
+        );
+    }
+    Ok(())
+}
+
+fn per_flow(args: &EvalArgs, labels: Option<&Labels>, json: bool) -> anyhow::Result<Report> {
     let device = match args.device.as_str() {
         "cuda" => DevicePreference::Cuda,
         "auto" => DevicePreference::Auto,
@@ -66,18 +125,17 @@ pub fn eval(args: EvalArgs, json: bool) -> anyhow::Result<()> {
         window_ms: args.window_ms,
         ..FlowFilesConfig::default()
     };
-    let bar = ProgressBar::new(std::fs::metadata(&args.flows).map_or(0, |m| m.len()));
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:40} {binary_bytes}/{binary_total_bytes} eta {eta}",
-        )
-        .expect("a valid template"),
-    );
-    let scored = evaluation::score_file(&service, &args.model, &args.flows, &config, |read, _| {
-        bar.set_position(read)
-    })
-    .with_context(|| format!("scoring {}", args.flows.display()))?;
-    bar.finish_and_clear();
+    let mut scored = evaluation::Scored::default();
+    for file in &args.flows {
+        let bar = print::progress_bar(file);
+        let part =
+            evaluation::score_file(&service, &args.model, file, &config, labels, |read, _| {
+                bar.set_position(read)
+            })
+            .with_context(|| format!("scoring {}", file.display()))?;
+        bar.finish_and_clear();
+        scored.append(part);
+    }
     let threshold = args
         .threshold
         .or(scored.model_threshold.map(f64::from))
@@ -98,10 +156,8 @@ pub fn eval(args: EvalArgs, json: bool) -> anyhow::Result<()> {
         report.average_precision,
         &evaluation::pr_curve(&scored.scores, &scored.attack),
     )?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(
+    if !json {
+        print::flow_report(
             &args.model,
             &report,
             scored.windows,
@@ -110,42 +166,26 @@ pub fn eval(args: EvalArgs, json: bool) -> anyhow::Result<()> {
         );
         println!("curves: {} {}", roc_path.display(), pr_path.display());
     }
-    Ok(())
+    Ok(report)
 }
 
-fn print_report(model: &str, report: &Report, windows: u64, seconds: f64, device: Option<&str>) {
-    println!(
-        "{model} on {} flows ({} attack) in {windows} windows; model time {seconds:.2} s on {} ({:.0} flows/s)",
-        report.flows,
-        report.attacks,
-        device.unwrap_or("?"),
-        report.flows as f64 / seconds.max(1e-9)
-    );
-    println!("  ROC-AUC            {:.4}", report.roc_auc);
-    println!("  average precision  {:.4}", report.average_precision);
-    println!(
-        "  at threshold {:.4}: TPR {:.2}%  FPR {:.2}%  precision {:.2}%",
-        report.threshold,
-        report.tpr * 100.0,
-        report.fpr * 100.0,
-        report.precision * 100.0
-    );
-    let [[tn, fp], [fn_, tp]] = report.confusion;
-    println!("  confusion            predicted benign  predicted attack");
-    println!("    benign            {tn:>16}  {fp:>16}");
-    println!("    attack            {fn_:>16}  {tp:>16}");
-    println!(
-        "  {:<18} {:>8} {:>9} {:>8} {:>8}",
-        "class", "flows", "detected", "TPR", "ROC-AUC"
-    );
-    for class in &report.classes {
-        println!(
-            "  {:<18} {:>8} {:>9} {:>7.2}% {:>8.4}",
-            class.class,
-            class.flows,
-            class.detected,
-            class.tpr * 100.0,
-            class.roc_auc
-        );
+fn per_incident(args: &EvalArgs, labels: &Labels, json: bool) -> anyhow::Result<IncidentReport> {
+    let mut config = match &args.config {
+        Some(path) => netassure_host::config::Config::from_file(path)?,
+        None => netassure_host::config::Config::default(),
+    };
+    let data = std::env::temp_dir().join(format!("netassure-eval-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    config.data.dir = data.clone();
+    config.plugins.dir = args.plugins.clone();
+    config.inference.models_dir = args.models_dir.clone();
+    config.ingest.files.window_ms = args.window_ms;
+    let run = evaluation::detection::run(&config, &args.flows);
+    let _ = std::fs::remove_dir_all(&data);
+    let run = run?;
+    let report = evaluation::incidents::evaluate(labels, &run.incidents, run.traffic, 60_000);
+    if !json {
+        print::incident_report(&report, &run);
     }
+    Ok(report)
 }

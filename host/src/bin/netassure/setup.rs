@@ -24,10 +24,6 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<()> {
         .lib_dir
         .unwrap_or_else(|| setup::default_dir(&args.data_dir));
     let library = setup::install_library(&dir)?;
-    println!(
-        "ONNX Runtime {}: {}",
-        setup::ONNXRUNTIME,
-        library.display()
-    );
+    println!("ONNX Runtime {}: {}", setup::ONNXRUNTIME, library.display());
     Ok(())
 }

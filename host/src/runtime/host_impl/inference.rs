@@ -3,8 +3,8 @@
 
 use crate::inference::{InferenceError as ServiceError, NamedTensor, TensorData};
 use crate::runtime::PluginState;
-use crate::runtime::health::HealthState;
 use crate::runtime::bindings::inference::{Host, InferenceError, Tensor, TensorData as WitData};
+use crate::runtime::health::HealthState;
 
 fn to_service(tensor: Tensor) -> NamedTensor {
     NamedTensor {
@@ -75,7 +75,9 @@ impl PluginState {
             }
             Err(ServiceError::Learning(status)) => (
                 HealthState::Learning,
-                Some(format!("model `{model}` is learning this network: {status}")),
+                Some(format!(
+                    "model `{model}` is learning this network: {status}"
+                )),
             ),
             Err(err @ (ServiceError::NotAvailable(_) | ServiceError::UnknownModel(_))) => {
                 (HealthState::Degraded, Some(err.to_string()))
