@@ -9,6 +9,7 @@ pub mod fsutil;
 pub mod incidents;
 pub mod inference;
 pub mod ingest;
+pub mod learning;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;

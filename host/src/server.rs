@@ -80,6 +80,15 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
     let incidents = Arc::new(crate::incidents::Incidents::new(config.incidents.clone()));
     incidents.attach_store(findings.clone());
     pipeline.attach_incidents(incidents);
+    if let Some(learner) = crate::learning::Learner::start(
+        inference.clone(),
+        &config.data.dir,
+        config.ingest.files.window_ms,
+    )
+    .context("starting the learning period")?
+    {
+        pipeline.attach_learner(learner);
+    }
     let registry = Registry::new(
         runtime,
         pipeline.clone(),

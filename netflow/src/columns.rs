@@ -153,6 +153,18 @@ impl FlowColumns {
         }
     }
 
+    /// The flows for which `keep` says true, in order (exporter names kept).
+    pub fn filtered(&self, keep: impl Fn(usize) -> bool) -> FlowColumns {
+        let mut out = FlowColumns {
+            exporters: self.exporters.clone(),
+            ..FlowColumns::default()
+        };
+        for i in (0..self.len()).filter(|&i| keep(i)) {
+            out.push(&self.row(i), self.exporter[i]);
+        }
+        out
+    }
+
     /// Remove every flow, keeping the allocations (and the exporter names).
     pub fn clear(&mut self) {
         self.src_addr.clear();

@@ -13,7 +13,6 @@ use std::path::Path;
 
 use anyhow::Context;
 use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
-use netassure_flowgraph::{FlowSlices, HostGraph};
 use netassure_netflow::FlowColumns;
 use netassure_netflow::files::{FlowFile, Window};
 
@@ -97,22 +96,13 @@ fn relabel(window: &mut Window, labels: &labels::Labels) {
 }
 
 /// The `flow-gae` model's input tensors for a window of flows (its host graph, then
-/// [`GaeInputs`]).
+/// [`GaeInputs`], built as the plugin builds them).
 pub fn gae_tensors(columns: &FlowColumns) -> [NamedTensor; 4] {
-    let slices = FlowSlices {
-        src_addr: columns.src_addr.as_flattened(),
-        dst_addr: columns.dst_addr.as_flattened(),
-        src_port: &columns.src_port,
-        dst_port: &columns.dst_port,
-        protocol: &columns.protocol,
-        tcp_flags: &columns.tcp_flags,
-        bytes: &columns.bytes,
-        packets: &columns.packets,
-        start_ms: &columns.start_ms,
-        end_ms: &columns.end_ms,
-    };
-    let graph = HostGraph::build(slices);
-    let inputs = GaeInputs::new(&graph, &slices);
+    input_tensors(netassure_gae::data::gae_inputs(columns))
+}
+
+/// [`GaeInputs`] as the model's named input tensors.
+pub fn input_tensors(inputs: GaeInputs) -> [NamedTensor; 4] {
     let (flows, hosts) = (inputs.flow_count() as i64, inputs.host_count() as i64);
     [
         NamedTensor::f32("flows", vec![flows, FLOW_COLUMNS as i64], inputs.flows),

@@ -88,6 +88,7 @@ pub struct Pipeline {
     sinks: Sinks,
     findings: std::sync::OnceLock<Arc<FindingsStore>>,
     incidents: std::sync::OnceLock<Arc<Incidents>>,
+    learner: std::sync::OnceLock<Arc<crate::learning::Learner>>,
     feed: Feed,
     next_event_id: AtomicU64,
     events_received: AtomicU64,
@@ -106,6 +107,7 @@ impl Pipeline {
             sinks,
             findings: std::sync::OnceLock::new(),
             incidents: std::sync::OnceLock::new(),
+            learner: std::sync::OnceLock::new(),
             feed: Feed::new(1024),
             next_event_id: AtomicU64::new(1),
             events_received: AtomicU64::new(0),
@@ -200,7 +202,11 @@ impl Pipeline {
             },
             self.topology.version(),
         );
-        self.deliver(&Arc::new(event), EventKind::Flows);
+        let event = Arc::new(event);
+        self.deliver(&event, EventKind::Flows);
+        if let Some(learner) = self.learner.get() {
+            learner.offer(&event);
+        }
         id
     }
 
@@ -409,6 +415,11 @@ impl Pipeline {
     /// Assemble incidents with `incidents` from now on.
     pub fn attach_incidents(&self, incidents: Arc<Incidents>) {
         let _ = self.incidents.set(incidents);
+    }
+
+    /// Offer every flow window to `learner` from now on.
+    pub fn attach_learner(&self, learner: Arc<crate::learning::Learner>) {
+        let _ = self.learner.set(learner);
     }
 
     /// The incident assembler, when attached.

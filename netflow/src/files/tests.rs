@@ -207,7 +207,11 @@ fn a_truncated_capture_keeps_its_flows_and_counts_the_cut() {
 /// `pcap` (classic format, little-endian) with every packet cut to `snap` bytes, as
 /// `tcpdump -s SNAP` writes it: the record keeps the length the packet had on the wire.
 fn with_snap_length(pcap: &[u8], snap: usize) -> Vec<u8> {
-    assert_eq!(&pcap[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian classic pcap");
+    assert_eq!(
+        &pcap[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian classic pcap"
+    );
     let mut out = pcap[..24].to_vec();
     out[16..20].copy_from_slice(&(snap as u32).to_le_bytes());
     let mut at = 24;

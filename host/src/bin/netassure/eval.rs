@@ -19,7 +19,7 @@ use netassure_host::evaluation::{self, Report};
 use netassure_host::inference::{DevicePreference, InferenceConfig, InferenceService};
 use netassure_host::ingest::FlowFilesConfig;
 
-mod print;
+pub mod print;
 
 /// `netassure eval`
 #[derive(Debug, Args)]

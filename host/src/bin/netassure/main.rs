@@ -22,10 +22,11 @@
 
 mod analysis;
 mod client;
-mod eval;
+pub mod eval;
 mod findings;
 mod generate;
 mod incidents;
+mod model;
 mod setup;
 mod stream;
 
@@ -86,6 +87,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Install what the host needs at run time (the ONNX Runtime library) beside it.
     Setup(setup::SetupArgs),
+    /// Train a model of this network from its own flows.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
 }
 
 /// `netassure plugins ...`
@@ -204,6 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::GenerateFlows(args) => generate::generate_flows(args),
         Command::Eval(args) => eval::eval(args, cli.json),
         Command::Setup(args) => setup::setup(args),
+        Command::Model(command) => model::model(command),
     }
 }
 
