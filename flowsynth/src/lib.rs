@@ -12,6 +12,7 @@
 
 mod attacks;
 mod benign;
+pub mod labels;
 mod network;
 
 use std::io::Write;
@@ -56,6 +57,18 @@ impl AttackClass {
             AttackClass::Exfiltration => "Exfiltration",
             AttackClass::LateralMovement => "LateralMovement",
             AttackClass::C2Beacon => "C2Beacon",
+        }
+    }
+
+    /// The class as labels files name it (`port-scan`, `ddos`, `brute-force`, ...).
+    pub fn label_class(self) -> &'static str {
+        match self {
+            AttackClass::PortScan => "port-scan",
+            AttackClass::Ddos => "ddos",
+            AttackClass::BruteForce => "brute-force",
+            AttackClass::Exfiltration => "exfiltration",
+            AttackClass::LateralMovement => "lateral-movement",
+            AttackClass::C2Beacon => "beacon",
         }
     }
 

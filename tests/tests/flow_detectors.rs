@@ -252,7 +252,7 @@ fn flow_files_reach_every_flow_detector() {
     );
     assert_eq!(
         host.plugin("top-talkers")["world"],
-        "netassure:plugin/detector@0.1.1"
+        "netassure:plugin/detector@0.1.2"
     );
 
     for name in [

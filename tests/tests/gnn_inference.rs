@@ -1,9 +1,12 @@
-//! The flow graph autoencoder end to end: `netassure generate-flows` writes labelled traffic
-//! with attacks, the host reads it with `--flows`, the `flow-gae` plugin sends every window to
-//! the committed ONNX model through the `inference` import (ONNX Runtime loaded from the PyPI
-//! wheel's library, on CPU), and the anomalies name the attackers and victims. `netassure eval`
-//! measures the same file and draws its curves; `GET /models` and `/status` show the model and
-//! the device.
+//! The flow graph autoencoder as a user meets it, end to end against the real host binary, the
+//! real `flow-gae` plugin and ONNX Runtime (the PyPI wheel's library, on CPU):
+//!
+//! - a fresh host has no model of its network: the detector says `learning`, learns the
+//!   network from the flows it sees, trains, checks and installs a model, and after a restart
+//!   scores with it — its anomalies name the attackers of generated attacks;
+//! - `netassure model train` does the same from files, and `netassure eval` measures the model
+//!   per flow and the whole detection stack per incident against the attacks' labels;
+//! - the generic model shipped in `models/` is used only when the user asks.
 
 mod common;
 
@@ -15,41 +18,55 @@ use std::time::Duration;
 use common::{Host, HostDirs, Options, cli_bin, plugin, wait_until};
 use serde_json::Value;
 
-fn models_dir() -> PathBuf {
+fn shipped_models() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
-/// Two office hours of 60 clients with a port scan, a brute force and a flood.
-fn generate(path: &Path) {
+fn run(args: &[&str], paths: &[&Path]) -> Value {
     let output = Command::new(cli_bin())
-        .args([
+        .args(args)
+        .args(paths)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+}
+
+/// `minutes` of 60 clients from 09:00 of `day`: benign, or with a port scan, a brute force
+/// and a flood (and their labels).
+fn generate(path: &Path, day: &str, minutes: &str, attacks: bool) -> PathBuf {
+    let labels = path.with_extension("labels.toml");
+    let attacks = if attacks {
+        "PortScan,BruteForce,DDoS"
+    } else {
+        "none"
+    };
+    run(
+        &[
             "generate-flows",
             "--seed",
             "21",
             "--day",
-            "5",
+            day,
             "--start-hour",
             "9",
             "--minutes",
-            "120",
-        ])
-        .args([
+            minutes,
             "--clients",
             "60",
             "--episodes",
             "1",
             "--attacks",
-            "PortScan,BruteForce,DDoS",
+            attacks,
             "--out",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &[path, Path::new("--labels"), &labels],
     );
+    labels
 }
 
 /// Source and destination addresses of the rows of attack `class`.
@@ -63,23 +80,27 @@ fn attack_hosts(path: &Path, class: &str) -> BTreeSet<String> {
     {
         let fields: Vec<&str> = line.split(',').collect();
         hosts.insert(fields[0].to_owned());
-        hosts.insert(fields[2].to_owned());
     }
     hosts
 }
 
+fn flows_read(host: &Host) -> u64 {
+    wait_until(Duration::from_secs(120), "the flow file to be read", || {
+        host.get("/status").1["ingest"]["files"][0]["running"] == false
+    });
+    host.get("/status").1["ingest"]["files"][0]["windows"]
+        .as_u64()
+        .unwrap()
+}
+
 #[test]
-fn the_gae_plugin_finds_the_attacks_through_the_inference_service() {
+fn the_host_learns_its_network_then_scores_with_the_model() {
     let dirs = HostDirs::new();
     dirs.add(&plugin("flow-gae"), "flow-gae");
-    let flows = dirs.root.path().join("labelled.csv");
-    generate(&flows);
-    let extra = vec![
-        "--models".into(),
-        models_dir().display().to_string(),
-        "--flows".into(),
-        flows.display().to_string(),
-    ];
+    let benign = dirs.root.path().join("benign.csv");
+    generate(&benign, "4", "45", false);
+    let mut extra = dirs.config("[models.flow-gae]\nlearn = \"30m\"\nepochs = 4\n");
+    extra.extend(["--flows".into(), benign.display().to_string()]);
     let host = Host::start(
         &dirs,
         Options {
@@ -87,110 +108,213 @@ fn the_gae_plugin_finds_the_attacks_through_the_inference_service() {
             ..Options::default()
         },
     );
-    let (_, status) = host.get("/status");
-    assert_eq!(
-        status["inference"]["available"], true,
-        "{}",
-        status["inference"]
+    let windows = flows_read(&host);
+    wait_until(
+        Duration::from_secs(60),
+        "the plugin to see every window",
+        || host.plugin("flow-gae")["calls"].as_u64() == Some(windows),
     );
-    assert_eq!(status["inference"]["device"], "cpu");
-    let (code, models) = host.get("/models");
-    assert_eq!(code, 200);
-    assert_eq!(models["models"][0]["name"], "flow-gae");
-    assert!(models["models"][0]["card"]["threshold"].as_f64().unwrap() > 0.0);
-    assert_eq!(models["models"][0]["card"]["inputs"][0]["name"], "flows");
-
-    wait_until(Duration::from_secs(120), "the flow file to be read", || {
-        host.get("/status").1["ingest"]["files"][0]["running"] == false
+    let detail = host.plugin("flow-gae");
+    assert_eq!(detail["health"]["state"], "learning", "{detail}");
+    assert!(
+        detail["health"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("learning"),
+        "{detail}"
+    );
+    wait_until(Duration::from_secs(300), "learning to finish", || {
+        host.get("/status").1["inference"]["learning"]["flow-gae"]["stage"] == "done"
     });
-    let windows = host.get("/status").1["ingest"]["files"][0]["windows"]
-        .as_u64()
-        .unwrap();
+    let (_, status) = host.get("/status");
+    let learning = &status["inference"]["learning"]["flow-gae"];
+    assert!(learning["windows"].as_u64().unwrap() > 100, "{learning}");
+    assert!(
+        learning["message"]
+            .as_str()
+            .unwrap()
+            .contains("ONNX Runtime within"),
+        "{learning}"
+    );
+    let (_, models) = host.get("/models");
+    assert_eq!(models["models"][0]["card"]["scope"], "network", "{models}");
+    assert!(
+        host.get("/anomalies?kind=flow-gae")
+            .1
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing is scored while learning"
+    );
+    host.stop();
+
+    // After a restart the learned model is there: the attack day is scored with it.
+    let attacks = dirs.root.path().join("attacks.csv");
+    generate(&attacks, "5", "60", true);
+    let extra = vec!["--flows".into(), attacks.display().to_string()];
+    let host = Host::start(
+        &dirs,
+        Options {
+            extra,
+            ..Options::default()
+        },
+    );
+    let windows = flows_read(&host);
     wait_until(
         Duration::from_secs(120),
         "the plugin to score every window",
         || host.plugin("flow-gae")["calls"].as_u64() == Some(windows),
     );
     let detail = host.plugin("flow-gae");
-    assert_eq!(
-        (detail["failures"].as_u64(), detail["errors"].as_u64()),
-        (Some(0), Some(0)),
-        "{detail}"
-    );
-
+    assert_eq!(detail["health"]["state"], "ok", "{detail}");
+    assert_eq!(detail["failures"], 0, "{detail}");
     let found = host.get("/anomalies?kind=flow-gae&limit=10000").1;
-    let found = found.as_array().unwrap();
-    let named: BTreeSet<String> = found
+    let attackers: BTreeSet<String> = found
+        .as_array()
+        .unwrap()
         .iter()
-        .flat_map(|a| a["contributing_node_ids"].as_array().unwrap().iter())
+        .flat_map(|a| a["evidence"]["attackers"].as_array().unwrap().iter())
         .map(|n| n.as_str().unwrap().to_owned())
         .collect();
-    for class in ["PortScan", "BruteForce", "DDoS"] {
-        let hosts = attack_hosts(&flows, class);
+    for class in ["PortScan", "BruteForce"] {
+        let sources = attack_hosts(&attacks, class);
         assert!(
-            hosts.iter().any(|h| named.contains(h)),
-            "no anomaly names a host of {class}"
+            sources.iter().any(|h| attackers.contains(h)),
+            "no anomaly names the attacker of {class}"
         );
     }
-    // The flood of thousands of sources is grouped at its victim, not one anomaly per source.
-    assert!(found.len() < 300, "{} anomalies", found.len());
+    let evidence = &found[0]["evidence"];
+    assert!(
+        !evidence["flows"][0]["features"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{evidence}"
+    );
     host.stop();
 }
 
 #[test]
-fn eval_reports_the_numbers_and_draws_the_curves() {
+fn model_train_and_eval_per_flow_and_per_incident() {
     let dir = tempfile::tempdir().unwrap();
-    let flows = dir.path().join("labelled.csv");
-    generate(&flows);
+    let (benign, attacks) = (
+        dir.path().join("benign.csv"),
+        dir.path().join("attacks.csv"),
+    );
+    generate(&benign, "4", "120", false);
+    let labels = generate(&attacks, "5", "60", true);
+    let models = dir.path().join("models");
     let output = Command::new(cli_bin())
-        .args(["--json", "eval", "--model", "flow-gae", "--flows"])
-        .arg(&flows)
+        .args(["model", "train", "flow-gae", "--epochs", "4", "--flows"])
+        .arg(&benign)
         .arg("--models-dir")
-        .arg(models_dir())
-        .arg("--plots")
-        .arg(dir.path())
+        .arg(&models)
         .output()
         .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(report["roc_auc"].as_f64().unwrap() > 0.95, "{report}");
-    assert!(report["fpr"].as_f64().unwrap() < 0.05, "{report}");
-    let classes: Vec<&str> = report["classes"]
+    assert!(text.contains("ONNX Runtime within"), "{text}");
+    let card = std::fs::read_to_string(models.join("flow-gae.toml")).unwrap();
+    assert!(card.contains("scope = \"network\""), "{card}");
+
+    let report = run(
+        &["--json", "eval", "--model", "flow-gae", "--plugins"],
+        &[
+            &common::plugins_dir(),
+            Path::new("--models-dir"),
+            &models,
+            Path::new("--plots"),
+            dir.path(),
+            Path::new("--flows"),
+            &attacks,
+            Path::new("--labels"),
+            &labels,
+        ],
+    );
+    let flows = &report["flows"];
+    assert!(flows["roc_auc"].as_f64().unwrap() > 0.95, "{flows}");
+    let classes: Vec<&str> = flows["classes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["class"].as_str().unwrap())
         .collect();
-    assert_eq!(classes, ["BruteForce", "DDoS", "PortScan"]);
-    let total: u64 = report["confusion"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r.as_array().unwrap())
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(total, report["flows"].as_u64().unwrap());
+    assert_eq!(classes, ["brute-force", "ddos", "port-scan"]);
+    let incidents = &report["incidents"];
+    assert_eq!(incidents["attacks"], 3, "{incidents}");
+    assert_eq!(incidents["detected"], 3, "{incidents}");
+    for attack in incidents["per_attack"].as_array().unwrap() {
+        assert_eq!(attack["attacker_named_first"], true, "{attack}");
+    }
+    assert!(
+        incidents["victims_named_as_attackers"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{incidents}"
+    );
     for name in ["flow-gae-roc.png", "flow-gae-pr.png"] {
         let bytes = std::fs::read(dir.path().join(name)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name}");
-        assert!(bytes.len() > 10_000, "{name} is {} bytes", bytes.len());
     }
+}
 
-    let missing = Command::new(cli_bin())
-        .args(["eval", "--model", "nope", "--flows"])
-        .arg(&flows)
-        .arg("--models-dir")
-        .arg(models_dir())
-        .output()
+#[test]
+fn a_generic_model_is_used_only_when_the_user_asks() {
+    let dirs = HostDirs::new();
+    dirs.add(&plugin("flow-gae"), "flow-gae");
+    let attacks = dirs.root.path().join("attacks.csv");
+    generate(&attacks, "5", "20", true);
+    let start = |config: &str| {
+        let mut extra = dirs.config(config);
+        extra.extend([
+            "--models".into(),
+            shipped_models().display().to_string(),
+            "--flows".into(),
+            attacks.display().to_string(),
+        ]);
+        let host = Host::start(
+            &dirs,
+            Options {
+                extra,
+                ..Options::default()
+            },
+        );
+        let windows = flows_read(&host);
+        wait_until(Duration::from_secs(120), "every window", || {
+            host.plugin("flow-gae")["calls"].as_u64() == Some(windows)
+        });
+        host
+    };
+    let host = start("[models.flow-gae]\nlearn = \"0\"\n");
+    let (_, status) = host.get("/status");
+    assert_eq!(status["plugins"]["degraded"], 1, "{status}");
+    let reason = status["plugin_health"]["flow-gae"]["reason"]
+        .as_str()
         .unwrap();
-    assert!(!missing.status.success());
+    assert!(reason.contains("not trained on this network"), "{reason}");
     assert!(
-        String::from_utf8_lossy(&missing.stderr).contains("nope"),
-        "{}",
-        String::from_utf8_lossy(&missing.stderr)
+        host.get("/anomalies?kind=flow-gae")
+            .1
+            .as_array()
+            .unwrap()
+            .is_empty()
     );
+    host.stop();
+
+    let host = start("[models.flow-gae]\nlearn = \"0\"\nuse_generic = true\n");
+    assert_eq!(host.plugin("flow-gae")["health"]["state"], "ok");
+    assert!(
+        !host
+            .get("/anomalies?kind=flow-gae")
+            .1
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    host.stop();
 }

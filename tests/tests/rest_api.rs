@@ -28,7 +28,7 @@ fn plugin_lifecycle_over_rest() {
     assert!(dirs.plugins().join("hot-links.wasm").exists());
     let detail = host.plugin("hot-links");
     assert_eq!(detail["kind"], "detector");
-    assert_eq!(detail["world"], "netassure:plugin/detector@0.1.1");
+    assert_eq!(detail["world"], "netassure:plugin/detector@0.1.2");
     assert_eq!(detail["status"], "enabled");
     assert_eq!(
         detail["subscriptions"],
@@ -255,7 +255,7 @@ fn cli_manages_plugins() {
     assert!(ok, "{text}");
     let (ok, text) = cli(&host, &["plugins", "show", "degree"]);
     assert!(
-        ok && text.contains("netassure:plugin/graph-algorithm@0.1.1"),
+        ok && text.contains("netassure:plugin/graph-algorithm@0.1.2"),
         "{text}"
     );
     let (ok, text) = cli(&host, &["analysis", "run", "degree", "--param", "top=1"]);

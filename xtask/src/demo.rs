@@ -115,58 +115,169 @@ fn show_analytics(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the flow detectors and the GNN found in the synthetic flows.
-fn show_flows(agent: &ureq::Agent, base: &str) -> anyhow::Result<()> {
-    println!("\nFlow detectors on the synthetic NetFlow (anomalies by kind):");
-    for kind in [
-        "port-scan",
-        "super-spreader",
-        "volumetric-ddos",
-        "heavy-hitter",
-        "top-talker",
-        "flow-gae",
-    ] {
-        let found = get(agent, &format!("{base}/anomalies?kind={kind}&limit=1000"))?;
-        let found = found.as_array().cloned().unwrap_or_default();
-        let hosts: std::collections::BTreeSet<&str> = found
-            .iter()
-            .filter_map(|a| a["contributing_node_ids"][0].as_str())
+/// The alerts the demo raised about hosts, each with the incident behind it and the labelled
+/// attack it is; then every labelled attack with how many alerts it got.
+fn show_flows(agent: &ureq::Agent, base: &str, labels: &[DemoAttack]) -> anyhow::Result<()> {
+    let incidents = get(agent, &format!("{base}/incidents?alerting=true&limit=1000"))?;
+    let incidents = incidents.as_array().cloned().unwrap_or_default();
+    println!("\nIncidents with an alert (attacker first, then victims and services):");
+    let mut alerts_per_attack = vec![0usize; labels.len()];
+    let mut unexplained = 0;
+    for incident in &incidents {
+        let matched: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i].matches(incident))
             .collect();
-        let shown: Vec<&str> = hosts.iter().take(4).copied().collect();
-        println!("  {kind:<16} {:>4}  {}", found.len(), shown.join(", "));
+        for &i in &matched {
+            alerts_per_attack[i] += 1;
+        }
+        let verdict = match matched.first() {
+            Some(&i) => format!("= {}", labels[i].name),
+            None => {
+                unexplained += 1;
+                "= NOT an attack".to_owned()
+            }
+        };
+        println!(
+            "  {:.2}  {}  [{}]  {verdict}",
+            incident["score"].as_f64().unwrap_or(0.0),
+            incident["summary"].as_str().unwrap_or(""),
+            join(&incident["detectors"])
+        );
+        if let Some(flow) = incident["flows"][0].as_object() {
+            let features: Vec<String> = flow["features"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    format!(
+                        "{} {:.0} (expected {:.0})",
+                        f["name"].as_str().unwrap_or("?"),
+                        f["observed"].as_f64().unwrap_or(0.0),
+                        f["expected"].as_f64().unwrap_or(0.0)
+                    )
+                })
+                .collect();
+            if !features.is_empty() {
+                println!("        strongest flow: {}", features.join(", "));
+            }
+        }
     }
+    println!("\nLabelled attacks of the demo traffic:");
+    for (attack, alerts) in labels.iter().zip(&alerts_per_attack) {
+        println!("  {:<18} {} alert(s)", attack.name, alerts);
+    }
+    let exact = alerts_per_attack.iter().all(|&n| n == 1);
+    println!(
+        "{} of {} alerts are real attacks; {}",
+        incidents.len() - unexplained,
+        incidents.len(),
+        if exact {
+            "every attack got exactly one alert"
+        } else {
+            "NOT every attack got exactly one alert"
+        }
+    );
     let models = get(agent, &format!("{base}/models"))?;
     println!(
-        "GNN model flow-gae on {} (threshold {:.3}); its strongest findings:",
+        "GNN model flow-gae (of this network, scope {}) on {}, threshold {:.3}",
+        models["models"][0]["card"]["scope"].as_str().unwrap_or("?"),
         models["inference"]["device"].as_str().unwrap_or("?"),
         models["models"][0]["card"]["threshold"]
             .as_f64()
             .unwrap_or(0.0)
     );
-    let mut gae = get(agent, &format!("{base}/anomalies?kind=flow-gae&limit=1000"))?
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    gae.sort_by(|a, b| {
-        b["score"]
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&a["score"].as_f64().unwrap_or(0.0))
-    });
-    for anomaly in gae.iter().take(5) {
-        println!(
-            "  {:.2}  {}",
-            anomaly["score"].as_f64().unwrap_or(0.0),
-            anomaly["description"].as_str().unwrap_or("")
-        );
-    }
     Ok(())
 }
 
-/// Half an hour of office traffic with a port scan, a flood, a brute force and an exfiltration.
-fn generate_flows() -> anyhow::Result<std::path::PathBuf> {
-    let path = target_dir().join("demo/flows.csv");
-    run(Command::new(target_dir().join("release/netassure"))
+fn join(list: &Value) -> String {
+    let items: Vec<&str> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    items.join(", ")
+}
+
+/// An attack of the demo's labels file.
+struct DemoAttack {
+    name: String,
+    attackers: Vec<String>,
+    victims: Vec<String>,
+}
+
+impl DemoAttack {
+    /// The attacks `netassure generate-flows --labels` wrote.
+    fn read(path: &std::path::Path) -> anyhow::Result<Vec<DemoAttack>> {
+        let labels: toml::Value = toml::from_str(&std::fs::read_to_string(path)?)?;
+        let strings = |value: &toml::Value| -> Vec<String> {
+            value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        };
+        Ok(labels["attack"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|attack| DemoAttack {
+                name: attack["name"].as_str().unwrap_or("?").to_owned(),
+                attackers: strings(&attack["attackers"]),
+                victims: strings(&attack["victims"]),
+            })
+            .collect())
+    }
+
+    /// The incident names one of its attackers (or, for a distributed one, one of its victims).
+    fn matches(&self, incident: &Value) -> bool {
+        let named = |list: &Value, among: &[String]| {
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .any(|address| among.iter().any(|a| a == address))
+        };
+        named(&incident["attackers"], &self.attackers)
+            || (incident["distributed"] == true && named(&incident["victims"], &self.victims))
+    }
+}
+
+/// The demo network's own benign traffic (six office hours) and a model of it trained by
+/// `netassure model train`; then half an hour of traffic with a port scan, a flood, a brute
+/// force and an exfiltration, with its labels.
+fn prepare_flows(
+    models: &std::path::Path,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let cli = target_dir().join("release/netassure");
+    let dir = target_dir().join("demo");
+    let (train, flows, labels) = (
+        dir.join("train.csv"),
+        dir.join("flows.csv"),
+        dir.join("flows.labels.toml"),
+    );
+    run(Command::new(&cli)
+        .args([
+            "generate-flows",
+            "--seed",
+            "3",
+            "--start-hour",
+            "6",
+            "--minutes",
+            "360",
+        ])
+        .args(["--clients", "100", "--attacks", "none", "--out"])
+        .arg(&train))?;
+    println!(
+        "\nLearning the demo network (netassure model train, as a user would with its own traffic):"
+    );
+    run(Command::new(&cli)
+        .args(["model", "train", "flow-gae", "--flows"])
+        .arg(&train)
+        .arg("--models-dir")
+        .arg(models))?;
+    run(Command::new(&cli)
         .args([
             "generate-flows",
             "--seed",
@@ -182,8 +293,10 @@ fn generate_flows() -> anyhow::Result<std::path::PathBuf> {
             "PortScan,DDoS,BruteForce,Exfiltration",
             "--out",
         ])
-        .arg(&path))?;
-    Ok(path)
+        .arg(&flows)
+        .arg("--labels")
+        .arg(&labels))?;
+    Ok((flows, labels))
 }
 
 fn stop(host: &mut Child) -> anyhow::Result<()> {
@@ -207,7 +320,9 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     build::build_plugins(false)?;
     run(cargo().args(["build", "--release", "-p", "netassure-host", "--bins"]))?;
     let plugins = prepare_plugins()?;
-    let flows = generate_flows()?;
+    let models = target_dir().join("demo/data/models");
+    let (flows, labels) = prepare_flows(&models)?;
+    let attacks = DemoAttack::read(&labels)?;
     let events = root().join("examples/demo-events.jsonl");
     println!(
         "\nNetAssure demo: replaying {} and reading {} through the shipped plugins\n",
@@ -224,7 +339,7 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
         .arg("--flows")
         .arg(&flows)
         .arg("--models")
-        .arg(root().join("models"))
+        .arg(&models)
         .args(["--print", "--listen", listen, "--admin-token", TOKEN])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -237,7 +352,7 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     let base = format!("http://{listen}");
     let outcome = wait_for_replay(&agent, &base, &mut host)
         .and_then(|()| show_analytics(&agent, &base))
-        .and_then(|()| show_flows(&agent, &base));
+        .and_then(|()| show_flows(&agent, &base, &attacks));
     if once || outcome.is_err() {
         stop(&mut host)?;
         return outcome;

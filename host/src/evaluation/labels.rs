@@ -290,3 +290,29 @@ end = 1796067751456
         assert!(Labels::from_toml(&unknown).is_err());
     }
 }
+
+#[cfg(test)]
+mod generated {
+    use netassure_flowsynth::{Scenario, generate, labels::labels_toml};
+
+    use super::*;
+
+    #[test]
+    fn the_generators_labels_read_back() {
+        let flows = generate(&Scenario {
+            minutes: 60,
+            clients: 30,
+            episodes: 1,
+            ..Scenario::default()
+        });
+        let labels = Labels::from_toml(&labels_toml(&flows, "generated")).unwrap();
+        assert!(!labels.capture.benign);
+        assert!(labels.attacks.len() >= 4, "{:?}", labels.attacks);
+        for flow in flows.iter().filter(|f| f.attack.is_some()) {
+            let attack = labels
+                .attack_of(flow.src.into(), flow.dst.into(), flow.start_ms, flow.end_ms, 0)
+                .expect("every attack flow is labelled");
+            assert_eq!(attack.class, flow.attack.unwrap().label_class());
+        }
+    }
+}

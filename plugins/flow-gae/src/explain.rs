@@ -9,7 +9,8 @@ use netassure_plugin_sdk::evidence::FeatureDeviation;
 /// volume features: FIN, SYN, RST, PSH, ACK.
 const FLAG_BITS: [u8; 5] = [0x01, 0x02, 0x04, 0x08, 0x10];
 
-/// The flow's own value of each target feature, in natural units.
+/// The flow's own value of each target feature, in natural units: volumes, 0 or 1 per flag,
+/// and 1 for `service` (the flow used its service; the model says how likely that was).
 pub fn observed(batch: &FlowBatch, flow: usize) -> [f64; TARGET_FEATURES.len()] {
     let bytes = batch.bytes[flow] as f64;
     let packets = batch.packets[flow] as f64;
@@ -22,6 +23,9 @@ pub fn observed(batch: &FlowBatch, flow: usize) -> [f64; TARGET_FEATURES.len()] 
     values[3] = duration;
     for (slot, bit) in values[4..].iter_mut().zip(FLAG_BITS) {
         *slot = if flags & bit != 0 { 1.0 } else { 0.0 };
+    }
+    if let Some(service) = values.get_mut(4 + FLAG_BITS.len()) {
+        *service = 1.0;
     }
     values
 }

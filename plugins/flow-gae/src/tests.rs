@@ -78,15 +78,18 @@ fn each_evidence_flow_names_the_features_furthest_from_expectation() {
     let found = detector.report(&window, &output, 0.1);
     let evidence = found[0].evidence.as_ref().unwrap();
     let features = &evidence.flows[0].features;
-    // Deviations are i - 4 for feature i: the furthest are bytes (-4), tcp_ack (+4), then
-    // packets and tcp_psh (±3).
+    // Deviations are i - 4 for feature i: the furthest are service (+5), bytes (-4) and
+    // tcp_ack (+4).
+    assert_eq!(TARGET_FEATURES[9], "service");
     assert_eq!(features.len(), 3);
-    assert_eq!(features[0].name, "bytes");
-    assert_eq!(features[0].observed, 1_000.0);
-    assert_eq!(features[0].expected, 2.0);
-    assert_eq!(features[0].deviation, -4.0);
-    assert_eq!(features[1].name, "tcp_ack");
-    assert_eq!(features[1].observed, 1.0);
+    assert_eq!(features[0].name, "service");
+    assert_eq!(features[0].observed, 1.0);
+    assert_eq!(features[1].name, "bytes");
+    assert_eq!(features[1].observed, 1_000.0);
+    assert_eq!(features[1].expected, 2.0);
+    assert_eq!(features[1].deviation, -4.0);
+    assert_eq!(features[2].name, "tcp_ack");
+    assert_eq!(features[2].observed, 1.0);
 }
 
 #[test]

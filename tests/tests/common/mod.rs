@@ -43,7 +43,12 @@ pub fn cli_bin() -> PathBuf {
 
 /// A shipped plugin component.
 pub fn plugin(name: &str) -> PathBuf {
-    from_env_or("NETASSURE_PLUGINS_DIR", "target/plugins").join(format!("{name}.wasm"))
+    plugins_dir().join(format!("{name}.wasm"))
+}
+
+/// The directory of every shipped plugin, built.
+pub fn plugins_dir() -> PathBuf {
+    from_env_or("NETASSURE_PLUGINS_DIR", "target/plugins")
 }
 
 /// A test-fixture component.
