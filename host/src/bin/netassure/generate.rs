@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use netassure_flowsynth::labels::labels_toml;
 use netassure_flowsynth::{AttackClass, Scenario, generate, write_nids_csv};
 
 /// `netassure generate-flows`
@@ -35,6 +36,10 @@ pub struct GenerateArgs {
     /// The CSV file to write.
     #[arg(long)]
     out: PathBuf,
+    /// Also write the attacks as labels (attackers, victims, span per episode; TOML for
+    /// `netassure eval --labels`).
+    #[arg(long)]
+    labels: Option<PathBuf>,
 }
 
 fn attack_classes(list: &str) -> anyhow::Result<Vec<AttackClass>> {
@@ -76,6 +81,14 @@ pub fn generate_flows(args: GenerateArgs) -> anyhow::Result<()> {
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     write_nids_csv(&flows, file).with_context(|| format!("writing {}", args.out.display()))?;
+    if let Some(path) = &args.labels {
+        let description = format!(
+            "netassure generate-flows --seed {} --clients {} --minutes {} ({})",
+            args.seed, args.clients, args.minutes, args.attacks
+        );
+        std::fs::write(path, labels_toml(&flows, &description))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let attacks = flows.iter().filter(|flow| flow.attack.is_some()).count();
     println!(
         "{}: {} flows ({} benign, {attacks} attack) over {} minutes, seed {}",
