@@ -95,13 +95,26 @@ pub struct DataConfig {
     /// Data directory: compiled-plugin cache (`cache/`) and plugin state (`plugin-state.redb`).
     /// Example: `dir = "data"`.
     pub dir: PathBuf,
+    /// Compiled plugins (keyed by content and engine, safe to share between hosts); default
+    /// `cache/` in the data directory. Example: `cache_dir = "/var/cache/netassure"`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
             dir: PathBuf::from("data"),
+            cache_dir: None,
         }
+    }
+}
+
+impl DataConfig {
+    /// Where compiled plugins are kept.
+    pub fn cache(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| self.dir.join("cache"))
     }
 }
 

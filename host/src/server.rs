@@ -69,7 +69,7 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         inference: Some(inference.clone()),
         health: health.clone(),
     });
-    let runtime = Arc::new(Runtime::new(&config.data.dir.join("cache"), services)?);
+    let runtime = Arc::new(Runtime::new(&config.data.cache(), services)?);
     let sinks = Sinks::new(config.output.jsonl.as_deref(), config.output.print)?;
     let pipeline = Arc::new(Pipeline::new(topology.clone(), metrics.clone(), sinks));
     let findings = Arc::new(

@@ -177,6 +177,10 @@ fn per_incident(args: &EvalArgs, labels: &Labels, json: bool) -> anyhow::Result<
     let data = std::env::temp_dir().join(format!("netassure-eval-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     config.data.dir = data.clone();
+    if config.data.cache_dir.is_none() {
+        // Compiled plugins are keyed by content and engine: every evaluation shares them.
+        config.data.cache_dir = Some(std::env::temp_dir().join("netassure-eval-cache"));
+    }
     config.plugins.dir = args.plugins.clone();
     config.inference.models_dir = args.models_dir.clone();
     config.ingest.files.window_ms = args.window_ms;
