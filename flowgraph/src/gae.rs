@@ -11,9 +11,11 @@ pub const HOST_COLUMNS: usize = 3;
 
 /// What the model reconstructs of each flow, in the order of the columns of its `expected` and
 /// `deviation` outputs (`[flows, TARGET_FEATURES.len()]`). `expected` is in natural units:
-/// bytes, packets, bytes per packet, duration in ms, and for the TCP flag bits the probability
-/// that the flag is set; `deviation` is the standardised residual, observed − expected.
-pub const TARGET_FEATURES: [&str; 9] = [
+/// bytes, packets, bytes per packet, duration in ms; for each TCP flag bit the probability that
+/// it is set; for `service` the probability of the flow's service (protocol and destination
+/// port group) between two such hosts. `deviation` is the standardised (deviance) residual,
+/// signed as observed − expected; a flow's score is the mean of its squared deviations.
+pub const TARGET_FEATURES: [&str; 10] = [
     "bytes",
     "packets",
     "bytes_per_packet",
@@ -23,6 +25,7 @@ pub const TARGET_FEATURES: [&str; 9] = [
     "tcp_rst",
     "tcp_psh",
     "tcp_ack",
+    "service",
 ];
 
 /// The four input tensors of `flow-gae`, row-major.

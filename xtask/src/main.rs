@@ -7,7 +7,7 @@
 //! - `cargo xtask bench` — run the benchmarks (release build).
 //! - `cargo xtask graph-fixtures [NAME...]` — re-make the networkx fixtures (needs PyPI).
 //! - `cargo xtask setup-ort [--gpu]` — fetch the ONNX Runtime library (PyPI wheel) into `.ort/`.
-//! - `cargo xtask train-gae` — data, training and export of the flow GAE (torch; not in CI).
+//! - `cargo xtask train-gae` — data, training (Rust) and export of the shipped generic flow GAE.
 
 mod build;
 mod demo;
@@ -65,11 +65,11 @@ enum Task {
         #[arg(long)]
         gpu: bool,
     },
-    /// Generate data, train and export the flow graph autoencoder into models/ (torch venv
-    /// under target/, ~5.5 GB; not in CI).
+    /// Generate data, train (in Rust) and export the shipped generic flow graph autoencoder
+    /// into models/ (about a minute in release).
     TrainGae {
         /// Training epochs.
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 20)]
         epochs: u32,
     },
     /// Re-make the networkx fixtures of tests/fixtures/graphs/ (a venv under target/; not in CI).

@@ -1,7 +1,7 @@
 //! ONNX Runtime and the models: `cargo xtask setup-ort` puts the runtime library from the PyPI
 //! `onnxruntime` wheel under `.ort/` (CPU; `--gpu` takes `onnxruntime-gpu` with CUDA and cuDNN
-//! from PyPI into a venv), and `cargo xtask train-gae` makes data, trains, exports and checks the
-//! flow graph autoencoder (torch: not in CI).
+//! from PyPI into a venv), and `cargo xtask train-gae` makes data, trains in Rust, exports and
+//! checks the shipped generic flow graph autoencoder.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,13 +67,12 @@ pub fn setup_ort(gpu: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cargo xtask train-gae`: data from `netassure generate-flows`, training and export in a torch
-/// venv, the model, its card numbers and reference outputs written to `models/`.
+/// `cargo xtask train-gae`: the shipped generic `flow-gae` — one benign day of the synthetic
+/// enterprise (`generate-flows --seed 11 --day 1`), trained in Rust (`netassure-gae`, its `fit`
+/// example), measured on an attack day (`--seed 13 --day 3`) and through ONNX Runtime, written
+/// to `models/` with its reference window; the card marked `scope = "generic"`.
 pub fn train_gae(epochs: u32) -> anyhow::Result<()> {
-    let python = crate::venv(
-        "models-venv",
-        &root().join("models/flow-gae/requirements.txt"),
-    )?;
+    ensure_onnxruntime("release")?;
     run(crate::cargo().args([
         "build",
         "--release",
@@ -85,26 +84,44 @@ pub fn train_gae(epochs: u32) -> anyhow::Result<()> {
     let cli = target_dir().join("release/netassure");
     let data = target_dir().join("gae-data");
     std::fs::create_dir_all(&data)?;
-    for (name, day, attacks) in [("train", 1, "none"), ("val", 2, "all"), ("test", 3, "all")] {
+    for (name, seed, day, attacks) in [("train", "11", "1", "none"), ("test", "13", "3", "all")] {
         run(Command::new(&cli)
             .args([
                 "generate-flows",
                 "--seed",
-                &(10 + day).to_string(),
+                seed,
                 "--day",
-                &day.to_string(),
+                day,
+                "--attacks",
+                attacks,
+                "--out",
             ])
-            .args(["--attacks", attacks, "--out"])
             .arg(data.join(format!("{name}.csv"))))?;
     }
-    run(Command::new(&python)
-        .arg(root().join("models/flow-gae/train.py"))
+    run(crate::cargo()
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "netassure-gae",
+            "--example",
+            "fit",
+            "--",
+        ])
         .arg("--train")
         .arg(data.join("train.csv"))
-        .arg("--val")
-        .arg(data.join("val.csv"))
-        .args(["--out", "models", "--epochs", &epochs.to_string()])
-        .current_dir(root()))?;
+        .arg("--test")
+        .arg(data.join("test.csv"))
+        .args(["--epochs", &epochs.to_string(), "--ort", "--out"])
+        .arg(root().join("models")))?;
+    let card_path = root().join("models/flow-gae.toml");
+    let card = std::fs::read_to_string(&card_path).context("training wrote no card")?;
+    let card = card.replacen("\nversion = ", "\nscope = \"generic\"\nversion = ", 1).replacen(
+        "[training]\n",
+        "[training]\ndata = \"netassure generate-flows --seed 11 --day 1 --attacks none (the synthetic enterprise of netassure-flowsynth, benign only); shipped as a generic model: the host uses it only with [models.flow-gae] use_generic = true\"\n",
+        1,
+    );
+    std::fs::write(&card_path, card)?;
     if !root().join("models/flow-gae.onnx").is_file() {
         bail!("training wrote no models/flow-gae.onnx");
     }

@@ -310,7 +310,13 @@ mod generated {
         assert!(labels.attacks.len() >= 4, "{:?}", labels.attacks);
         for flow in flows.iter().filter(|f| f.attack.is_some()) {
             let attack = labels
-                .attack_of(flow.src.into(), flow.dst.into(), flow.start_ms, flow.end_ms, 0)
+                .attack_of(
+                    flow.src.into(),
+                    flow.dst.into(),
+                    flow.start_ms,
+                    flow.end_ms,
+                    0,
+                )
                 .expect("every attack flow is labelled");
             assert_eq!(attack.class, flow.attack.unwrap().label_class());
         }

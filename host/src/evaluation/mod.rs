@@ -6,7 +6,6 @@
 pub mod detection;
 pub mod incidents;
 pub mod labels;
-mod metrics;
 mod plot;
 
 use std::path::Path;
@@ -16,7 +15,7 @@ use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
 use netassure_netflow::FlowColumns;
 use netassure_netflow::files::{FlowFile, Window};
 
-pub use metrics::{ClassReport, Report, evaluate, pr_curve, roc_curve};
+pub use netassure_gae::metrics::{ClassReport, Report, evaluate, pr_curve, roc_curve, tpr_at_fpr};
 pub use plot::{plot_pr, plot_roc};
 
 use crate::inference::{InferenceService, NamedTensor};

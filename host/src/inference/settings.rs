@@ -32,7 +32,7 @@ pub struct ModelSettings {
     /// At most this many windows are kept for learning (an even sample of the period).
     /// Example: `max_windows = 20000`.
     pub max_windows: usize,
-    /// Training passes over the learned windows. Example: `epochs = 30`.
+    /// Training passes over the learned windows. Example: `epochs = 20`.
     pub epochs: usize,
 }
 
@@ -44,7 +44,7 @@ impl Default for ModelSettings {
             use_generic: false,
             holdout: 0.2,
             max_windows: 20_000,
-            epochs: 30,
+            epochs: 20,
         }
     }
 }

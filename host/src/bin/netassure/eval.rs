@@ -58,11 +58,21 @@ pub struct EvalArgs {
     device: String,
 }
 
+/// The best operating point with at most 1% of benign flows flagged.
+#[derive(Debug, serde::Serialize)]
+struct AtOnePercent {
+    threshold: f32,
+    tpr: f64,
+    fpr: f64,
+}
+
 /// Everything measured, for `--json`.
 #[derive(Debug, serde::Serialize)]
 struct EvalReport {
     /// Per flow, when the model was there.
     flows: Option<Report>,
+    /// Per flow: the best TPR at FPR ≤ 1%.
+    flows_at_1pct_fpr: Option<AtOnePercent>,
     /// Per incident, with `--labels`.
     incidents: Option<IncidentReport>,
 }
@@ -92,13 +102,25 @@ pub fn eval(args: EvalArgs, json: bool) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&EvalReport { flows, incidents })?
+            serde_json::to_string_pretty(&EvalReport {
+                flows_at_1pct_fpr: flows.as_ref().map(|(_, at)| AtOnePercent {
+                    threshold: at.0,
+                    tpr: at.1,
+                    fpr: at.2,
+                }),
+                flows: flows.map(|(report, _)| report),
+                incidents
+            })?
         );
     }
     Ok(())
 }
 
-fn per_flow(args: &EvalArgs, labels: Option<&Labels>, json: bool) -> anyhow::Result<Report> {
+fn per_flow(
+    args: &EvalArgs,
+    labels: Option<&Labels>,
+    json: bool,
+) -> anyhow::Result<(Report, (f32, f64, f64))> {
     let device = match args.device.as_str() {
         "cuda" => DevicePreference::Cuda,
         "auto" => DevicePreference::Auto,
@@ -141,6 +163,7 @@ fn per_flow(args: &EvalArgs, labels: Option<&Labels>, json: bool) -> anyhow::Res
         .or(scored.model_threshold.map(f64::from))
         .context("the model has no threshold output: pass --threshold")?;
     let report = evaluation::evaluate(&scored.scores, &scored.attack, &scored.class, threshold);
+    let at_one_percent = evaluation::tpr_at_fpr(&scored.scores, &scored.attack, 0.01);
     std::fs::create_dir_all(&args.plots)?;
     let roc_path = args.plots.join(format!("{}-roc.png", args.model));
     let pr_path = args.plots.join(format!("{}-pr.png", args.model));
@@ -164,9 +187,15 @@ fn per_flow(args: &EvalArgs, labels: Option<&Labels>, json: bool) -> anyhow::Res
             scored.model_seconds,
             status.device.as_deref(),
         );
+        println!(
+            "  best TPR at FPR <= 1%: {:.2}% (FPR {:.2}%, threshold {:.4})",
+            at_one_percent.1 * 100.0,
+            at_one_percent.2 * 100.0,
+            at_one_percent.0
+        );
         println!("curves: {} {}", roc_path.display(), pr_path.display());
     }
-    Ok(report)
+    Ok((report, at_one_percent))
 }
 
 fn per_incident(args: &EvalArgs, labels: &Labels, json: bool) -> anyhow::Result<IncidentReport> {

@@ -1,5 +1,8 @@
 //! Detection metrics from scores and labels: ROC and precision-recall curves, ROC-AUC, average
-//! precision, rates and the confusion matrix at a threshold, per attack class.
+//! precision, rates and the confusion matrix at a threshold, per attack class, and the best
+//! true-positive rate at a bounded false-positive rate.
+//!
+//! `netassure eval` and `netassure model train` report with these (the host re-exports them).
 
 use std::collections::BTreeMap;
 
@@ -105,6 +108,34 @@ pub fn roc_curve(scores: &[f32], attack: &[bool]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The best operating point with a false-positive rate of at most `max_fpr`:
+/// `(threshold, tpr, fpr)` — flows scoring at or above `threshold` are flagged.
+pub fn tpr_at_fpr(scores: &[f32], attack: &[bool], max_fpr: f64) -> (f32, f64, f64) {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let positives = attack.iter().filter(|&&a| a).count().max(1) as f64;
+    let negatives = attack.iter().filter(|&&a| !a).count().max(1) as f64;
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut best = (f32::INFINITY, 0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let score = scores[order[i]];
+        while i < order.len() && scores[order[i]] == score {
+            if attack[order[i]] {
+                tp += 1.0
+            } else {
+                fp += 1.0
+            }
+            i += 1;
+        }
+        if fp / negatives > max_fpr {
+            break;
+        }
+        best = (score, tp / positives, fp / negatives);
+    }
+    best
+}
+
 /// Precision-recall curve: `(recall, precision)` points.
 pub fn pr_curve(scores: &[f32], attack: &[bool]) -> Vec<(f64, f64)> {
     sweep(scores, attack)
@@ -208,6 +239,10 @@ mod tests {
             (report.classes[1].class.as_str(), report.classes[1].detected),
             ("B", 0)
         );
+        // At most 1 of 4 benign flagged: threshold 0.4 flags 0.9, 0.8, 0.7 (benign) and 0.4.
+        let (threshold, tpr, fpr) = tpr_at_fpr(&scores, &attack, 0.25);
+        assert_eq!(threshold, 0.4);
+        assert!((tpr - 1.0).abs() < 1e-12 && (fpr - 0.25).abs() < 1e-12);
         let roc = roc_curve(&scores, &attack);
         assert_eq!(roc.first(), Some(&(0.0, 0.0)));
         assert_eq!(roc.last(), Some(&(1.0, 1.0)));
