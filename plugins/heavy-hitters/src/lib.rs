@@ -1,184 +1,134 @@
-//! Heavy hitters of each flow window with a Count-Min sketch, in fixed memory.
+//! Heavy hitters: the keys (senders, receivers, pairs) with the most traffic per hour, counted
+//! in fixed memory, reported when one departs from its own habits.
 //!
-//! For each kind of key (`src`, `dst`, `pair`) the window's bytes or packets go into a Count-Min
-//! sketch of `width` × `depth` 64-bit counters (Apache DataSketches). A key whose estimate reaches
-//! `min_share` of the traffic seen so far becomes a candidate (a true heavy hitter always does:
-//! its estimate never undercounts); when the window closes, candidates whose estimate reaches
-//! `min_share` of the whole window are reported as `heavy-hitter` anomalies with the estimate and
-//! its error bound. The estimate overcounts by at most e / `width` of the window's traffic with
-//! probability 1 − e^−`depth`; the defaults (16,384 × 5, 640 KiB per key kind) bound it at
-//! 0.017%.
+//! **Method.** Each window's flows are summed per key (`src`, `dst`, `pair`: memory in
+//! proportion to the window the host already holds), then added to the hour's Count-Min sketch
+//! of each kind (Apache DataSketches, `width` × `depth` 64-bit counters: 640 KiB at the
+//! defaults, whatever the number of keys). A key whose estimate reaches 1/(4 × `keys_per_hour`)
+//! of the hour's traffic, or `min_volume`, becomes a candidate (at most 8 × `keys_per_hour`
+//! candidates; the estimate never undercounts, so no true heavy hitter is missed). The hour's
+//! `top` candidates of each kind (`by`, default senders only) are published as gauges
+//! (`src/10.0.0.5` = estimated volume so far this hour, `src/hour_total`) and judged against the
+//! key's **own baseline for that hour of the day**: when an hour closes its largest keys are
+//! folded into a persistent profile of the 24 hours (`keys_per_hour` keys per hour, weighted
+//! mean over the days with `decay`, and a peak that fades by `decay` a day). A key is reported
+//! when its volume so far this hour reaches `min_volume` and `rise` times the largest usual
+//! level of the hours within `hour_tolerance` — a nightly backup is normal, a host suddenly
+//! sending twenty times its usual volume at 14:00 is not; a key with no baseline of its own
+//! around this hour only from `new_volume`. Only keys of `internal` hosts are judged (external
+//! addresses are ranked and shown, not learned). An hour of the day is judged after
+//! `learning_days` days of it were learned. Explicit thresholds, off unless set: `min_share` of
+//! one window (with `min_total`), `max_hourly`.
+//!
+//! Defaults: bytes, senders, top 10, rise 10, min_volume 100 MB, new_volume 1 GB, one day of
+//! learning, ±1 hour, 256 keys per hour, decay 0.3, reports only, 16,384 × 5 counters.
+//!
+//! **Accuracy.** An estimate overcounts by at most e / `width` of the hour's traffic with
+//! probability 1 − e^−`depth` (0.017% at the defaults).
+//!
+//! **Output.** `heavy-hitter` anomalies with evidence: the hosts that started the key's
+//! conversations in the window (per `host::flows::conversations()`) as attackers, those that
+//! answered as victims, services, heaviest flows, volume, usual level and ratio. Reports
+//! (`alerting` false) unless `alert` is true; scores stay below 0.9; a key is reported once per
+//! hour, again when its volume doubles.
+//!
+//! **State.** Baselines and (every five minutes of flow time) the hour's largest candidates live
+//! in `host::state` and survive restarts. The machinery is shared with `top-talkers`, whose
+//! `src/shared/` this crate compiles in.
 
+#[path = "../../top-talkers/src/shared/mod.rs"]
+mod shared;
 mod sketch;
 
-use netassure_plugin_sdk::flows::addr_from_u128;
+use std::collections::HashMap;
+
 use netassure_plugin_sdk::prelude::*;
 
-pub use sketch::{HeavyHitters, Key};
+pub use shared::baseline::Key;
+use shared::engine::Engine;
+pub use shared::{By, Config, Settings};
+pub use sketch::HeavyHitters;
 
-/// Configuration.
-#[derive(Debug, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    /// Count `bytes` or `packets`.
-    pub metric: String,
-    /// Keys to sketch: any of `src`, `dst`, `pair`.
-    pub by: Vec<String>,
-    /// Counters per row (the error bound is e / width of the traffic).
-    pub width: u32,
-    /// Rows (the bound holds with probability 1 − e^−depth).
-    pub depth: u8,
-    /// Share of the window's traffic (0..1] that makes a heavy hitter.
-    pub min_share: f64,
-    /// Windows with less traffic than this (in `metric` units) are not judged.
-    pub min_total: u64,
-}
+/// Counters per row unless `width` says otherwise.
+pub const DEFAULT_WIDTH: u32 = 16_384;
+/// Rows unless `depth` says otherwise.
+pub const DEFAULT_DEPTH: u8 = 5;
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            metric: "bytes".into(),
-            by: vec!["src".into(), "dst".into()],
-            width: 16_384,
-            depth: 5,
-            min_share: 0.05,
-            min_total: 1_000_000,
-        }
+/// The keys of kind `by` in `batch` with their bytes (or packets), largest first.
+pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> Vec<(Key, u64)> {
+    let weights = if packets {
+        &batch.packets
+    } else {
+        &batch.bytes
+    };
+    let mut sums: HashMap<Key, u64> = HashMap::with_capacity(batch.len() / 4);
+    for (i, &weight) in weights.iter().enumerate() {
+        let key = match by {
+            By::Src => Key::Host(batch.src_u128(i)),
+            By::Dst => Key::Host(batch.dst_u128(i)),
+            By::Pair => Key::Pair(batch.src_u128(i), batch.dst_u128(i)),
+        };
+        *sums.entry(key).or_default() += weight;
     }
+    let mut amounts: Vec<(Key, u64)> = sums.into_iter().filter(|&(_, amount)| amount > 0).collect();
+    amounts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    amounts
 }
 
 /// The detector.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct HeavyHitterDetector {
-    config: Config,
-    by: Vec<&'static str>,
-}
-
-impl HeavyHitterDetector {
-    fn sketch_window(&self, batch: &FlowBatch, by: &str) -> HeavyHitters {
-        let mut sketch =
-            HeavyHitters::new(self.config.width, self.config.depth, self.config.min_share);
-        let weights = if self.config.metric == "packets" {
-            &batch.packets
-        } else {
-            &batch.bytes
-        };
-        for (i, &weight) in weights.iter().enumerate() {
-            let key = match by {
-                "src" => Key::Host(batch.src_u128(i)),
-                "dst" => Key::Host(batch.dst_u128(i)),
-                _ => Key::Pair(batch.src_u128(i), batch.dst_u128(i)),
-            };
-            sketch.add(key, weight);
-        }
-        sketch
-    }
-
-    fn report(&self, sketch: &HeavyHitters, by: &str) -> Vec<Anomaly> {
-        let total = sketch.total();
-        let unit = &self.config.metric;
-        sketch
-            .heavy_hitters()
-            .into_iter()
-            .map(|(key, estimate)| {
-                let hosts: Vec<String> = match key {
-                    Key::Host(host) => vec![addr_from_u128(host).to_string()],
-                    Key::Pair(src, dst) => {
-                        vec![addr_from_u128(src).to_string(), addr_from_u128(dst).to_string()]
-                    }
-                };
-                let share = estimate as f64 / total as f64;
-                let mut anomaly = AnomalyBuilder::new("heavy-hitter", share.min(1.0))
-                    .pattern(Pattern::Spike)
-                    .symptom("exceeded", by, "estimated share of the window's traffic above min_share")
-                    .description(format!(
-                        "{by} heavy hitter {}: ~{estimate} {unit} ({:.2}% of {total}, overcount at most {})",
-                        hosts.join(" → "),
-                        share * 100.0,
-                        sketch.error_bound()
-                    ));
-                for host in &hosts {
-                    anomaly = anomaly.node(host);
-                }
-                anomaly.build()
-            })
-            .collect()
-    }
+    engine: Option<Engine<HeavyHitters>>,
+    sketch: (u32, u8),
 }
 
 impl Detector for HeavyHitterDetector {
     type Config = Config;
 
     fn describe() -> PluginInfo {
-        Describe::detector("heavy-hitters", env!("CARGO_PKG_VERSION"))
-            .description("Heavy hitters of each flow window with a Count-Min sketch")
-            .subscribe(EventKind::Flows)
-            .field(ConfigField::string(
-                "metric",
-                "Count bytes or packets",
-                "bytes",
-            ))
-            .field(ConfigField::strings(
-                "by",
-                "Keys to sketch: src, dst, pair",
-                &["src", "dst"],
-            ))
+        let describe = Describe::detector("heavy-hitters", env!("CARGO_PKG_VERSION"))
+            .description("Heavy hitters per hour in fixed memory (Count-Min), reported when a key departs from its own hour-of-day baseline")
+            .subscribe(EventKind::Flows);
+        shared::common_fields(describe)
             .field(ConfigField::integer(
                 "width",
-                "Counters per row (error e/width)",
-                16_384,
+                "Count-Min counters per row (overcount at most e/width of the hour's traffic)",
+                i64::from(DEFAULT_WIDTH),
             ))
             .field(ConfigField::integer(
                 "depth",
-                "Rows (confidence 1 - e^-depth)",
-                5,
-            ))
-            .field(ConfigField::float(
-                "min_share",
-                "Share (0..1] that makes a heavy hitter",
-                0.05,
-            ))
-            .field(ConfigField::integer(
-                "min_total",
-                "Windows with less traffic (in metric units) are not judged",
-                1_000_000,
+                "Count-Min rows (the bound holds with probability 1 - e^-depth)",
+                i64::from(DEFAULT_DEPTH),
             ))
             .build()
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
         let invalid = |text: String| Err(PluginError::InvalidConfig(text));
-        if config.metric != "bytes" && config.metric != "packets" {
-            return invalid(format!(
-                "metric is bytes or packets, not `{}`",
-                config.metric
-            ));
+        if config.max_keys.is_some() {
+            return invalid(
+                "max_keys is a top-talkers setting; heavy-hitters counts in a fixed-size sketch"
+                    .into(),
+            );
         }
-        if !(16..=1 << 24).contains(&config.width) {
-            return invalid(format!(
-                "width must be 16 ..= 16777216, got {}",
-                config.width
-            ));
+        let settings = Settings::check(&config)?;
+        let width = config.width.unwrap_or(DEFAULT_WIDTH);
+        let depth = config.depth.unwrap_or(DEFAULT_DEPTH);
+        if !(16..=1 << 24).contains(&width) {
+            return invalid(format!("width must be 16 ..= 16777216, got {width}"));
         }
-        if !(1..=20).contains(&config.depth) {
-            return invalid(format!("depth must be 1 ..= 20, got {}", config.depth));
+        if !(1..=20).contains(&depth) {
+            return invalid(format!("depth must be 1 ..= 20, got {depth}"));
         }
-        if !(config.min_share > 0.0 && config.min_share <= 1.0) {
-            return invalid(format!(
-                "min_share must be in (0, 1], got {}",
-                config.min_share
-            ));
+        let share = 1.0 / (4.0 * settings.keys_per_hour as f64);
+        let floor = settings.rules.min_volume.max(1);
+        let tally =
+            HeavyHitters::new(width, depth, share).bounded(floor, 8 * settings.keys_per_hour);
+        match &mut self.engine {
+            Some(engine) if self.sketch == (width, depth) => engine.reconfigure(settings, tally),
+            _ => self.engine = Some(Engine::new("heavy-hitter", settings, tally)),
         }
-        self.by = Vec::new();
-        for name in &config.by {
-            self.by.push(match name.as_str() {
-                "src" => "src",
-                "dst" => "dst",
-                "pair" => "pair",
-                other => return invalid(format!("`by` takes src, dst and pair, not `{other}`")),
-            });
-        }
-        self.config = config;
+        self.sketch = (width, depth);
         Ok(())
     }
 
@@ -186,14 +136,12 @@ impl Detector for HeavyHitterDetector {
         let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
-        let mut found = Vec::new();
-        for by in &self.by {
-            let sketch = self.sketch_window(&window.flows, by);
-            if sketch.total() > 0 && sketch.total() >= self.config.min_total {
-                found.extend(self.report(&sketch, by));
-            }
-        }
-        Ok(found.into_iter().map(Finding::from).collect())
+        let engine = self
+            .engine
+            .as_mut()
+            .ok_or_else(|| PluginError::Other("not configured".into()))?;
+        let packets = engine.settings().packets();
+        Ok(engine.window(&window, |by| window_amounts(&window.flows, by, packets)))
     }
 }
 

@@ -1,50 +1,74 @@
 //! [`HeavyHitters`]: a Count-Min sketch with the candidate set that turns it into a heavy-hitter
-//! finder for one window.
+//! finder, in fixed memory: an hour's tally of one kind of key.
 
 use std::collections::HashSet;
 
 use datasketches::countmin::CountMinSketch;
 
-/// What is counted: one host, or a (source, destination) pair; addresses as integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Key {
-    /// A host.
-    Host(u128),
-    /// A pair of hosts.
-    Pair(u128, u128),
-}
+use crate::shared::baseline::Key;
+use crate::shared::engine::Tally;
+use crate::shared::hour::largest;
 
-/// One window's sketch and candidates.
+/// One hour's sketch and candidates.
+#[derive(Debug, Clone)]
 pub struct HeavyHitters {
     sketch: CountMinSketch<u64>,
+    width: u32,
+    depth: u8,
     min_share: f64,
+    floor: u64,
+    max_candidates: usize,
     candidates: HashSet<Key>,
+    total: u64,
+    refused: bool,
 }
 
 impl HeavyHitters {
-    /// An empty sketch of `width` counters × `depth` rows reporting keys with `min_share` of
-    /// the traffic. `width` ≥ 1 and `depth` ≥ 1 (checked by the detector's configuration).
+    /// An empty sketch of `width` counters × `depth` rows whose candidates are the keys with
+    /// `min_share` of the traffic. `width` ≥ 1 and `depth` ≥ 1 (checked by the detector's
+    /// configuration).
     pub fn new(width: u32, depth: u8, min_share: f64) -> Self {
         HeavyHitters {
             sketch: CountMinSketch::new(depth, width).expect("width and depth were checked"),
+            width,
+            depth,
             min_share,
+            floor: u64::MAX,
+            max_candidates: usize::MAX,
             candidates: HashSet::new(),
+            total: 0,
+            refused: false,
         }
     }
 
-    /// Count `weight` for `key`; keep it as a candidate while its estimate reaches `min_share`
-    /// of the traffic so far.
+    /// Also make a candidate of every key whose estimate reaches `floor`, and keep at most
+    /// `max_candidates` (pruned to the keys still above the threshold, then to the largest).
+    pub fn bounded(mut self, floor: u64, max_candidates: usize) -> Self {
+        self.floor = floor;
+        self.max_candidates = max_candidates;
+        self
+    }
+
+    /// The estimate a key needs to become a candidate now.
+    fn threshold(&self) -> f64 {
+        (self.min_share * self.total as f64).min(self.floor as f64)
+    }
+
+    /// Count `weight` for `key`; keep it as a candidate while its estimate reaches the
+    /// threshold (a true heavy hitter always does: the estimate never undercounts).
     pub fn add(&mut self, key: Key, weight: u64) {
         if weight == 0 {
             return;
         }
         self.sketch.update_with_weight(key, weight);
+        self.total += weight;
         if self.candidates.contains(&key) {
             return;
         }
-        let threshold = self.min_share * self.sketch.total_weight() as f64;
-        if self.sketch.estimate(key) as f64 >= threshold {
+        if self.sketch.estimate(key) as f64 >= self.threshold() {
             self.candidates.insert(key);
+        } else {
+            self.refused = true;
         }
     }
 
@@ -55,17 +79,17 @@ impl HeavyHitters {
 
     /// Everything counted.
     pub fn total(&self) -> u64 {
-        self.sketch.total_weight()
+        self.total
     }
 
     /// How far an estimate may exceed the truth (with probability 1 − e^−depth).
     pub fn error_bound(&self) -> u64 {
-        (self.sketch.relative_error() * self.total() as f64).ceil() as u64
+        (self.sketch.relative_error() * self.total as f64).ceil() as u64
     }
 
     /// Keys whose estimate reaches `min_share` of the total, largest first.
     pub fn heavy_hitters(&self) -> Vec<(Key, u64)> {
-        let threshold = self.min_share * self.total() as f64;
+        let threshold = self.min_share * self.total as f64;
         let mut found: Vec<(Key, u64)> = self
             .candidates
             .iter()
@@ -76,8 +100,69 @@ impl HeavyHitters {
         found
     }
 
+    /// Candidates now.
+    pub fn candidates(&self) -> usize {
+        self.candidates.len()
+    }
+
     /// Bytes of counter memory.
     pub fn memory_bytes(&self) -> usize {
         self.sketch.num_buckets() as usize * usize::from(self.sketch.num_hashes()) * 8
+    }
+}
+
+impl Tally for HeavyHitters {
+    fn add(&mut self, key: Key, amount: u64) {
+        HeavyHitters::add(self, key, amount);
+    }
+
+    fn largest(&self, n: usize) -> Vec<(Key, u64)> {
+        let estimates = self
+            .candidates
+            .iter()
+            .map(|&key| (key, self.estimate(key)))
+            .collect();
+        largest(estimates, n)
+    }
+
+    fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn complete(&self, n: usize) -> bool {
+        !self.refused && self.candidates.len() <= n
+    }
+
+    fn clear(&mut self) {
+        self.sketch =
+            CountMinSketch::new(self.depth, self.width).expect("width and depth were checked");
+        self.candidates.clear();
+        self.total = 0;
+        self.refused = false;
+    }
+
+    fn trim(&mut self) {
+        if self.candidates.len() <= self.max_candidates {
+            return;
+        }
+        let threshold = self.threshold();
+        let sketch = &self.sketch;
+        self.candidates
+            .retain(|&key| sketch.estimate(key) as f64 >= threshold);
+        self.refused = true;
+        if self.candidates.len() > self.max_candidates {
+            let kept = self.largest(self.max_candidates / 2);
+            self.candidates = kept.into_iter().map(|(key, _)| key).collect();
+        }
+    }
+
+    fn seed(&mut self, keys: &[(Key, u64)], total: u64) {
+        for &(key, volume) in keys {
+            self.sketch.update_with_weight(key, volume);
+            self.candidates.insert(key);
+        }
+        let kept: u64 = keys.iter().map(|&(_, volume)| volume).sum();
+        self.total = total.max(kept);
+        self.refused = self.total > kept;
     }
 }

@@ -1,75 +1,56 @@
-//! Exact top talkers of each flow window.
+//! Top talkers: a report of the hosts (and pairs) that send or receive the most, and of the
+//! ones that depart from their own habits.
 //!
-//! Reads the window's host graph from the host (`flow-graph`): bytes or packets sent per source
-//! host, received per destination host, and per (source, destination) pair are exact sums there.
-//! A talker whose share of the window's traffic reaches `min_share` is reported as a
-//! `top-talker` anomaly naming the host (or both hosts of a pair), with its rank and share;
-//! windows with less than `min_total` traffic are ignored. The `top` largest of each kind are
-//! logged at debug level.
+//! **Method.** Each flow window's host graph (`flow-graph`) gives exact bytes or packets sent
+//! per source, received per destination and carried per (source, destination) pair. These are
+//! added up per hour of flow time (at most `max_keys` keys per kind; the smallest half is dropped
+//! beyond). The hour's `top` keys of each kind (`by`, default senders only) are published as
+//! gauges (`src/10.0.0.5` = volume so far this hour, `src/hour_total`) and judged against the
+//! key's **own baseline for that hour of the day** (`shared/baseline.rs`): when an hour closes,
+//! its largest keys are folded into a persistent profile of the 24 hours of the day
+//! (`keys_per_hour` keys per hour, weighted mean over the days with `decay`, and a peak that
+//! fades by `decay` a day). A key is reported when its volume so far this hour reaches
+//! `min_volume` and `rise` times the largest usual level of the hours within `hour_tolerance`
+//! of this one — so the nightly backup that moves gigabytes every night around 02:00 is normal,
+//! and a workstation sending twenty times its usual volume at 14:00 is not; a key with no
+//! baseline of its own around this hour is reported only from `new_volume`. Only keys of
+//! `internal` hosts are judged (an external address — a CDN node, a cloud front end — carries
+//! other traffic every day: it is ranked and shown, not learned). An hour of the day is judged
+//! only after `learning_days` days of it were learned. Explicit thresholds, off unless the user
+//! sets them: `min_share` of one window's traffic (with `min_total`), `max_hourly` volume.
+//!
+//! Defaults: bytes, senders, top 10, rise 10, min_volume 100 MB, new_volume 1 GB, one day of
+//! learning, ±1 hour, 256 keys per hour, decay 0.3, reports only.
+//!
+//! **Output.** `top-talker` anomalies with evidence: the hosts that started the key's
+//! conversations in the window (per `host::flows::conversations()`) as attackers, the ones that
+//! answered as victims, the services, the heaviest flows and the volume, usual level and ratio.
+//! They are reports (`alerting` false: they join incidents other detectors opened) unless
+//! `alert` is true; scores stay below 0.9. A key is reported once per hour, again when its
+//! volume doubles.
+//!
+//! **State.** The baselines (24 × `keys_per_hour` keys per kind) and, every five minutes of flow
+//! time, the hour in progress live in `host::state`, so restarts and new versions keep them.
+//! Memory: at most `max_keys` keys per kind for the hour (about 100 bytes each: 5 MB per kind
+//! at the default 50,000) plus the baselines (24 × 256 keys per kind).
+//!
+//! The machinery is shared with `heavy-hitters` (`src/shared/`), which counts the hour with a
+//! Count-Min sketch instead of exactly.
+
+mod exact;
+mod shared;
 
 use netassure_plugin_sdk::prelude::*;
 
-/// Configuration.
-#[derive(Debug, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    /// Rank by `bytes` or `packets`.
-    pub metric: String,
-    /// Which talkers: any of `src` (senders), `dst` (receivers), `pair`.
-    pub by: Vec<String>,
-    /// Share of the window's traffic (0..1] at which a talker is reported.
-    pub min_share: f64,
-    /// Windows with less traffic than this (in `metric` units) are not judged.
-    pub min_total: u64,
-    /// How many of each kind to log at debug level.
-    pub top: usize,
-}
+pub use exact::Exact;
+use shared::baseline::Key;
+use shared::engine::Engine;
+pub use shared::{By, Config, Settings};
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            metric: "bytes".into(),
-            by: vec!["src".into(), "dst".into(), "pair".into()],
-            min_share: 0.2,
-            min_total: 1_000_000,
-            top: 10,
-        }
-    }
-}
+/// Keys counted per hour and kind unless `max_keys` says otherwise.
+pub const DEFAULT_MAX_KEYS: usize = 50_000;
 
-/// The kinds of talker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum By {
-    /// Hosts by what they sent.
-    Src,
-    /// Hosts by what they received.
-    Dst,
-    /// (source, destination) pairs.
-    Pair,
-}
-
-impl By {
-    fn parse(name: &str) -> Result<By, PluginError> {
-        match name {
-            "src" => Ok(By::Src),
-            "dst" => Ok(By::Dst),
-            "pair" => Ok(By::Pair),
-            other => Err(PluginError::InvalidConfig(format!(
-                "`by` takes src, dst and pair, not `{other}`"
-            ))),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            By::Src => "src",
-            By::Dst => "dst",
-            By::Pair => "pair",
-        }
-    }
-}
-
-/// One talker: a host index (or an edge index for pairs) and its traffic.
+/// One talker of a window: a host index (or an edge index for pairs) and its traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Talker {
     /// Host index for `src`/`dst`, edge index for `pair`.
@@ -78,8 +59,8 @@ pub struct Talker {
     pub amount: u64,
 }
 
-/// Every talker of kind `by` with traffic, ranked by `amount`, largest first (ties by index),
-/// with the total.
+/// Every talker of kind `by` with traffic in the window, largest first (ties by index), and
+/// the window's total.
 pub fn ranked(graph: &HostGraph, by: By, packets: bool) -> (Vec<Talker>, u64) {
     let amounts: &[u64] = match (by, packets) {
         (By::Src, false) => &graph.host_bytes_out,
@@ -99,138 +80,83 @@ pub fn ranked(graph: &HostGraph, by: By, packets: bool) -> (Vec<Talker>, u64) {
     (talkers, amounts.iter().sum())
 }
 
-/// The detector.
-#[derive(Default)]
-pub struct TopTalkers {
-    config: Config,
-    by: Vec<By>,
+fn host_key(graph: &HostGraph, host: usize) -> u128 {
+    u128::from_be_bytes(graph.hosts[host])
 }
 
-impl TopTalkers {
-    fn hosts_of(graph: &HostGraph, by: By, index: usize) -> Vec<String> {
-        match by {
-            By::Pair => vec![
-                graph.host_addr(graph.edge_src[index] as usize).to_string(),
-                graph.host_addr(graph.edge_dst[index] as usize).to_string(),
-            ],
-            _ => vec![graph.host_addr(index).to_string()],
-        }
+/// The key of talker `index` of kind `by`.
+pub fn key_of(graph: &HostGraph, by: By, index: usize) -> Key {
+    match by {
+        By::Pair => Key::Pair(
+            host_key(graph, graph.edge_src[index] as usize),
+            host_key(graph, graph.edge_dst[index] as usize),
+        ),
+        _ => Key::Host(host_key(graph, index)),
     }
+}
 
-    fn judge(&self, graph: &HostGraph, by: By, found: &mut Vec<Anomaly>) {
-        let packets = self.config.metric == "packets";
-        let (talkers, total) = ranked(graph, by, packets);
-        if total == 0 || total < self.config.min_total {
-            return;
-        }
-        let unit = &self.config.metric;
-        for (rank, talker) in talkers.iter().take(self.config.top).enumerate() {
-            let hosts = Self::hosts_of(graph, by, talker.index).join(" → ");
-            host::log::debug(&format!(
-                "{} #{}: {hosts} {} {unit}",
-                by.name(),
-                rank + 1,
-                talker.amount
-            ));
-        }
-        for (rank, talker) in talkers.iter().enumerate() {
-            let share = talker.amount as f64 / total as f64;
-            if share < self.config.min_share {
-                break;
-            }
-            let hosts = Self::hosts_of(graph, by, talker.index);
-            let mut anomaly = AnomalyBuilder::new("top-talker", share)
-                .pattern(Pattern::Spike)
-                .symptom(
-                    "exceeded",
-                    by.name(),
-                    "share of the window's traffic above min_share",
-                )
-                .description(format!(
-                    "{} #{} by {}: {} — {} of {total} {unit} ({:.1}%)",
-                    by.name(),
-                    rank + 1,
-                    unit,
-                    hosts.join(" → "),
-                    talker.amount,
-                    share * 100.0
-                ));
-            for host in &hosts {
-                anomaly = anomaly.node(host);
-            }
-            found.push(anomaly.build());
-        }
-    }
+/// The detector.
+#[derive(Debug, Default)]
+pub struct TopTalkers {
+    engine: Option<Engine<Exact>>,
 }
 
 impl Detector for TopTalkers {
     type Config = Config;
 
     fn describe() -> PluginInfo {
-        Describe::detector("top-talkers", env!("CARGO_PKG_VERSION"))
-            .description("Exact top talkers of each flow window (senders, receivers, pairs)")
-            .subscribe(EventKind::Flows)
-            .field(ConfigField::string(
-                "metric",
-                "Rank by bytes or packets",
-                "bytes",
-            ))
-            .field(ConfigField::strings(
-                "by",
-                "Talkers to rank: src, dst, pair",
-                &["src", "dst", "pair"],
-            ))
-            .field(ConfigField::float(
-                "min_share",
-                "Share of the window's traffic (0..1] that is reported",
-                0.2,
-            ))
+        let describe = Describe::detector("top-talkers", env!("CARGO_PKG_VERSION"))
+            .description("Top talkers per hour (exact, from the window's host graph), reported when a key departs from its own hour-of-day baseline")
+            .subscribe(EventKind::Flows);
+        shared::common_fields(describe)
             .field(ConfigField::integer(
-                "min_total",
-                "Windows with less traffic (in metric units) are not judged",
-                1_000_000,
-            ))
-            .field(ConfigField::integer(
-                "top",
-                "Talkers of each kind logged at debug level",
-                10,
+                "max_keys",
+                "Keys counted per hour and kind; beyond, the smallest half is dropped",
+                DEFAULT_MAX_KEYS as i64,
             ))
             .build()
     }
 
     fn configure(&mut self, config: Config) -> Result<(), PluginError> {
-        if config.metric != "bytes" && config.metric != "packets" {
+        if config.width.is_some() || config.depth.is_some() {
+            return Err(PluginError::InvalidConfig(
+                "width and depth are heavy-hitters settings; top-talkers counts exactly".into(),
+            ));
+        }
+        let settings = Settings::check(&config)?;
+        let max_keys = config.max_keys.unwrap_or(DEFAULT_MAX_KEYS);
+        if !(2 * settings.keys_per_hour..=1_000_000).contains(&max_keys) {
             return Err(PluginError::InvalidConfig(format!(
-                "metric is bytes or packets, not `{}`",
-                config.metric
+                "max_keys must be 2 × keys_per_hour ({}) ..= 1000000, got {max_keys}",
+                2 * settings.keys_per_hour
             )));
         }
-        if !(config.min_share > 0.0 && config.min_share <= 1.0) {
-            return Err(PluginError::InvalidConfig(format!(
-                "min_share must be in (0, 1], got {}",
-                config.min_share
-            )));
+        let tally = Exact::new(max_keys);
+        match &mut self.engine {
+            Some(engine) => engine.reconfigure(settings, tally),
+            None => self.engine = Some(Engine::new("top-talker", settings, tally)),
         }
-        self.by = config
-            .by
-            .iter()
-            .map(|name| By::parse(name))
-            .collect::<Result<_, _>>()?;
-        self.config = config;
         Ok(())
     }
 
     fn on_event(&mut self, event: Event) -> Result<Vec<Finding>, PluginError> {
-        let EventPayload::Flows(_) = event.payload else {
+        let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
+        let engine = self
+            .engine
+            .as_mut()
+            .ok_or_else(|| PluginError::Other("not configured".into()))?;
         let graph = host::flows::window_graph()
             .ok_or_else(|| PluginError::Other("the host gave no graph for a flow window".into()))?;
-        let mut found = Vec::new();
-        for &by in &self.by {
-            self.judge(&graph, by, &mut found);
-        }
-        Ok(found.into_iter().map(Finding::from).collect())
+        let packets = engine.settings().packets();
+        Ok(engine.window(&window, |by| {
+            let (talkers, _) = ranked(&graph, by, packets);
+            talkers
+                .iter()
+                .map(|talker| (key_of(&graph, by, talker.index), talker.amount))
+                .collect()
+        }))
     }
 }
 

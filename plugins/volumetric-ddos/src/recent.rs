@@ -1,0 +1,108 @@
+//! The last `span_s` of the destinations that may be flooded. A flow record arrives when its
+//! flow ends or an exporter's active timeout cuts it, so the records of a long flood from a few
+//! hundred reflectors are spread over the timeout: each ten-second window holds a few dozen of
+//! them. Over the span the flood is whole — all its sources, all its packets.
+//!
+//! Destinations are tracked once a window shows a quarter of `min_sources` and either the flood
+//! signature or a quarter of `min_pps`; at most `max_tracked` (the ones not seen longest are
+//! dropped first), each with one step per window (its sources as a HyperLogLog sketch, merged
+//! over the span when judged).
+
+use std::collections::VecDeque;
+
+use datasketches::hll::{HllType, HllUnion};
+use hashbrown::HashMap;
+
+use crate::inbound::Inbound;
+
+/// One window of a tracked destination.
+#[derive(Clone)]
+struct Step {
+    end_ms: u64,
+    received: Inbound,
+}
+
+/// The tracked destinations.
+#[derive(Default)]
+pub struct Recent {
+    by_destination: HashMap<u128, VecDeque<Step>>,
+}
+
+impl std::fmt::Debug for Recent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Recent({} destinations)", self.by_destination.len())
+    }
+}
+
+impl Recent {
+    /// True when `destination` is tracked.
+    pub fn tracks(&self, destination: u128) -> bool {
+        self.by_destination.contains_key(&destination)
+    }
+
+    /// Add the window ending `end_ms` of `destination` (tracking it, within `max`).
+    pub fn add(&mut self, destination: u128, received: &Inbound, end_ms: u64, max: usize) {
+        if !self.tracks(destination) && self.by_destination.len() >= max {
+            return;
+        }
+        let steps = self.by_destination.entry(destination).or_default();
+        steps.push_back(Step {
+            end_ms,
+            received: received.clone(),
+        });
+    }
+
+    /// `destination` over the span: rates the larger of the window's and the span's (its
+    /// packets over `span_s`), sources over the span, the signature of the window or the span,
+    /// whichever is stronger. `None` when not tracked.
+    pub fn over_span(
+        &self,
+        destination: u128,
+        window: &Inbound,
+        span_s: f64,
+        lg_k: u8,
+    ) -> Option<Inbound> {
+        let steps = self.by_destination.get(&destination)?;
+        let mut union = HllUnion::new(lg_k).expect("lg_k was checked");
+        let mut flood_union = HllUnion::new(lg_k).expect("lg_k was checked");
+        let mut total = Inbound::default();
+        for step in steps {
+            let r = &step.received;
+            if let Some(sources) = &r.sources {
+                union.update(sources);
+            }
+            if let Some(sources) = &r.flood_sources {
+                flood_union.update(sources);
+            }
+            total.flows += r.flows;
+            total.flood_flows += r.flood_flows;
+            total.packets += r.packets;
+            total.bytes += r.bytes;
+            total.flood_packets += r.flood_packets;
+            total.unsolicited_packets += r.unsolicited_packets;
+        }
+        total.sources = (!union.is_empty()).then(|| union.to_sketch(HllType::Hll8));
+        total.flood_sources =
+            (!flood_union.is_empty()).then(|| flood_union.to_sketch(HllType::Hll8));
+        if window.flood_share() > total.flood_share() {
+            // A flood that has just begun is clearer in its own window than over the span.
+            (total.packets, total.flood_packets) = (window.packets, window.flood_packets);
+            total.unsolicited_packets = window.unsolicited_packets;
+        }
+        total.pps = window.pps.max(total.packets as f64 / span_s);
+        total.bps = window.bps.max(total.bytes as f64 * 8.0 / span_s);
+        Some(total)
+    }
+
+    /// Forget steps that ended `span_ms` or more before `now_ms`, and destinations left with
+    /// none.
+    pub fn expire(&mut self, now_ms: u64, span_ms: u64) {
+        let oldest = now_ms.saturating_sub(span_ms);
+        self.by_destination.retain(|_, steps| {
+            while steps.front().is_some_and(|step| step.end_ms <= oldest) {
+                steps.pop_front();
+            }
+            !steps.is_empty()
+        });
+    }
+}
