@@ -19,8 +19,10 @@ const TCP: u8 = 6;
 const UDP: u8 = 17;
 const ICMP: u8 = 1;
 const ICMPV6: u8 = 58;
+const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
+const PSH: u8 = 0x08;
 const ACK: u8 = 0x10;
 
 /// The conversations of one flow window: one entry per flow in every column (the layout of
@@ -305,6 +307,11 @@ fn starts_conversation(flows: &FlowSlices<'_>, flow: usize, reverse: i32) -> boo
     let flags = flows.tcp_flags[flow];
     if protocol == TCP && flags & SYN != 0 && flags & ACK == 0 {
         return true;
+    }
+    // A lone SYN+ACK (no data, no FIN, no RST): the answer to a SYN whose flow is not in the
+    // window (a scanned port answering).
+    if protocol == TCP && flags & (SYN | ACK | RST | PSH | FIN) == SYN | ACK {
+        return false;
     }
     !(is_service_port(src_port) && !is_service_port(dst_port) && dst_port > src_port)
 }

@@ -88,11 +88,11 @@ impl Window {
 #[test]
 fn a_syn_scan_fails_on_closed_open_and_filtered_ports() {
     let window = Window::of(&[
-        (1, 2, 50_000, 22, TCP, S, 44, 1, 100),     // 0: closed port ...
+        (1, 2, 50_000, 22, TCP, S, 44, 1, 100), // 0: closed port ...
         (2, 1, 22, 50_000, TCP, R | A, 40, 1, 101), // 1: ... reset
         (1, 2, 50_000, 80, TCP, S | R, 84, 2, 100), // 2: open port: SYN, then our RST
         (2, 1, 80, 50_000, TCP, S | A, 44, 1, 101), // 3: ... SYN+ACK
-        (1, 2, 50_000, 443, TCP, S, 44, 1, 100),    // 4: filtered: nothing back
+        (1, 2, 50_000, 443, TCP, S, 44, 1, 100), // 4: filtered: nothing back
     ]);
     assert_eq!(
         window.attempts(),
@@ -156,14 +156,14 @@ fn bidirectional_records_are_judged_from_their_own_flags() {
 #[test]
 fn udp_probes_fail_with_unreachable_or_silence_and_echo_pairs() {
     let window = Window::of(&[
-        (1, 2, 40_000, 161, UDP, 0, 29, 1, 100),  // 0: closed: unreachable back
-        (2, 1, 0, 0x0303, ICMP, 0, 56, 1, 101),   // 1: port unreachable
-        (1, 3, 40_000, 53, UDP, 0, 70, 1, 100),   // 2: DNS query answered
-        (3, 1, 53, 40_000, UDP, 0, 200, 1, 101),  // 3: the answer
+        (1, 2, 40_000, 161, UDP, 0, 29, 1, 100), // 0: closed: unreachable back
+        (2, 1, 0, 0x0303, ICMP, 0, 56, 1, 101),  // 1: port unreachable
+        (1, 3, 40_000, 53, UDP, 0, 70, 1, 100),  // 2: DNS query answered
+        (3, 1, 53, 40_000, UDP, 0, 200, 1, 101), // 3: the answer
         (1, 4, 40_000, 5_000, UDP, 0, 28, 1, 100), // 4: silence
-        (1, 5, 0, 0x0800, ICMP, 0, 84, 1, 100),   // 5: ping answered
-        (5, 1, 0, 0x0000, ICMP, 0, 84, 1, 101),   // 6: echo reply
-        (1, 6, 0, 0x0800, ICMP, 0, 84, 1, 100),   // 7: ping into the void
+        (1, 5, 0, 0x0800, ICMP, 0, 84, 1, 100),  // 5: ping answered
+        (5, 1, 0, 0x0000, ICMP, 0, 84, 1, 101),  // 6: echo reply
+        (1, 6, 0, 0x0800, ICMP, 0, 84, 1, 100),  // 7: ping into the void
     ]);
     assert_eq!(
         window.attempts(),
@@ -192,4 +192,11 @@ fn paired_flows_know_their_reverse_even_with_repeated_keys() {
     let conversations = Conversations::build(&window.slices());
     assert_eq!(conversations.reverse, [1, 0, 3, 2]);
     assert_eq!(conversations.initiator, [true, false, true, false]);
+}
+
+#[test]
+fn a_lone_syn_ack_answers_and_never_attempts() {
+    // The scanner's SYN is not in the window; the scanned port's SYN+ACK is.
+    let window = Window::of(&[(2, 1, 8081, 50_000, TCP, S | A, 44, 1, 100)]);
+    assert_eq!(window.attempts(), [Attempt::Answer]);
 }

@@ -23,6 +23,9 @@ pub struct AttackOutcome {
     pub class: String,
     /// True when an alerting incident matched it.
     pub detected: bool,
+    /// True when some incident, alerting or not, named one of its attackers (or, for a
+    /// distributed attack, one of its victims).
+    pub incident: bool,
     /// True when that incident named one of its attackers first.
     pub attacker_named_first: bool,
     /// Seconds of flow time from the attack's start to the alert.
@@ -56,8 +59,10 @@ pub struct FalseAlert {
 pub struct IncidentReport {
     /// Labelled attacks.
     pub attacks: usize,
-    /// Attacks detected.
+    /// Attacks detected (an alert).
     pub detected: usize,
+    /// Attacks that some incident named, alerting or not.
+    pub in_incidents: usize,
     /// `detected / attacks` (1 without attacks).
     pub recall: f64,
     /// Incidents that opened an alert.
@@ -122,7 +127,11 @@ pub fn evaluate(
     let per_attack: Vec<AttackOutcome> = labels
         .attacks
         .iter()
-        .map(|attack| outcome(attack, &alerting, slack_ms))
+        .map(|attack| {
+            let mut outcome = outcome(attack, &alerting, slack_ms);
+            outcome.incident = incidents.iter().any(|i| matches(i, attack, slack_ms));
+            outcome
+        })
         .collect();
     let false_alerts: Vec<FalseAlert> = alerting
         .iter()
@@ -145,6 +154,7 @@ pub fn evaluate(
     IncidentReport {
         attacks: labels.attacks.len(),
         detected,
+        in_incidents: per_attack.iter().filter(|a| a.incident).count(),
         recall: ratio(detected, labels.attacks.len()),
         alerting_incidents: alerting.len(),
         true_alerts,
@@ -190,6 +200,7 @@ fn outcome(attack: &Attack, alerting: &[&IncidentRecord], slack_ms: u64) -> Atta
         name: attack.name.clone(),
         class: attack.class.clone(),
         detected: !matched.is_empty(),
+        incident: false,
         attacker_named_first: matched.iter().any(|incident| {
             addresses(&incident.attackers[..incident.attackers.len().min(1)])
                 .any(|a| contains(&attack.attackers, a))

@@ -82,6 +82,10 @@ pub fn incident_report(report: &IncidentReport, run: &DetectionRun) {
         report.recall * 100.0
     );
     println!(
+        "  in incidents {}/{} attacks (alerting or not)",
+        report.in_incidents, report.attacks
+    );
+    println!(
         "  precision  {}/{} alerts real ({:.1}%)",
         report.true_alerts,
         report.alerting_incidents,
