@@ -54,12 +54,8 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         StateStore::open(&config.data.dir.join("plugin-state.redb"))
             .context("opening plugin state")?,
     );
-    let mut inference_config = config.inference.clone();
-    if inference_config.models_dir.as_os_str().is_empty() {
-        inference_config.models_dir = config.data.dir.join("models");
-    }
     let inference =
-        crate::inference::InferenceService::start(inference_config, Some(&config.data.dir));
+        crate::inference::InferenceService::start(config.inference.clone(), Some(&config.data.dir));
     inference.configure(config.models.clone());
     let health = Arc::new(crate::runtime::health::HealthBoard::default());
     let services = Arc::new(HostServices {
@@ -331,6 +327,7 @@ async fn prune_findings(state: AppState) {
             Ok(Ok(pruned)) if pruned != crate::findings::Pruned::default() => tracing::info!(
                 anomalies = pruned.anomalies,
                 alerts = pruned.alerts,
+                incidents = pruned.incidents,
                 silences = pruned.silences,
                 "findings retention applied"
             ),

@@ -191,6 +191,26 @@ fn the_host_learns_its_network_then_scores_with_the_model() {
             .is_empty(),
         "{evidence}"
     );
+    // The anomalies are evidence of incidents, one per attacker; REST and the CLI show them.
+    let (code, incidents) = host.get("/incidents?limit=1000");
+    assert_eq!(code, 200);
+    let incidents = incidents.as_array().unwrap();
+    let scanner = attack_hosts(&attacks, "PortScan");
+    let scan = incidents
+        .iter()
+        .find(|i| scanner.contains(i["attackers"][0].as_str().unwrap()))
+        .expect("an incident names the scanner first");
+    let id = scan["incident_id"].as_str().unwrap();
+    let (code, one) = host.get(&format!("/incidents/{id}"));
+    assert_eq!((code, one["incident_id"].as_str()), (200, Some(id)));
+    assert!(one["anomaly_count"].as_u64().unwrap() >= 1, "{one}");
+    let output = Command::new(cli_bin())
+        .args(["--api", &host.base, "--json", "incidents", "--limit", "1000"])
+        .output()
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), incidents.len());
+    assert_eq!(host.get("/incidents/nope").0, 404);
     host.stop();
 }
 

@@ -2,15 +2,18 @@
 //!
 //! - `cargo xtask demo` — set up (wasm target), build host and plugins, run the demo.
 //! - `cargo xtask test` — build everything and run every test.
+//! - `cargo xtask setup` — wasm target, plugins, release host, ONNX Runtime beside it.
 //! - `cargo xtask build-plugins [--fixtures]` — build the plugins for `wasm32-wasip2`.
 //! - `cargo xtask new-plugin NAME --kind detector|graph-algorithm|alert-rule` — scaffold a plugin.
 //! - `cargo xtask bench` — run the benchmarks (release build).
+//! - `cargo xtask bench-detection` — detection on unseen networks, per flow and per incident.
 //! - `cargo xtask graph-fixtures [NAME...]` — re-make the networkx fixtures (needs PyPI).
 //! - `cargo xtask setup-ort [--gpu]` — fetch the ONNX Runtime library (PyPI wheel) into `.ort/`.
 //! - `cargo xtask train-gae` — data, training (Rust) and export of the shipped generic flow GAE.
 
 mod build;
 mod demo;
+mod detection;
 mod models;
 mod scaffold;
 
@@ -55,10 +58,16 @@ enum Task {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// Set up a fresh machine: the wasm target, the plugins, the host (release) and the ONNX
+    /// Runtime library beside it (the host then runs from any directory).
+    Setup,
     /// Build everything and run every test.
     Test,
     /// Run the benchmarks (release build); results go to stdout and BENCHMARKS.md by hand.
     Bench,
+    /// Detection on networks the shipped model never saw: train on a benign day, evaluate an
+    /// attack day per flow and per incident (release build; not in CI: about an hour).
+    BenchDetection,
     /// Fetch the ONNX Runtime library from the PyPI onnxruntime wheel into .ort/.
     SetupOrt {
         /// Also install onnxruntime-gpu with CUDA and cuDNN from PyPI (a venv under target/).
@@ -180,6 +189,20 @@ fn ensure_test_tools() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn setup() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    build::build_plugins(false)?;
+    run(cargo().args(["build", "--release", "-p", "netassure-host", "--bins"]))?;
+    let library = models::ensure_onnxruntime("release")?;
+    println!(
+        "ready: {} (plugins in {}, ONNX Runtime {} beside the binaries)",
+        target_dir().join("release/netassure-host").display(),
+        target_dir().join("plugins").display(),
+        library.display()
+    );
+    Ok(())
+}
+
 fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_test_tools()?;
@@ -257,7 +280,9 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Demo { once, listen } => demo::demo(once, &listen),
         Task::Test => test(),
+        Task::Setup => setup(),
         Task::Bench => bench(),
+        Task::BenchDetection => detection::bench_detection(),
         Task::GraphFixtures { only } => graph_fixtures(&only),
         Task::SetupOrt { gpu } => models::setup_ort(gpu),
         Task::TrainGae { epochs } => models::train_gae(epochs),

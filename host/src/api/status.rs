@@ -84,15 +84,6 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
             crate::runtime::health::HealthState::Ok => {}
         }
     }
-    let plugin_health: BTreeMap<String, crate::runtime::health::Health> =
-        state.health.not_ok().into_iter().collect();
-    for health in plugin_health.values() {
-        match health.state {
-            crate::runtime::health::HealthState::Learning => plugins.learning += 1,
-            crate::runtime::health::HealthState::Degraded => plugins.degraded += 1,
-            crate::runtime::health::HealthState::Ok => {}
-        }
-    }
     let snapshot = state.topology.snapshot();
     Json(StatusReply {
         status: "ok",

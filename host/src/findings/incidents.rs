@@ -25,7 +25,7 @@ impl FindingsStore {
         let json = serde_json::to_string(incident)?;
         self.lock()
             .prepare_cached(
-                "INSERT OR REPLACE INTO incidents (incident_id, status, alerting, first_seen_ms, last_seen_ms, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR REPLACE INTO incidents (incident_id, status, alerting, first_seen_ms, last_seen_ms, updated_at_ms, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 incident.incident_id,
@@ -33,6 +33,7 @@ impl FindingsStore {
                 incident.alerting,
                 incident.first_seen_ms as i64,
                 incident.last_seen_ms as i64,
+                crate::model::now_ms() as i64,
                 json
             ])?;
         Ok(())

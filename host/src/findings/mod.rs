@@ -52,9 +52,9 @@ pub struct FindingsConfig {
     pub flap_threshold: u64,
     /// Flap damping window, seconds. Example: `flap_window_s = 3600`.
     pub flap_window_s: u64,
-    /// Retention: anomalies, and alerts that are resolved or suppressed, older than this many
-    /// days are deleted (active and acknowledged alerts are kept however old); 0 keeps
-    /// everything. Example: `retention_days = 30`.
+    /// Retention: anomalies, alerts that are resolved or suppressed and closed incidents older
+    /// than this many days are deleted (active and acknowledged alerts are kept however old);
+    /// 0 keeps everything. Example: `retention_days = 30`.
     pub retention_days: u64,
     /// Retention: at most this many anomalies are kept, the oldest deleted first; 0 sets no
     /// limit. Example: `max_anomalies = 5000000`.
@@ -271,7 +271,7 @@ impl FindingsStore {
         let tx = conn.transaction()?;
         let existing: Option<(String, String, i64)> = tx
             .query_row(
-                "SELECT alert_id, anomaly_ids, severity FROM alerts WHERE dedup_key = ?1 AND status IN ('active', 'acknowledged') AND last_seen_ms >= ?2 ORDER BY last_seen_ms DESC LIMIT 1",
+                "SELECT alert_id, anomaly_ids, severity FROM alerts WHERE dedup_key = ?1 AND ((status IN ('active', 'acknowledged') AND last_seen_ms >= ?2) OR ?1 LIKE 'incident:%') ORDER BY last_seen_ms DESC LIMIT 1",
                 params![decision.dedup_key, window_start],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )

@@ -16,6 +16,8 @@ pub struct Pruned {
     pub alerts: u64,
     /// Expired false-positive silences deleted.
     pub silences: u64,
+    /// Closed incidents deleted.
+    pub incidents: u64,
 }
 
 impl FindingsStore {
@@ -30,6 +32,10 @@ impl FindingsStore {
             pruned.anomalies += delete_anomalies_before(&tx, cutoff)?;
             pruned.alerts += tx.execute(
                 "DELETE FROM alerts WHERE status IN ('resolved', 'suppressed') AND updated_at_ms < ?1",
+                params![cutoff],
+            )? as u64;
+            pruned.incidents += tx.execute(
+                "DELETE FROM incidents WHERE status = 'closed' AND updated_at_ms < ?1",
                 params![cutoff],
             )? as u64;
         }

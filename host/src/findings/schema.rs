@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     alerting      INTEGER NOT NULL,
     first_seen_ms INTEGER NOT NULL,
     last_seen_ms  INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
     record        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incidents_by_time ON incidents (last_seen_ms);

@@ -26,8 +26,8 @@ pub use tensors::{NamedTensor, TensorData};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct InferenceConfig {
-    /// Models: `NAME.onnx` with `NAME.toml` beside it; empty (the default) is `models/` in the
-    /// data directory, where learned models are written. Example: `models_dir = "models"`.
+    /// Models: `NAME.onnx` with `NAME.toml` beside it; learned models are written here, as
+    /// `netassure model train` writes them by default. Example: `models_dir = "models"`.
     pub models_dir: PathBuf,
     /// The ONNX Runtime library (`libonnxruntime.so.1.31.1` from the PyPI wheel); default: the
     /// `ORT_DYLIB_PATH` environment variable, else `libonnxruntime.so` beside the executable,
@@ -43,7 +43,7 @@ pub struct InferenceConfig {
 impl Default for InferenceConfig {
     fn default() -> Self {
         InferenceConfig {
-            models_dir: PathBuf::new(),
+            models_dir: PathBuf::from("models"),
             library: None,
             device: DevicePreference::Cpu,
             sessions: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -86,7 +86,7 @@ pub enum InferenceError {
 /// Where the host is with learning a model of this network.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LearningStatus {
-    /// `collecting` windows, `training`, `checking` the trained model, `failed`, or `done`.
+    /// `collecting` windows, `training` (and checking), `failed`, or `done`.
     pub stage: String,
     /// 0 to 1: of the learning period while collecting, of the epochs while training.
     pub progress: f64,
@@ -205,7 +205,11 @@ impl InferenceService {
             return Err(InferenceError::NotAvailable(reason.clone()));
         }
         let handle = self.models.read().expect("models lock").get(model);
-        let learning = || self.learning(model).map(|status| status.describe());
+        let learning = || {
+            self.learning(model)
+                .filter(|status| status.stage != "failed")
+                .map(|status| status.describe())
+        };
         match handle {
             Some(handle)
                 if handle.scope() == ModelScope::Network || self.settings(model).use_generic =>

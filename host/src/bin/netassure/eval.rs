@@ -184,7 +184,7 @@ fn per_flow(
             &args.model,
             &report,
             scored.windows,
-            scored.model_seconds,
+            Some(scored.model_seconds),
             status.device.as_deref(),
         );
         println!(
@@ -213,6 +213,16 @@ fn per_incident(args: &EvalArgs, labels: &Labels, json: bool) -> anyhow::Result<
     config.plugins.dir = args.plugins.clone();
     config.inference.models_dir = args.models_dir.clone();
     config.ingest.files.window_ms = args.window_ms;
+    // Measure the models given, never learn (and install) one from the evaluated traffic.
+    for name in netassure_host::inference::settings::LEARNABLE {
+        config
+            .models
+            .entry((*name).to_owned())
+            .or_insert_with(|| {
+                netassure_host::inference::settings::settings_for(&Default::default(), name)
+            })
+            .learn = "0".into();
+    }
     let run = evaluation::detection::run(&config, &args.flows);
     let _ = std::fs::remove_dir_all(&data);
     let run = run?;

@@ -92,7 +92,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let summary = installed.model.summary();
     println!(
-        "{}: trained on {} windows / {} flows in {:.1} s; threshold {:.4} ({:.2}% of held-back benign flows reach it); ONNX Runtime within {:.1e} of the trainer on {} windows",
+        "{}: trained on {} windows / {} flows in {:.1} s; threshold {:.4} (aimed at {:.2}% of held-back benign flows); ONNX Runtime within {:.1e} of the trainer on {} windows",
         installed.onnx.display(),
         summary.windows,
         summary.flows,
@@ -160,6 +160,6 @@ fn report(
     }
     let report = evaluation::evaluate(&scores, &attack, &class, f64::from(threshold));
     println!("on the windows with labelled attacks:");
-    crate::eval::print::flow_report("flow-gae", &report, windows.len() as u64, 0.0, None);
+    crate::eval::print::flow_report("flow-gae", &report, windows.len() as u64, None, None);
     Ok(())
 }

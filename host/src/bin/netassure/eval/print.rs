@@ -20,13 +20,23 @@ pub fn progress_bar(file: &Path) -> ProgressBar {
 }
 
 /// The per-flow report.
-pub fn flow_report(model: &str, report: &Report, windows: u64, seconds: f64, device: Option<&str>) {
+pub fn flow_report(
+    model: &str,
+    report: &Report,
+    windows: u64,
+    seconds: Option<f64>,
+    device: Option<&str>,
+) {
+    let speed = match (seconds, device) {
+        (Some(seconds), Some(device)) => format!(
+            "; model time {seconds:.2} s on {device} ({:.0} flows/s)",
+            report.flows as f64 / seconds.max(1e-9)
+        ),
+        _ => String::new(),
+    };
     println!(
-        "{model} on {} flows ({} attack) in {windows} windows; model time {seconds:.2} s on {} ({:.0} flows/s)",
-        report.flows,
-        report.attacks,
-        device.unwrap_or("?"),
-        report.flows as f64 / seconds.max(1e-9)
+        "{model} on {} flows ({} attack) in {windows} windows{speed}",
+        report.flows, report.attacks
     );
     println!("  ROC-AUC            {:.4}", report.roc_auc);
     println!("  average precision  {:.4}", report.average_precision);
