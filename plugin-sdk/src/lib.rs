@@ -136,10 +136,10 @@ pub mod prelude {
     pub use crate::{
         Alert, AlertContext, AlertRule, AlgorithmResult, Anomaly, AnomalyBuilder, ConfigField, Csr,
         Describe, Detector, Event, EventKind, EventPayload, Finding, FlowBatch, FlowEvidence,
-        FlowWindow, GraphAlgorithm,
-        GraphSnapshot, HostGraph, Link, NetworkPlane, NoConfig, Node, OperState, Params, Pattern,
-        PluginError, PluginInfo, PluginKind, Scored, Severity, TelemetrySample, TopologyChange,
-        TopologyDelta, export_alert_rule, export_detector, export_graph_algorithm, host,
+        FlowWindow, GraphAlgorithm, GraphSnapshot, HostGraph, Link, NetworkPlane, NoConfig, Node,
+        OperState, Params, Pattern, PluginError, PluginInfo, PluginKind, Scored, Severity,
+        TelemetrySample, TopologyChange, TopologyDelta, export_alert_rule, export_detector,
+        export_graph_algorithm, host,
     };
 }
 

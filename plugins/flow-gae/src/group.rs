@@ -23,7 +23,11 @@ pub struct Group {
 
 /// The (attacker, victim) of flow `flow`: its source and destination, swapped when the flow
 /// answers one its destination started.
-pub fn parties(batch: &FlowBatch, conversations: Option<&Conversations>, flow: usize) -> (u128, u128) {
+pub fn parties(
+    batch: &FlowBatch,
+    conversations: Option<&Conversations>,
+    flow: usize,
+) -> (u128, u128) {
     let (src, dst) = (batch.src_u128(flow), batch.dst_u128(flow));
     match conversations {
         Some(c) if flow < c.len() && !c.initiator[flow] => (dst, src),

@@ -118,7 +118,9 @@ pub fn model_output(outputs: Vec<Tensor>) -> Result<ModelOutput, PluginError> {
         }
     }
     if !has_score {
-        return Err(PluginError::Other("the model returned no float `score`".into()));
+        return Err(PluginError::Other(
+            "the model returned no float `score`".into(),
+        ));
     }
     Ok(found)
 }
@@ -133,11 +135,16 @@ impl FlowGae {
             return Vec::new();
         }
         let conversations = host::flows::conversations();
-        group::group(batch, conversations.as_ref(), &flagged, self.config.distributed)
-            .into_iter()
-            .filter(|g| g.flows.len() >= self.config.min_flows)
-            .map(|g| self.finding(batch, output, threshold, g))
-            .collect()
+        group::group(
+            batch,
+            conversations.as_ref(),
+            &flagged,
+            self.config.distributed,
+        )
+        .into_iter()
+        .filter(|g| g.flows.len() >= self.config.min_flows)
+        .map(|g| self.finding(batch, output, threshold, g))
+        .collect()
     }
 
     fn finding(
@@ -151,7 +158,10 @@ impl FlowGae {
             .sort_by(|&a, &b| output.score[b].total_cmp(&output.score[a]));
         let top = f64::from(output.score[g.flows[0]]);
         let names = |hosts: &[u128]| -> Vec<String> {
-            hosts.iter().map(|&h| addr_from_u128(h).to_string()).collect()
+            hosts
+                .iter()
+                .map(|&h| addr_from_u128(h).to_string())
+                .collect()
         };
         let (attackers, victims) = (names(&g.attackers), names(&g.victims));
         let mut builder = AnomalyBuilder::new(

@@ -61,9 +61,16 @@ fn a_scanned_server_is_the_victim_and_many_sources_are_one_flood() {
         .expect("the scanner is named first");
     let evidence = scan.evidence.as_ref().unwrap();
     assert_eq!(evidence.attackers, ["10.0.0.200"]);
-    assert_eq!(evidence.victims, ["10.0.0.9"], "the server's replies never make it an attacker");
+    assert_eq!(
+        evidence.victims,
+        ["10.0.0.9"],
+        "the server's replies never make it an attacker"
+    );
     assert_eq!(evidence.flows.len(), 8);
-    let flood = found.iter().find(|f| f.nodes.contains(&"10.0.0.100".to_string())).unwrap();
+    let flood = found
+        .iter()
+        .find(|f| f.nodes.contains(&"10.0.0.100".to_string()))
+        .unwrap();
     let evidence = flood.evidence.as_ref().unwrap();
     assert_eq!(evidence.attacker_count, 25);
     assert_eq!(evidence.victims, ["10.0.0.100"]);
