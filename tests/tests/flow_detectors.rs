@@ -1,8 +1,9 @@
 //! Flow files through the host to every flow detector: a labelled NIDS-schema CSV with a port
-//! scan, a super-spreader, a flood and a heavy sender hidden in background traffic, and the
+//! scan, a host sweep, a flood and a heavy sender hidden in background traffic, and the
 //! committed capture `mixed.pcap` (read by the host's probe), are ingested with `--flows`; each
-//! detector must find its attack and nothing else, and a plugin built against WIT 0.1.0 must
-//! see every flow. `netassure ingest --flows FILE --dry-run` must count the same file.
+//! detector must find its attack and nothing else, its evidence naming the attacker and the
+//! victims, and a plugin built against WIT 0.1.0 must see every flow. `netassure ingest --flows
+//! FILE --dry-run` must count the same file.
 
 mod common;
 
@@ -37,11 +38,16 @@ fn row(
     class: &str,
 ) {
     let label = u8::from(class != "Benign");
+    // Scanners send a lone SYN to each target; everything else is a whole TCP conversation.
+    let flags = match (proto, class) {
+        (6, "Reconnaissance" | "Worms") => 2,
+        (6, _) => 27,
+        _ => 0,
+    };
     let mut line = String::new();
     writeln!(
         line,
-        "{src},{sport},{dst},{dport},{proto},0.0,{bytes},0,{packets},0,{},{},{start},{},{label},{class}",
-        if proto == 6 { 27 } else { 0 },
+        "{src},{sport},{dst},{dport},{proto},0.0,{bytes},0,{packets},0,{flags},{},{start},{},{label},{class}",
         500,
         start + 500
     )
@@ -169,26 +175,63 @@ fn anomalies(host: &Host, kind: &str) -> Vec<Value> {
         .clone()
 }
 
-fn nodes(found: &[Value]) -> Vec<String> {
-    let mut nodes: Vec<String> = found
+/// The addresses of `list` (an evidence field), as strings.
+fn addresses(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
         .iter()
-        .map(|a| a["contributing_node_ids"][0].as_str().unwrap().to_owned())
-        .collect();
-    nodes.sort();
-    nodes.dedup();
-    nodes
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect()
 }
+
+/// Every anomaly of `kind` names exactly `attackers` as attackers (first the one that acted)
+/// and `victims` as victims.
+fn assert_parties(found: &[Value], kind: &str, attackers: &[&str], victims: &[&str]) {
+    assert!(!found.is_empty(), "no {kind} anomaly");
+    for anomaly in found {
+        let evidence = &anomaly["evidence"];
+        assert_eq!(
+            addresses(&evidence["attackers"]),
+            attackers,
+            "{kind}: {anomaly:#}"
+        );
+        assert_eq!(
+            addresses(&evidence["victims"]),
+            victims,
+            "{kind}: {anomaly:#}"
+        );
+    }
+}
+
+/// Every manifest raises the call deadline: the attack window holds 14,505 flows, and a debug
+/// host on a two-core CI machine, with four detectors at work at once, takes 0.1 to 1 s over it
+/// (the default 100 ms would recycle the instances and drop that window).
+const DEADLINE: &str = "[limits]\ndeadline_ms = 10000\n";
+
+/// The detectors under test, each with the manifest that suits a 30-second file: the flood
+/// detector judges from the first window (a UDP flood has no failed-connection signature, so
+/// before `learning_s` it would wait for a day of normals), and the volume reports rank
+/// senders, receivers and pairs against an explicit share of each window (their hour-of-day
+/// baselines need a day of history).
+const DETECTORS: [(&str, &str); 4] = [
+    (
+        "top-talkers",
+        "[config]\nby = [\"src\", \"dst\", \"pair\"]\nmin_share = 0.2\n",
+    ),
+    (
+        "heavy-hitters",
+        "[config]\nby = [\"src\", \"dst\", \"pair\"]\nmin_share = 0.05\n",
+    ),
+    ("super-spreader", ""),
+    ("volumetric-ddos", "[config]\nlearning_s = 0\n"),
+];
 
 #[test]
 fn flow_files_reach_every_flow_detector() {
     let dirs = HostDirs::new();
-    for name in [
-        "top-talkers",
-        "heavy-hitters",
-        "super-spreader",
-        "volumetric-ddos",
-    ] {
+    for (name, manifest) in DETECTORS {
         dirs.add(&plugin(name), name);
+        dirs.manifest(name, &format!("{DEADLINE}{manifest}"));
     }
     dirs.add(&fixture("legacy-v010"), "legacy-v010");
     let csv = dirs.root.path().join("labelled.csv");
@@ -250,37 +293,128 @@ fn flow_files_reach_every_flow_detector() {
         host.plugin("legacy-v010")["world"],
         "netassure:plugin/detector@0.1.0"
     );
-    assert_eq!(
-        host.plugin("top-talkers")["world"],
-        "netassure:plugin/detector@0.1.2"
-    );
+    for (name, _) in DETECTORS {
+        assert_eq!(
+            host.plugin(name)["world"],
+            "netassure:plugin/detector@0.1.2",
+            "{name}"
+        );
+    }
 
-    for name in [
-        "top-talkers",
-        "heavy-hitters",
-        "super-spreader",
-        "volumetric-ddos",
-    ] {
+    for (name, _) in DETECTORS {
         wait_until(
             Duration::from_secs(120),
             "every detector to handle every window",
             || host.plugin(name)["calls"].as_u64() == Some(windows),
         );
-        assert_eq!(host.plugin(name)["failures"], 0, "{name}");
+        let detail = host.plugin(name);
+        assert_eq!(detail["failures"], 0, "{name}: {detail:#}");
+        assert_eq!(detail["errors"], 0, "{name}: {detail:#}");
     }
-    assert_eq!(nodes(&anomalies(&host, "port-scan")), ["203.0.113.9"]);
-    assert_eq!(nodes(&anomalies(&host, "super-spreader")), ["203.0.113.7"]);
+
+    // Each detector found its attack, and only it.
+    let all = host.get("/anomalies?limit=10000").1;
+    let mut kinds: Vec<(String, String)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["detector"] != "legacy-v010")
+        .map(|a| {
+            (
+                a["detector"].as_str().unwrap().to_owned(),
+                a["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
     assert_eq!(
-        nodes(&anomalies(&host, "volumetric-ddos")),
-        ["198.51.100.80"]
+        kinds,
+        [
+            ("heavy-hitters", "heavy-hitter"),
+            ("super-spreader", "host-sweep"),
+            ("super-spreader", "port-scan"),
+            ("top-talkers", "top-talker"),
+            ("volumetric-ddos", "volumetric-ddos"),
+        ]
+        .map(|(d, k)| (d.to_owned(), k.to_owned())),
+        "{all:#}"
     );
-    assert_eq!(
-        nodes(&anomalies(&host, "heavy-hitter")),
-        ["10.0.0.99", "192.0.2.66"]
+
+    // The vertical scan: one source, one host, 1,500 ports.
+    assert_parties(
+        &anomalies(&host, "port-scan"),
+        "port-scan",
+        &["203.0.113.9"],
+        &["10.0.0.42"],
     );
-    let talkers = anomalies(&host, "top-talker");
-    assert_eq!(talkers.len(), 3, "sender, receiver and pair: {talkers:#?}");
-    assert_eq!(nodes(&talkers), ["10.0.0.99", "192.0.2.66"]);
+    // The horizontal scan: one source, 3,000 hosts on one port (the evidence lists a few).
+    let sweeps = anomalies(&host, "host-sweep");
+    assert!(!sweeps.is_empty(), "no host-sweep");
+    for sweep in &sweeps {
+        let evidence = &sweep["evidence"];
+        assert_eq!(
+            addresses(&evidence["attackers"]),
+            ["203.0.113.7"],
+            "{sweep:#}"
+        );
+        let victims = addresses(&evidence["victims"]);
+        assert!(
+            !victims.is_empty() && victims.iter().all(|v| v.starts_with("10.0.")),
+            "{sweep:#}"
+        );
+        assert_eq!(
+            evidence["services"],
+            serde_json::json!(["tcp/445"]),
+            "{sweep:#}"
+        );
+    }
+    // The flood: 3,000 sources in 100.64.0.0/10 to one victim; its attackers are some of
+    // those sources, and it counts them all (HyperLogLog: a few percent).
+    let floods = anomalies(&host, "volumetric-ddos");
+    assert!(!floods.is_empty(), "no volumetric-ddos");
+    for flood in &floods {
+        let evidence = &flood["evidence"];
+        assert_eq!(
+            addresses(&evidence["victims"]),
+            ["198.51.100.80"],
+            "{flood:#}"
+        );
+        let attackers = addresses(&evidence["attackers"]);
+        assert!(
+            !attackers.is_empty() && attackers.iter().all(|a| a.starts_with("100.64.")),
+            "{flood:#}"
+        );
+        let count = evidence["attacker_count"].as_f64().unwrap();
+        assert!((2_700.0..=3_300.0).contains(&count), "{flood:#}");
+    }
+    // The heavy sender, as sender, receiver and pair: the uploader is named first, the host
+    // that received its 7.5 GB is the victim. (The receiver's key also holds the background
+    // flows other hosts sent it, whose sources come after.)
+    for kind in ["heavy-hitter", "top-talker"] {
+        let found = anomalies(&host, kind);
+        let mut keys: Vec<&str> = found
+            .iter()
+            .map(|a| a["symptom"]["trigger"].as_str().unwrap())
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["dst", "pair", "src"], "{kind}: {found:#?}");
+        for anomaly in &found {
+            let evidence = &anomaly["evidence"];
+            let attackers = addresses(&evidence["attackers"]);
+            if anomaly["symptom"]["trigger"] == "dst" {
+                assert_eq!(attackers[0], "192.0.2.66", "{kind}: {anomaly:#}");
+            } else {
+                assert_eq!(attackers, ["192.0.2.66"], "{kind}: {anomaly:#}");
+            }
+            assert_eq!(
+                addresses(&evidence["victims"]),
+                ["10.0.0.99"],
+                "{kind}: {anomaly:#}"
+            );
+            assert_eq!(evidence["alerting"], false, "reports only: {anomaly:#}");
+        }
+    }
     host.stop();
 }
 

@@ -205,7 +205,14 @@ fn the_host_learns_its_network_then_scores_with_the_model() {
     assert_eq!((code, one["incident_id"].as_str()), (200, Some(id)));
     assert!(one["anomaly_count"].as_u64().unwrap() >= 1, "{one}");
     let output = Command::new(cli_bin())
-        .args(["--api", &host.base, "--json", "incidents", "--limit", "1000"])
+        .args([
+            "--api",
+            &host.base,
+            "--json",
+            "incidents",
+            "--limit",
+            "1000",
+        ])
         .output()
         .unwrap();
     let listed: Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -126,7 +126,8 @@ mod tests {
             Pruned {
                 anomalies: 3,
                 alerts: 1,
-                silences: 0
+                silences: 0,
+                incidents: 0
             },
             "a0 by age, a1 and a2 by the cap of 3"
         );

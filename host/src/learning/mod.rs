@@ -123,14 +123,14 @@ impl Worker {
         self.state.last_ms = self.state.last_ms.max(window.end_ms);
         let expected = (self.period.as_millis() as u64 / self.window_ms).max(1);
         let stride = expected.div_ceil(self.settings.max_windows as u64).max(1);
-        if (self.state.windows_seen - 1) % stride == 0 {
+        if (self.state.windows_seen - 1).is_multiple_of(stride) {
             let graph = event.window_graph().expect("a flow window has a graph");
             let inputs = GaeInputs::new(graph, &flow_slices!(window.flows));
             self.store.append(&inputs)?;
             self.state.windows_kept += 1;
             self.state.flows_kept += inputs.flow_count() as u64;
         }
-        if self.state.windows_seen % 32 == 0 || self.period_over() {
+        if self.state.windows_seen.is_multiple_of(32) || self.period_over() {
             self.store.save_state(&self.state)?;
             self.publish("collecting", None);
         }

@@ -135,7 +135,9 @@ impl Host {
     pub fn start(dirs: &HostDirs, options: Options<'_>) -> Host {
         let port = free_port();
         let mut command = Command::new(host_bin());
+        // Relative defaults (`models_dir = "models"`) resolve inside the host's own directory.
         command
+            .current_dir(dirs.root.path())
             .arg("--plugins")
             .arg(dirs.plugins())
             .arg("--data-dir")
