@@ -308,9 +308,12 @@ fn starts_conversation(flows: &FlowSlices<'_>, flow: usize, reverse: i32) -> boo
     if protocol == TCP && flags & SYN != 0 && flags & ACK == 0 {
         return true;
     }
-    // A lone SYN+ACK (no data, no FIN, no RST): the answer to a SYN whose flow is not in the
-    // window (a scanned port answering).
-    if protocol == TCP && flags & (SYN | ACK | RST | PSH | FIN) == SYN | ACK {
+    // A lone SYN+ACK (no data, no FIN, no RST) to a higher port: the answer to a SYN whose
+    // flow is not in the window (a scanned port answering the scanner's ephemeral port). To a
+    // lower port it is a bidirectional record (NetFlow/NIDS rows OR both directions' flags) of
+    // a connection its source opened.
+    if protocol == TCP && flags & (SYN | ACK | RST | PSH | FIN) == SYN | ACK && dst_port > src_port
+    {
         return false;
     }
     !(is_service_port(src_port) && !is_service_port(dst_port) && dst_port > src_port)

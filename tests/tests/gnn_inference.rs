@@ -99,7 +99,7 @@ fn the_host_learns_its_network_then_scores_with_the_model() {
     dirs.add(&plugin("flow-gae"), "flow-gae");
     let benign = dirs.root.path().join("benign.csv");
     generate(&benign, "4", "45", false);
-    let mut extra = dirs.config("[models.flow-gae]\nlearn = \"30m\"\nepochs = 4\n");
+    let mut extra = dirs.config("[models.flow-gae]\nlearn = \"30m\"\n");
     extra.extend(["--flows".into(), benign.display().to_string()]);
     let host = Host::start(
         &dirs,
@@ -232,7 +232,7 @@ fn model_train_and_eval_per_flow_and_per_incident() {
     let labels = generate(&attacks, "5", "60", true);
     let models = dir.path().join("models");
     let output = Command::new(cli_bin())
-        .args(["model", "train", "flow-gae", "--epochs", "4", "--flows"])
+        .args(["model", "train", "flow-gae", "--flows"])
         .arg(&benign)
         .arg("--models-dir")
         .arg(&models)

@@ -200,3 +200,11 @@ fn a_lone_syn_ack_answers_and_never_attempts() {
     let window = Window::of(&[(2, 1, 8081, 50_000, TCP, S | A, 44, 1, 100)]);
     assert_eq!(window.attempts(), [Attempt::Answer]);
 }
+
+#[test]
+fn a_bidirectional_syn_ack_record_is_started_by_its_source() {
+    // One NIDS row of a scan probe to an open port: SYN and SYN+ACK ORed, from the scanner's
+    // ephemeral port to the scanned port.
+    let window = Window::of(&[(1, 2, 50_000, 126, TCP, S | A, 88, 2, 100)]);
+    assert_ne!(window.attempts(), [Attempt::Answer]);
+}

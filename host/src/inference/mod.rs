@@ -36,7 +36,8 @@ pub struct InferenceConfig {
     /// `cpu`, `cuda` (CUDA or fail), or `auto` (CUDA when it registers, else CPU).
     /// Example: `device = "auto"`.
     pub device: DevicePreference,
-    /// Sessions per model (each with one intra-op thread). Example: `sessions = 2`.
+    /// Sessions per model (each with one intra-op thread); default: one per core.
+    /// Example: `sessions = 2`.
     pub sessions: usize,
 }
 

@@ -121,7 +121,13 @@ impl Worker {
         }
         self.state.windows_seen += 1;
         self.state.last_ms = self.state.last_ms.max(window.end_ms);
-        let expected = (self.period.as_millis() as u64 / self.window_ms).max(1);
+        // The window's own length (file windows and collector windows may differ), else the
+        // configured one.
+        let length = match window.end_ms.saturating_sub(window.start_ms) {
+            0 => self.window_ms,
+            length => length,
+        };
+        let expected = (self.period.as_millis() as u64 / length).max(1);
         let stride = expected.div_ceil(self.settings.max_windows as u64).max(1);
         if (self.state.windows_seen - 1).is_multiple_of(stride) {
             let graph = event.window_graph().expect("a flow window has a graph");

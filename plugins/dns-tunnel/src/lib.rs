@@ -8,7 +8,7 @@
 //! characters, EDNS, a cookie); a tunnel fills names to their limit, 150–300 bytes, and keeps
 //! querying while data flows. In bidirectional records (NIDS CSV rows), which sum each query
 //! with its answer, half the packets and bytes are taken as the queries and the mean packet is
-//! held to 1.3 times the bar (answers repeat the question and add to it).
+//! held to 1.6 times the bar (answers repeat the question and add to it).
 //!
 //! **Across windows.** Pairs whose queries in a window average at least 80% of
 //! `min_query_bytes` are remembered, per minute, over a sliding span (`span_s`, 600 s; whole
@@ -152,7 +152,13 @@ impl DnsTunnel {
     fn remember(&mut self, now_s: u64, bidirectional: bool) -> Vec<PairKey> {
         let minute = now_s / 60;
         let since = minute.saturating_sub(self.config.span_s.div_ceil(60));
-        let bar = 0.8 * self.config.min_query_bytes * if bidirectional { 1.3 } else { 1.0 };
+        let bar = 0.8
+            * self.config.min_query_bytes
+            * if bidirectional {
+                judge::BIDIRECTIONAL_BAR
+            } else {
+                1.0
+            };
         let mut touched = Vec::new();
         for (key, w) in &self.window {
             let mean = w.bytes as f64 / w.packets.max(1) as f64;
