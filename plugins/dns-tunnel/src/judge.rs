@@ -3,7 +3,7 @@
 
 use std::cell::OnceCell;
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 use netassure_plugin_sdk::flows::addr_from_bytes;
 use netassure_plugin_sdk::prelude::*;
 
@@ -21,11 +21,6 @@ pub struct Tunnel {
     pub mean: f64,
 }
 
-/// How much higher a bidirectional record's mean packet must be: its answers repeat the question
-/// and add records (a forwarding resolver's ordinary traffic averages 170 bytes a packet in
-/// such records, over 1.3 times the query bar).
-pub const BIDIRECTIONAL_BAR: f64 = 1.6;
-
 /// The figures of `pair` since the minute `since`, when they make a tunnel.
 pub fn tunnel(pair: &Pair, since: u64, config: &Config) -> Option<Tunnel> {
     let (packets, bytes, answered) = pair.since(since);
@@ -38,11 +33,7 @@ pub fn tunnel(pair: &Pair, since: u64, config: &Config) -> Option<Tunnel> {
     // A bidirectional record holds each query with its answer, which repeats the question:
     // half the packets and bytes are the queries, and its mean is held to a higher bar.
     let (queries, bytes, bar) = if pair.bidirectional {
-        (
-            packets / 2,
-            bytes / 2,
-            config.min_query_bytes * BIDIRECTIONAL_BAR,
-        )
+        (packets / 2, bytes / 2, config.min_query_bytes * 1.3)
     } else {
         (packets, bytes, config.min_query_bytes)
     };
@@ -70,11 +61,10 @@ fn addr(bytes: &[u8; 16]) -> String {
     addr_from_bytes(bytes).to_string()
 }
 
-/// The pairs that carry a tunnel over the span, by client and by server.
+/// The pairs that carry a tunnel over the span, by client.
 #[derive(Debug, Default)]
 struct Index {
     by_client: HashMap<[u8; 16], Vec<(u64, [u8; 16])>>,
-    servers: HashSet<[u8; 16]>,
 }
 
 /// What a finding is built from.
@@ -113,7 +103,6 @@ impl<'a> Judge<'a> {
                         .entry(*client)
                         .or_default()
                         .push((t.bytes, *server));
-                    index.servers.insert(*server);
                 }
             }
             index
@@ -132,18 +121,15 @@ impl<'a> Judge<'a> {
         servers.into_iter().take(4).map(|(_, s)| s).collect()
     }
 
-    /// True when a client of `resolver` sends it tunnel-sized queries (it is to blame).
-    fn forwarded(&self, resolver: &[u8; 16]) -> bool {
-        self.index().servers.contains(resolver)
-    }
-
     /// The finding of pair `key`, if it carries a tunnel its client is to blame for.
     pub fn finding(&self, key: PairKey, batch: &FlowBatch, flows: &[u32]) -> Option<Finding> {
         let (client, server) = key;
         let pair = self.state.pairs.get(&key)?;
         let found = tunnel(pair, self.since_minute, self.config)?;
-        let client_resolves = self.state.is_resolver(&client, self.since_s);
-        if client_resolves && self.forwarded(&client) {
+        // A resolver seen answering other hosts forwards their queries: when one of them
+        // tunnels, that client is reported; when none does, its records mix every client's
+        // ordinary answers, which is no tunnel of its own.
+        if self.state.is_resolver(&client, self.since_s) {
             return None;
         }
         let config = self.config;
@@ -173,9 +159,6 @@ impl<'a> Judge<'a> {
         }
         let via = match upstream.first() {
             Some(up) => format!(", which forwarded them to {}", addr(up)),
-            None if client_resolves => {
-                " (itself a resolver: its clients' queries are not seen)".to_owned()
-            }
             None => String::new(),
         };
         Some(

@@ -8,7 +8,7 @@
 //! characters, EDNS, a cookie); a tunnel fills names to their limit, 150–300 bytes, and keeps
 //! querying while data flows. In bidirectional records (NIDS CSV rows), which sum each query
 //! with its answer, half the packets and bytes are taken as the queries and the mean packet is
-//! held to 1.6 times the bar (answers repeat the question and add to it).
+//! held to 1.3 times the bar (answers repeat the question and add to it).
 //!
 //! **Across windows.** Pairs whose queries in a window average at least 80% of
 //! `min_query_bytes` are remembered, per minute, over a sliding span (`span_s`, 600 s; whole
@@ -21,9 +21,12 @@
 //!
 //! **Resolvers.** A host that answers queries of two or more hosts is a resolver. When a
 //! resolver's upstream queries look like a tunnel because one of its clients' queries do, the
-//! client is reported, with the resolver and the servers it forwarded to as victims; the
-//! resolver is reported only when none of its clients is seen sending the tunnel (a capture at
-//! the edge). A resolver forwarding its clients' ordinary queries sends ordinary, small queries.
+//! client is reported, with the resolver and the servers it forwarded to as victims. A host
+//! seen answering others is never reported itself: its upstream records mix all its clients'
+//! lookups (and, in bidirectional records, their answers). At the edge, where the resolver's
+//! clients are not seen, it is no known resolver, and its tunnel-sized upstream is reported
+//! with it as the source. (A tunnel client outside the capture behind a resolver whose other
+//! clients are inside it goes unreported.)
 //!
 //! A finding names the client as attacker, the servers as victims, `udp/53`, this window's
 //! queries as evidence flows and the figures; the score is 0.6 at `min_upstream_bytes` and 0.9
@@ -152,13 +155,7 @@ impl DnsTunnel {
     fn remember(&mut self, now_s: u64, bidirectional: bool) -> Vec<PairKey> {
         let minute = now_s / 60;
         let since = minute.saturating_sub(self.config.span_s.div_ceil(60));
-        let bar = 0.8
-            * self.config.min_query_bytes
-            * if bidirectional {
-                judge::BIDIRECTIONAL_BAR
-            } else {
-                1.0
-            };
+        let bar = 0.8 * self.config.min_query_bytes * if bidirectional { 1.3 } else { 1.0 };
         let mut touched = Vec::new();
         for (key, w) in &self.window {
             let mean = w.bytes as f64 / w.packets.max(1) as f64;
