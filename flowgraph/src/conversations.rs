@@ -162,8 +162,9 @@ impl Conversations {
     pub fn build(flows: &FlowSlices<'_>) -> Conversations {
         let n = flows.len();
         let reverse = pair(flows);
+        let bidirectional = bidirectional_records(flows, &reverse);
         let initiator = (0..n)
-            .map(|flow| starts_conversation(flows, flow, reverse[flow]))
+            .map(|flow| starts_conversation(flows, flow, reverse[flow], bidirectional))
             .collect();
         Conversations {
             unreachable: unreachable(flows),
@@ -285,8 +286,28 @@ fn pair(flows: &FlowSlices<'_>) -> Vec<i32> {
         .collect()
 }
 
+/// True when the window's records hold both directions of a connection each (NetFlow/NIDS
+/// rows with `IN_*` and `OUT_*` summed, flags ORed): at least 20 TCP flows and fewer than one in
+/// ten with a reverse flow. Captured in one direction per flow, most TCP flows have their
+/// reverse in the window.
+fn bidirectional_records(flows: &FlowSlices<'_>, reverse: &[i32]) -> bool {
+    let (mut tcp, mut paired) = (0usize, 0usize);
+    for (flow, &other) in reverse.iter().enumerate() {
+        if flows.protocol[flow] == TCP {
+            tcp += 1;
+            paired += usize::from(other >= 0);
+        }
+    }
+    tcp >= 20 && paired * 10 < tcp
+}
+
 /// Whether `flow`'s source started its conversation.
-fn starts_conversation(flows: &FlowSlices<'_>, flow: usize, reverse: i32) -> bool {
+fn starts_conversation(
+    flows: &FlowSlices<'_>,
+    flow: usize,
+    reverse: i32,
+    bidirectional: bool,
+) -> bool {
     let protocol = flows.protocol[flow];
     let (src_port, dst_port) = (flows.src_port[flow], flows.dst_port[flow]);
     if is_icmp(protocol) {
@@ -308,12 +329,10 @@ fn starts_conversation(flows: &FlowSlices<'_>, flow: usize, reverse: i32) -> boo
     if protocol == TCP && flags & SYN != 0 && flags & ACK == 0 {
         return true;
     }
-    // A lone SYN+ACK (no data, no FIN, no RST) to a higher port: the answer to a SYN whose
-    // flow is not in the window (a scanned port answering the scanner's ephemeral port). To a
-    // lower port it is a bidirectional record (NetFlow/NIDS rows OR both directions' flags) of
-    // a connection its source opened.
-    if protocol == TCP && flags & (SYN | ACK | RST | PSH | FIN) == SYN | ACK && dst_port > src_port
-    {
+    // A lone SYN+ACK (no data, no FIN, no RST): the answer to a SYN whose flow is not in the
+    // window (a scanned port answering) — unless the records are bidirectional, where it is
+    // the whole probe (the SYN and its answer's flags ORed) and its source sent the SYN.
+    if protocol == TCP && !bidirectional && flags & (SYN | ACK | RST | PSH | FIN) == SYN | ACK {
         return false;
     }
     !(is_service_port(src_port) && !is_service_port(dst_port) && dst_port > src_port)

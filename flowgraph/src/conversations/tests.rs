@@ -203,8 +203,12 @@ fn a_lone_syn_ack_answers_and_never_attempts() {
 
 #[test]
 fn a_bidirectional_syn_ack_record_is_started_by_its_source() {
-    // One NIDS row of a scan probe to an open port: SYN and SYN+ACK ORed, from the scanner's
-    // ephemeral port to the scanned port.
-    let window = Window::of(&[(1, 2, 50_000, 126, TCP, S | A, 88, 2, 100)]);
-    assert_ne!(window.attempts(), [Attempt::Answer]);
+    // NIDS rows (no reverse flows): web sessions, and a scan probe to an open port whose SYN
+    // and SYN+ACK are ORed into one record, to a port above the scanner's.
+    let mut rows: Vec<_> = (0..30u16)
+        .map(|i| (3, 2, 40_000 + i, 443, TCP, S | A | P | F, 4_000, 12, 100))
+        .collect();
+    rows.push((1, 2, 50_000, 62_711, TCP, S | A, 88, 2, 100));
+    let window = Window::of(&rows);
+    assert_ne!(window.attempts()[30], Attempt::Answer);
 }
