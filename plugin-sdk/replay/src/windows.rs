@@ -251,3 +251,97 @@ pub fn score_against(capture: &Capture, found: &[Finding], classes: &[&str]) -> 
     }
     out
 }
+
+/// The defaults of a detector's configuration, or the JSON object in `DETECTOR_CONFIG` (for
+/// exploring thresholds).
+pub fn config_from_env<C: serde::de::DeserializeOwned + Default>() -> C {
+    std::env::var("DETECTOR_CONFIG")
+        .map(|json| netassure_plugin_sdk::parse_config(&json).expect("DETECTOR_CONFIG"))
+        .unwrap_or_default()
+}
+
+/// The real captures through `run`: on the attack captures every attack of `classes` has its
+/// attacker reported and every finding names only labelled attackers; the benign captures
+/// raise nothing. Skipped (with a line on stderr) when the captures are not there.
+pub fn check_real_captures(classes: &[&str], run: impl Fn(&Capture) -> Vec<Finding>) {
+    let captures = captures();
+    if captures.is_empty() {
+        eprintln!("no captures in tests/fixtures/captures: skipped");
+        return;
+    }
+    let mut failures = Vec::new();
+    for capture in &captures {
+        let found = run(capture);
+        let name = capture.path.file_name().unwrap().to_string_lossy();
+        println!("{name}: {} findings\n{}", found.len(), summary(&found));
+        if capture.benign {
+            if !found.is_empty() {
+                failures.push(format!("{name}: benign, yet {} findings", found.len()));
+            }
+            continue;
+        }
+        let labelled = |address: &String| {
+            capture
+                .attacks
+                .iter()
+                .any(|attack| attack.attackers.iter().any(|net| net.contains(address)))
+        };
+        for finding in &found {
+            let named = attackers(finding);
+            if !named.iter().all(labelled) {
+                failures.push(format!("{name}: {named:?} is no labelled attacker"));
+            }
+        }
+        for attack in capture
+            .attacks
+            .iter()
+            .filter(|a| classes.contains(&a.class.as_str()))
+        {
+            let reported = found.iter().any(|f| {
+                attackers(f)
+                    .iter()
+                    .any(|a| attack.attackers.iter().any(|net| net.contains(a)))
+            });
+            if !reported {
+                failures.push(format!("{name}: {} not reported", attack.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A campusgen CSV named by `CAMPUSGEN_CSV` (labels in `CAMPUSGEN_LABELS`, optional) through
+/// `run`: the score against the labels of `classes`, and each (kind, attacker) with its
+/// windows and best finding.
+pub fn campusgen_day(classes: &[&str], run: impl Fn(&Capture) -> Vec<Finding>) {
+    let Ok(path) = std::env::var("CAMPUSGEN_CSV") else {
+        eprintln!("CAMPUSGEN_CSV is not set");
+        return;
+    };
+    let path = PathBuf::from(path);
+    let capture = match std::env::var("CAMPUSGEN_LABELS") {
+        Ok(labels) => labelled(&path, labels.as_ref()),
+        Err(_) => Capture {
+            path,
+            benign: false,
+            attacks: Vec::new(),
+        },
+    };
+    let found = run(&capture);
+    print!("{}", score_against(&capture, &found, classes));
+    let mut per: std::collections::BTreeMap<(String, String), (usize, f64, String)> =
+        std::collections::BTreeMap::new();
+    for finding in &found {
+        let key = (finding.kind.clone(), attackers(finding).join(","));
+        let entry = per.entry(key).or_default();
+        entry.0 += 1;
+        if finding.score > entry.1 {
+            entry.1 = finding.score;
+            entry.2 = finding.description.clone();
+        }
+    }
+    println!("{} findings, {} (kind, attacker)", found.len(), per.len());
+    for ((kind, attacker), (n, score, text)) in &per {
+        println!("  {kind} {attacker}: {n} windows, best score {score:.2}: {text}");
+    }
+}

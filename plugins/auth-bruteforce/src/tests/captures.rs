@@ -4,112 +4,27 @@
 //!
 //! `campusgen_day` (ignored) replays a campusgen CSV named by `CAMPUSGEN_CSV`.
 
-use std::collections::BTreeMap;
-
-use netassure_plugin_sdk::Detector;
-
+use super::AuthBruteforce as Plugin;
 use super::replay::{self, Capture};
-use super::{AuthBruteforce as Plugin, Config};
 
 /// The attack classes this detector finds.
 const CLASSES: [&str; 1] = ["brute-force"];
 
 fn run(capture: &Capture) -> Vec<netassure_plugin_sdk::Finding> {
+    use netassure_plugin_sdk::Detector;
     let mut detector = Plugin::default();
-    detector.configure(config()).unwrap();
+    detector.configure(replay::config_from_env()).unwrap();
     replay::replay(&mut detector, &capture.path)
-}
-
-/// The defaults, or the JSON object in `DETECTOR_CONFIG` (for exploring thresholds).
-fn config() -> Config {
-    std::env::var("DETECTOR_CONFIG")
-        .map(|json| netassure_plugin_sdk::parse_config(&json).expect("DETECTOR_CONFIG"))
-        .unwrap_or_default()
 }
 
 #[test]
 fn real_captures() {
-    let captures = replay::captures();
-    if captures.is_empty() {
-        eprintln!("no captures in tests/fixtures/captures: skipped");
-        return;
-    }
-    let mut failures = Vec::new();
-    for capture in &captures {
-        let found = run(capture);
-        let name = capture.path.file_name().unwrap().to_string_lossy();
-        println!(
-            "{name}: {} findings\n{}",
-            found.len(),
-            replay::summary(&found)
-        );
-        if capture.benign {
-            if !found.is_empty() {
-                failures.push(format!("{name}: benign, yet {} findings", found.len()));
-            }
-            continue;
-        }
-        for finding in &found {
-            let named = replay::attackers(finding);
-            let labelled = named.iter().all(|a| {
-                capture
-                    .attacks
-                    .iter()
-                    .any(|attack| attack.attackers.iter().any(|net| net.contains(a)))
-            });
-            if !labelled {
-                failures.push(format!("{name}: {named:?} is no labelled attacker"));
-            }
-        }
-        for attack in capture
-            .attacks
-            .iter()
-            .filter(|a| CLASSES.contains(&a.class.as_str()))
-        {
-            let reported = found.iter().any(|f| {
-                replay::attackers(f)
-                    .iter()
-                    .any(|a| attack.attackers.iter().any(|net| net.contains(a)))
-            });
-            if !reported {
-                failures.push(format!("{name}: {} not reported", attack.name));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{failures:#?}");
+    replay::check_real_captures(&CLASSES, run);
 }
 
 /// `CAMPUSGEN_CSV=/tmp/day.csv cargo test -p auth-bruteforce campusgen -- --ignored --nocapture`
 #[test]
 #[ignore = "needs a campusgen CSV in CAMPUSGEN_CSV"]
 fn campusgen_day() {
-    let Ok(path) = std::env::var("CAMPUSGEN_CSV") else {
-        eprintln!("CAMPUSGEN_CSV is not set");
-        return;
-    };
-    let path = std::path::PathBuf::from(path);
-    let capture = match std::env::var("CAMPUSGEN_LABELS") {
-        Ok(labels) => replay::labelled(&path, labels.as_ref()),
-        Err(_) => Capture {
-            path,
-            benign: false,
-            attacks: Vec::new(),
-        },
-    };
-    let found = run(&capture);
-    print!("{}", replay::score_against(&capture, &found, &CLASSES));
-    let mut per: BTreeMap<(String, String), (usize, f64, String)> = BTreeMap::new();
-    for finding in &found {
-        let key = (finding.kind.clone(), replay::attackers(finding).join(","));
-        let entry = per.entry(key).or_default();
-        entry.0 += 1;
-        if finding.score > entry.1 {
-            entry.1 = finding.score;
-            entry.2 = finding.description.clone();
-        }
-    }
-    println!("{} findings, {} (kind, attacker)", found.len(), per.len());
-    for ((kind, attacker), (n, score, text)) in &per {
-        println!("  {kind} {attacker}: {n} windows, best score {score:.2}: {text}");
-    }
+    replay::campusgen_day(&CLASSES, run);
 }
