@@ -162,7 +162,9 @@ impl Conversations {
     pub fn build(flows: &FlowSlices<'_>) -> Conversations {
         let n = flows.len();
         let reverse = pair(flows);
-        let bidirectional = bidirectional_records(flows, &reverse);
+        let mut kind = crate::RecordKind::default();
+        kind.add(flows, &reverse);
+        let bidirectional = kind.records() == crate::Records::Bidirectional;
         let initiator = (0..n)
             .map(|flow| starts_conversation(flows, flow, reverse[flow], bidirectional))
             .collect();
@@ -284,21 +286,6 @@ fn pair(flows: &FlowSlices<'_>) -> Vec<i32> {
             best.map_or(-1, |(_, other)| other as i32)
         })
         .collect()
-}
-
-/// True when the window's records hold both directions of a connection each (NetFlow/NIDS
-/// rows with `IN_*` and `OUT_*` summed, flags ORed): at least 20 TCP flows and fewer than one in
-/// ten with a reverse flow. Captured in one direction per flow, most TCP flows have their
-/// reverse in the window.
-fn bidirectional_records(flows: &FlowSlices<'_>, reverse: &[i32]) -> bool {
-    let (mut tcp, mut paired) = (0usize, 0usize);
-    for (flow, &other) in reverse.iter().enumerate() {
-        if flows.protocol[flow] == TCP {
-            tcp += 1;
-            paired += usize::from(other >= 0);
-        }
-    }
-    tcp >= 20 && paired * 10 < tcp
 }
 
 /// Whether `flow`'s source started its conversation.

@@ -10,9 +10,11 @@
 mod build;
 mod conversations;
 pub mod gae;
+mod records;
 
 pub use build::FlowSlices;
 pub use conversations::{Attempt, Conversations};
+pub use records::{RecordKind, Records};
 
 /// [`FlowSlices`] borrowed from any columnar flow batch with the WIT `flow-batch` field names
 /// (the host's and the SDK's generated `FlowBatch` types are distinct Rust types).

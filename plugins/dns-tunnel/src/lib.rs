@@ -42,7 +42,7 @@ mod judge;
 mod state;
 
 use hashbrown::HashMap;
-use netassure_flowgraph::{Attempt, Conversations, FlowSlices};
+use netassure_flowgraph::{Attempt, Conversations, FlowSlices, RecordKind, Records};
 use netassure_plugin_sdk::prelude::*;
 
 pub use config::Config;
@@ -61,48 +61,6 @@ struct WindowPair {
     first_ms: u64,
     last_ms: u64,
     flows: Vec<u32>,
-}
-
-/// What the flow records are, as far as the windows seen so far tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Records {
-    /// Too few TCP connections seen yet (a fresh instance): judged either way, whichever
-    /// reports less.
-    Unknown,
-    /// One direction each (NetFlow, IPFIX, a capture): conversations pair them.
-    Unidirectional,
-    /// Both directions summed (NIDS CSV rows): a record carries its own answer.
-    Bidirectional,
-}
-
-/// Whether the flows are bidirectional records (NIDS CSV rows, both directions summed), judged
-/// over the windows seen so far: TCP flows that open a connection almost never have a reverse
-/// flow (under 2% of at least 20). The tally halves past 10,000 so it follows a change.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RecordKind {
-    opening: u32,
-    paired: u32,
-}
-
-impl RecordKind {
-    /// Add the window's flows; what the records are.
-    pub fn update(&mut self, batch: &FlowBatch, conversations: &Conversations) -> Records {
-        for i in 0..batch.len() {
-            if batch.protocol[i] == 6 && batch.tcp_flags[i] & 0x02 != 0 {
-                self.opening += 1;
-                self.paired += u32::from(conversations.reverse[i] >= 0);
-            }
-        }
-        if self.opening > 10_000 {
-            self.opening /= 2;
-            self.paired /= 2;
-        }
-        match (self.opening, self.paired) {
-            (opening, _) if opening < 20 => Records::Unknown,
-            (opening, paired) if paired * 50 < opening => Records::Bidirectional,
-            _ => Records::Unidirectional,
-        }
-    }
 }
 
 /// The detector.
@@ -206,7 +164,7 @@ impl Detector for DnsTunnel {
             .max(batch.end_ms.iter().copied().max().unwrap_or(0))
             / 1000;
         // Unknown records are judged as one direction each: then a tunnel needs its answers.
-        let bidirectional = self.records.update(batch, &conversations) == Records::Bidirectional;
+        let bidirectional = self.records.update(&slices, &conversations) == Records::Bidirectional;
         self.observe(batch, &conversations, now_s);
         let touched = self.remember(now_s, bidirectional);
         let since_minute = (now_s / 60).saturating_sub(self.config.span_s.div_ceil(60));

@@ -7,10 +7,10 @@ use netassure_plugin_sdk::evidence::service as service_name;
 use netassure_plugin_sdk::flows::addr_from_bytes;
 use netassure_plugin_sdk::prelude::*;
 
-use crate::Records;
 use crate::config::Config;
 use crate::state::State;
 use crate::window::{Agg, BUSY, Key, Service, Window};
+use netassure_flowgraph::Records;
 
 /// The kinds of flood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

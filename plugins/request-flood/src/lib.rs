@@ -56,7 +56,7 @@ mod state;
 mod window;
 
 use hashbrown::HashMap;
-use netassure_flowgraph::{Conversations, FlowSlices};
+use netassure_flowgraph::{Conversations, FlowSlices, RecordKind};
 use netassure_plugin_sdk::prelude::*;
 
 pub use config::Config;
@@ -67,48 +67,6 @@ use window::{Key, Service, Window};
 
 /// Evidence flows per finding.
 const EVIDENCE: usize = 8;
-
-/// What the flow records are, as far as the windows seen so far tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Records {
-    /// Too few TCP connections seen yet (a fresh instance): judged either way, whichever
-    /// reports less.
-    Unknown,
-    /// One direction each (NetFlow, IPFIX, a capture): conversations pair them.
-    Unidirectional,
-    /// Both directions summed (NIDS CSV rows): a record carries its own answer.
-    Bidirectional,
-}
-
-/// Whether the flows are bidirectional records (NIDS CSV rows, both directions summed), judged
-/// over the windows seen so far: TCP flows that open a connection almost never have a reverse
-/// flow (under 2% of at least 20). The tally halves past 10,000 so it follows a change.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RecordKind {
-    opening: u32,
-    paired: u32,
-}
-
-impl RecordKind {
-    /// Add the window's flows; what the records are.
-    pub fn update(&mut self, batch: &FlowBatch, conversations: &Conversations) -> Records {
-        for i in 0..batch.len() {
-            if batch.protocol[i] == 6 && batch.tcp_flags[i] & 0x02 != 0 {
-                self.opening += 1;
-                self.paired += u32::from(conversations.reverse[i] >= 0);
-            }
-        }
-        if self.opening > 10_000 {
-            self.opening /= 2;
-            self.paired /= 2;
-        }
-        match (self.opening, self.paired) {
-            (opening, _) if opening < 20 => Records::Unknown,
-            (opening, paired) if paired * 50 < opening => Records::Bidirectional,
-            _ => Records::Unidirectional,
-        }
-    }
-}
 
 /// The detector.
 #[derive(Default)]
@@ -230,7 +188,7 @@ impl Detector for RequestFlood {
             span => span,
         };
         self.window_s = (span_ms as f64 / 1000.0).max(1.0);
-        let records = self.records.update(batch, &conversations);
+        let records = self.records.update(&slices, &conversations);
         self.window
             .sum(batch, &conversations, &self.config, &self.services.slow);
         self.remember(now_s);

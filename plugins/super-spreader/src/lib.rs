@@ -47,7 +47,7 @@ mod judge;
 mod table;
 
 use hashbrown::HashMap;
-use netassure_flowgraph::{Attempt, Conversations, FlowSlices};
+use netassure_flowgraph::{Attempt, Conversations, FlowSlices, RecordKind, Records};
 use netassure_plugin_sdk::prelude::*;
 
 pub use config::Config;
@@ -95,48 +95,6 @@ fn target(batch: &FlowBatch, i: usize) -> Option<Target> {
     Some(Target { dst, port, proto })
 }
 
-/// What the flow records are, as far as the windows seen so far tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Records {
-    /// Too few TCP connections seen yet (a fresh instance): judged either way, whichever
-    /// reports less.
-    Unknown,
-    /// One direction each (NetFlow, IPFIX, a capture): conversations pair them.
-    Unidirectional,
-    /// Both directions summed (NIDS CSV rows): a record carries its own answer.
-    Bidirectional,
-}
-
-/// Whether the flows are bidirectional records (NIDS CSV rows, both directions summed), judged
-/// over the windows seen so far: TCP flows that open a connection almost never have a reverse
-/// flow (under 2% of at least 20). The tally halves past 10,000 so it follows a change.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RecordKind {
-    opening: u32,
-    paired: u32,
-}
-
-impl RecordKind {
-    /// Add the window's flows; what the records are.
-    pub fn update(&mut self, batch: &FlowBatch, conversations: &Conversations) -> Records {
-        for i in 0..batch.len() {
-            if batch.protocol[i] == 6 && batch.tcp_flags[i] & 0x02 != 0 {
-                self.opening += 1;
-                self.paired += u32::from(conversations.reverse[i] >= 0);
-            }
-        }
-        if self.opening > 10_000 {
-            self.opening /= 2;
-            self.paired /= 2;
-        }
-        match (self.opening, self.paired) {
-            (opening, _) if opening < 20 => Records::Unknown,
-            (opening, paired) if paired * 50 < opening => Records::Bidirectional,
-            _ => Records::Unidirectional,
-        }
-    }
-}
-
 /// What flow `i` came to. A bidirectional record carries its answer in its own counts, which
 /// the conversations cannot split; for a datagram or echo record without a reverse flow the
 /// packets tell: one packet was never answered, an even number is requests and answers. While
@@ -178,7 +136,9 @@ impl SuperSpreader {
         let since_s = now_s.saturating_sub(bounds.span_s);
         self.completed.clear();
         self.touched.clear();
-        let records = self.records.update(batch, conversations);
+        let records = self
+            .records
+            .update(&netassure_flowgraph::flow_slices!(batch), conversations);
         for i in 0..slices.len() {
             let attempt = attempt(batch, &slices, conversations, i, records);
             let src = address(&batch.src_addr, i);
