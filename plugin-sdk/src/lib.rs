@@ -102,6 +102,7 @@ mod graph;
 mod graph_algorithm;
 pub mod host;
 mod instance;
+pub mod networks;
 pub mod testing;
 
 pub use alert_rule::AlertRule;

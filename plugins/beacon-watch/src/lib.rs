@@ -33,14 +33,13 @@
 //! sources, reported again after an hour, a 6-hour horizon, RFC 1918 / CGNAT / link-local /
 //! ULA internal, internal-to-external only, 200,000 pairs.
 
-mod networks;
 mod pairs;
 
 use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::flows::{Attempt, Conversations};
 use netassure_plugin_sdk::prelude::*;
 
-use networks::{DEFAULT_INTERNAL, Networks, is_external};
+use netassure_plugin_sdk::networks::{DEFAULT_INTERNAL, Networks, is_external};
 pub use pairs::regularity;
 use pairs::{Key, Limits, Memory};
 

@@ -40,7 +40,7 @@
 //! skipped, 50,000 addresses, 4,096 uploads.
 
 mod destinations;
-mod networks;
+
 mod uploads;
 
 use hashbrown::HashMap;
@@ -50,7 +50,7 @@ use netassure_plugin_sdk::host::flows::Conversations;
 use netassure_plugin_sdk::prelude::*;
 
 pub use destinations::Destinations;
-use networks::{DEFAULT_INTERNAL, Networks, is_external};
+use netassure_plugin_sdk::networks::{DEFAULT_INTERNAL, Networks, is_external};
 pub use uploads::{Pair, Uploads};
 
 /// Configuration.
