@@ -345,3 +345,30 @@ pub fn campusgen_day(classes: &[&str], run: impl Fn(&Capture) -> Vec<Finding>) {
         println!("  {kind} {attacker}: {n} windows, best score {score:.2}: {text}");
     }
 }
+
+/// `batch` as one 10-s window through fresh detectors from `make`, the best of three, printed
+/// against what the host spends pairing the same window's conversations (a yardstick that
+/// slows down with the machine; the figure is for reading, never asserted). The findings.
+pub fn timed_window<D: Detector>(make: impl Fn() -> D, batch: &FlowBatch) -> Vec<Finding> {
+    use std::time::{Duration, Instant};
+    let (mut elapsed, mut yardstick) = (Duration::MAX, Duration::MAX);
+    let mut found = Vec::new();
+    for _ in 0..3 {
+        let mut detector = make();
+        let event = flows_event(0, 10_000, batch.clone());
+        let start = Instant::now();
+        found = detector.on_event(event).expect("on_event");
+        elapsed = elapsed.min(start.elapsed());
+        let start = Instant::now();
+        let slices = netassure_flowgraph::flow_slices!(batch);
+        std::hint::black_box(netassure_flowgraph::Conversations::build(&slices));
+        yardstick = yardstick.min(start.elapsed());
+    }
+    println!(
+        "{} flows: {elapsed:?} ({yardstick:?} to pair them, {:.1}x), {} findings",
+        batch.len(),
+        elapsed.as_secs_f64() / yardstick.as_secs_f64().max(1e-9),
+        found.len()
+    );
+    found
+}
