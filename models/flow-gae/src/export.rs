@@ -1,15 +1,19 @@
 //! The trained model as an ONNX graph: the feature transform, the scaling, the network and the
 //! outputs — the functions `features.rs` and `model.rs` compute, rearranged for speed where the
-//! result is the same up to rounding: one scatter per direction carries the flow context, the
-//! peer's host features and the flow count together; the service's log-probability is
-//! gathered from a log-softmax; flag bits are `q − 2·floor(q / 2)`.
+//! result is the same up to rounding: a flow's context, service class and flag bits are
+//! gathered from tables ([`ContextTables`]) instead of compared column by column; one scatter
+//! per direction carries the flow context, the peer's host features and the flow count
+//! together; the layers over two hosts apply their weights once per host
+//! ([`pair_dense`]); the service's log-probability is gathered from a log-softmax; the score
+//! is the mean square of the deviations.
 //! Aggregation is `ScatterND` with `reduction = "add"` (run it with one intra-op thread:
 //! onnxruntime issue 18048).
 
 use crate::FlowGae;
 use crate::card;
-use crate::features::{CONTINUOUS, FLAGS, GROUPS, PROTOCOLS, SERVICES, TARGETS};
-use crate::model::{Dense, MIN_SIGMA, P_MIN, P_SERVICE_MIN};
+use crate::features::{CONTINUOUS, FLAGS, FeatureSpec, TARGETS};
+use crate::lookup::{ContextTables, PORTS, PROTOCOL_NUMBERS};
+use crate::model::{Dense, HIDDEN, MIN_SIGMA, P_MIN, P_SERVICE_MIN, ROLE};
 use crate::onnx::proto::{FLOAT, INT64, ModelProto};
 use crate::onnx::{Attr, Dim, Graph};
 
@@ -19,13 +23,6 @@ struct Ctx {
     two: String,
     axis1: String,
     n_shape: String,
-}
-
-fn slice(g: &mut Graph, x: &str, start: usize, end: usize) -> String {
-    let starts = g.i64s("start", &[1], &[start as i64]);
-    let ends = g.i64s("end", &[1], &[end as i64]);
-    let axes = g.i64s("axes", &[1], &[1]);
-    g.op("Slice", &[x, &starts, &ends, &axes], vec![])
 }
 
 /// `x` split along axis 1 into pieces of `sizes` columns.
@@ -42,10 +39,6 @@ fn split(g: &mut Graph, x: &str, sizes: &[usize]) -> Vec<String> {
 
 fn concat(g: &mut Graph, parts: &[&str]) -> String {
     g.op("Concat", parts, vec![("axis", Attr::Int(1))])
-}
-
-fn to_float(g: &mut Graph, x: &str) -> String {
-    g.op("Cast", &[x], vec![("to", Attr::Int(FLOAT.into()))])
 }
 
 fn gather(g: &mut Graph, x: &str, index: &str) -> String {
@@ -68,8 +61,8 @@ fn dense(g: &mut Graph, x: &str, d: &Dense, name: &str) -> String {
 }
 
 /// Standardised log volumes `[F, 4]` and flag bits `[F, 5]` (`FeatureSpec::featurize_flow`;
-/// bit k is `q − 2·floor(q / 2)` with `q = floor(f / 2^k)`, equal to the Rust expression for
-/// whole numbers).
+/// the bits of a whole number of flags are gathered from a table of the [`FLAGS`] low bits of
+/// every number below `2^FLAGS`).
 fn targets(g: &mut Graph, ctx: &Ctx, gae: &FlowGae, columns: &[String]) -> (String, String) {
     let [bytes, packets, duration, _, flags, _] = [0, 1, 2, 3, 4, 5].map(|i| columns[i].as_str());
     let at_least_one = g.op("Max", &[packets, &ctx.one], vec![]);
@@ -78,75 +71,47 @@ fn targets(g: &mut Graph, ctx: &Ctx, gae: &FlowGae, columns: &[String]) -> (Stri
     let plus = g.op("Add", &[&raw, &ctx.one], vec![]);
     let logs = g.op("Log", &[&plus], vec![]);
     let volumes = standardise(g, &logs, &gae.scaling.mean, &gae.scaling.std, "volume");
-    let powers: Vec<f32> = (0..FLAGS).map(|k| (1u32 << k) as f32).collect();
-    let powers = g.f32s("powers", &[1, FLAGS as i64], &powers);
-    let divided = g.op("Div", &[flags, &powers], vec![]);
-    let quotients = g.op("Floor", &[&divided], vec![]);
-    let halved = g.op("Div", &[&quotients, &ctx.two], vec![]);
-    let halved = g.op("Floor", &[&halved], vec![]);
-    let doubled = g.op("Mul", &[&halved, &ctx.two], vec![]);
-    let bits = g.op("Sub", &[&quotients, &doubled], vec![]);
-    (volumes, bits)
-}
-
-/// The ports the graph compares a flow's port with (the groups' and the network's own) and a
-/// 0/1 matrix from them to the columns: the [`SERVICES`] groups, then the own ports.
-fn port_table(own_ports: &[u16]) -> (Vec<f32>, Vec<f32>) {
-    let columns = SERVICES.len() + own_ports.len();
-    let mut ports: Vec<u16> = SERVICES
-        .iter()
-        .flat_map(|(_, list)| list.iter().copied())
+    // Above 2^30 every f32 is a multiple of 2^7: its low bits are 0, as they are for 2^30.
+    let flags = index(g, flags, (1u32 << 30) as f32);
+    let modulus = g.i64s("flag_modulus", &[1], &[1 << FLAGS]);
+    let low = g.op("Mod", &[&flags, &modulus], vec![]);
+    let low = g.op("Squeeze", &[&low, &ctx.axis1], vec![]);
+    let table: Vec<f32> = (0..1u32 << FLAGS)
+        .flat_map(|f| (0..FLAGS).map(move |k| ((f >> k) & 1) as f32))
         .collect();
-    ports.extend(
-        own_ports
-            .iter()
-            .filter(|p| !SERVICES.iter().any(|(_, l)| l.contains(p))),
-    );
-    let mut map = vec![0.0f32; ports.len() * columns];
-    for (row, port) in ports.iter().enumerate() {
-        for (group, (_, list)) in SERVICES.iter().enumerate() {
-            if list.contains(port) {
-                map[row * columns + group] = 1.0;
-            }
-        }
-        if let Some(own) = own_ports.iter().position(|p| p == port) {
-            map[row * columns + SERVICES.len() + own] = 1.0;
-        }
-    }
-    (ports.iter().map(|&p| f32::from(p)).collect(), map)
+    let table = g.f32s("flag_bits", &[1 << FLAGS, FLAGS as i64], &table);
+    (volumes, gather(g, &table, &low))
 }
 
-/// Context `[F, PROTOCOLS + GROUPS + ports]` (`FeatureSpec::featurize_flow`).
-fn context(g: &mut Graph, ctx: &Ctx, columns: &[String], own_ports: &[u16]) -> String {
-    let (protocol, port) = (columns[3].as_str(), columns[5].as_str());
-    let protocols = g.f32s("protocols", &[1, 2], &[6.0, 17.0]);
-    let is_protocol = g.op("Equal", &[protocol, &protocols], vec![]);
-    let tcp_udp = to_float(g, &is_protocol);
-    let keep = vec![("keepdims", Attr::Int(1))];
-    let either = g.op("ReduceSum", &[&tcp_udp, &ctx.axis1], keep.clone());
-    let other = g.op("Sub", &[&ctx.one, &either], vec![]);
-    let (ports, map) = port_table(own_ports);
-    let columns = SERVICES.len() + own_ports.len();
-    let port_list = g.f32s("ports", &[1, ports.len() as i64], &ports);
-    let map = g.f32s("port_map", &[ports.len() as i64, columns as i64], &map);
-    let is_port = g.op("Equal", &[port, &port_list], vec![]);
-    let is_port = to_float(g, &is_port);
-    let hits = g.op("MatMul", &[&is_port, &map], vec![]);
-    let services = slice(g, &hits, 0, SERVICES.len());
-    let known = g.op("ReduceSum", &[&services, &ctx.axis1], keep);
-    let unknown = g.op("Sub", &[&ctx.one, &known], vec![]);
-    let limit = g.f32s("well_known", &[1], &[1024.0]);
-    let is_low = g.op("Less", &[port, &limit], vec![]);
-    let is_low = to_float(g, &is_low);
-    let is_high = g.op("Sub", &[&ctx.one, &is_low], vec![]);
-    let other_low = g.op("Mul", &[&unknown, &is_low], vec![]);
-    let other_high = g.op("Mul", &[&unknown, &is_high], vec![]);
-    let mut parts = vec![tcp_udp, other, services, other_low, other_high];
-    if !own_ports.is_empty() {
-        parts.push(slice(g, &hits, SERVICES.len(), columns));
-    }
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    concat(g, &parts)
+/// A column of whole numbers clamped to `0..=max` as int64 indexes `[F, 1]`.
+fn index(g: &mut Graph, column: &str, max: f32) -> String {
+    let low = g.f32s("index_min", &[], &[0.0]);
+    let high = g.f32s("index_max", &[], &[max]);
+    let clipped = g.op("Clip", &[column, &low, &high], vec![]);
+    g.op("Cast", &[&clipped], vec![("to", Attr::Int(INT64.into()))])
+}
+
+/// Context `[F, PROTOCOLS + GROUPS + ports]` (`FeatureSpec::featurize_flow`) and service class
+/// `[F, 1]` (protocol × group) of each flow, gathered from [`ContextTables`].
+fn context(g: &mut Graph, ctx: &Ctx, columns: &[String], spec: &FeatureSpec) -> (String, String) {
+    let tables = ContextTables::new(spec);
+    let protocol = index(g, &columns[3], (PROTOCOL_NUMBERS - 1) as f32);
+    let port = index(g, &columns[5], (PORTS - 1) as f32);
+    let protocol_base = g.i64s(
+        "protocol_base",
+        &[PROTOCOL_NUMBERS as i64],
+        &tables.protocol_base,
+    );
+    let base = gather(g, &protocol_base, &protocol);
+    let flat = g.op("Add", &[&base, &port], vec![]);
+    let flat = g.op("Squeeze", &[&flat, &ctx.axis1], vec![]);
+    let row_of = g.u8s("row_of", &[tables.row_of.len() as i64], &tables.row_of);
+    let row = gather(g, &row_of, &flat);
+    let row = g.op("Cast", &[&row], vec![("to", Attr::Int(INT64.into()))]);
+    let (count, width) = (tables.row_count() as i64, spec.context() as i64);
+    let rows = g.f32s("context_rows", &[count, width], &tables.rows);
+    let class = g.i64s("service_class", &[count, 1], &tables.class);
+    (gather(g, &rows, &row), gather(g, &class, &row))
 }
 
 /// Sum of `values` (`[F, width]`) per host by `index` (`[F, 1]`): `[N, width]`.
@@ -238,23 +203,46 @@ fn encode(
     (h2, roles)
 }
 
-/// Log-probability `[F, 1]` of each flow's service class (protocol × group) under the service
+/// A dense layer over `[embedding[src], embedding[dst], flow]` per flow (`model::pair_dense`):
+/// the weights' blocks for the two hosts are applied once per host and gathered, only the
+/// flow's own columns are multiplied per flow, summed in the order candle sums them.
+fn pair_dense(
+    g: &mut Graph,
+    embedding: (&str, usize),
+    flows: [&str; 2],
+    flow: Option<&str>,
+    d: &Dense,
+    name: &str,
+) -> String {
+    let (embedding, host_width) = embedding;
+    let block = |g: &mut Graph, first: usize, rows: usize, part: &str| {
+        let weight = &d.weight[first * d.outputs..(first + rows) * d.outputs];
+        let shape = [rows as i64, d.outputs as i64];
+        g.f32s(&format!("{name}_weight_{part}"), &shape, weight)
+    };
+    let w_src = block(g, 0, host_width, "src");
+    let w_dst = block(g, host_width, host_width, "dst");
+    let per_src = g.op("MatMul", &[embedding, &w_src], vec![]);
+    let per_dst = g.op("MatMul", &[embedding, &w_dst], vec![]);
+    let of_src = gather(g, &per_src, flows[0]);
+    let of_dst = gather(g, &per_dst, flows[1]);
+    let mut sum = g.op("Add", &[&of_src, &of_dst], vec![]);
+    if let Some(flow) = flow {
+        let w_flow = block(g, 2 * host_width, d.inputs - 2 * host_width, "flow");
+        let product = g.op("MatMul", &[flow, &w_flow], vec![]);
+        sum = g.op("Add", &[&sum, &product], vec![]);
+    }
+    let b = g.f32s(&format!("{name}_bias"), &[d.outputs as i64], &d.bias);
+    g.op("Add", &[&sum, &b], vec![])
+}
+
+/// Log-probability `[F, 1]` of each flow's service `class` (`[F, 1]`) under the service
 /// head's logits (the class's entry of their log-softmax), at least `ln P_SERVICE_MIN`.
-fn log_service(g: &mut Graph, logits: &str, context: &str) -> String {
+fn log_service(g: &mut Graph, logits: &str, class: &str) -> String {
     let log_p = g.op("LogSoftmax", &[logits], vec![("axis", Attr::Int(1))]);
-    let protocol = slice(g, context, 0, PROTOCOLS);
-    let group = slice(g, context, PROTOCOLS, PROTOCOLS + GROUPS);
-    let protocol_base: Vec<f32> = (0..PROTOCOLS).map(|p| (p * GROUPS) as f32).collect();
-    let protocol_base = g.f32s("class_base", &[PROTOCOLS as i64, 1], &protocol_base);
-    let group_offset: Vec<f32> = (0..GROUPS).map(|k| k as f32).collect();
-    let group_offset = g.f32s("class_offset", &[GROUPS as i64, 1], &group_offset);
-    let base = g.op("MatMul", &[&protocol, &protocol_base], vec![]);
-    let offset = g.op("MatMul", &[&group, &group_offset], vec![]);
-    let class = g.op("Add", &[&base, &offset], vec![]);
-    let class = g.op("Cast", &[&class], vec![("to", Attr::Int(INT64.into()))]);
     let picked = g.op(
         "GatherElements",
-        &[&log_p, &class],
+        &[&log_p, class],
         vec![("axis", Attr::Int(1))],
     );
     let floor = g.f32s("log_p_min", &[1], &[P_SERVICE_MIN.ln()]);
@@ -294,14 +282,15 @@ fn outputs(g: &mut Graph, ctx: &Ctx, gae: &FlowGae, out: &str, observed: [&str; 
     let minus_two = g.f32s("minus_two", &[1], &[-2.0]);
     let deviance = g.op("Mul", &[&log_p, &minus_two], vec![]);
     let service_deviance = g.op("Mul", &[log_service, &minus_two], vec![]);
-    let z2 = g.op("Mul", &[&z, &z], vec![]);
-    let squared = concat(g, &[&z2, &deviance, &service_deviance]);
-    let mean_keep = vec![("keepdims", Attr::Int(0))];
-    let score = g.op("ReduceMean", &[&squared, &ctx.axis1], mean_keep);
     let root = g.op("Sqrt", &[&deviance], vec![]);
     let flag_deviation = g.op("Mul", &[&sign, &root], vec![]);
     let service_deviation = g.op("Sqrt", &[&service_deviance], vec![]);
     let deviation = concat(g, &[&z, &flag_deviation, &service_deviation]);
+    // The mean of the squared deviations: z², each flag's deviance, the service's deviance.
+    let keep = vec![("keepdims", Attr::Int(0))];
+    let sum = g.op("ReduceSumSquare", &[&deviation, &ctx.axis1], keep);
+    let targets = g.f32s("targets", &[], &[TARGETS as f32]);
+    let score = g.op("Div", &[&sum, &targets], vec![]);
     let p = sigmoid(g, ctx, &logits);
     let p = g.op("Clip", &[&p, &low, &high], vec![]);
     let scaling = &gae.scaling;
@@ -338,25 +327,31 @@ pub fn model(gae: &FlowGae, threshold: f32) -> ModelProto {
 
     let columns = split(&mut g, &flows, &[1; 6]);
     let (volumes, bits) = targets(&mut g, &ctx, gae, &columns);
-    let context = context(&mut g, &ctx, &columns, &gae.spec.ports);
+    let (context, class) = context(&mut g, &ctx, &columns, &gae.spec);
     let (h2, roles) = encode(&mut g, &ctx, gae, &context, &hosts, [&src, &dst]);
     let p = &gae.params;
-    // First layers as one product over the concatenation, summed in the order candle sums
-    // them: the volumes' spreads can be small and unseen services' logits large, so a change
-    // of summation order shows in the score.
-    let h2_src = gather(&mut g, &h2, &src);
-    let h2_dst = gather(&mut g, &h2, &dst);
-    let z = concat(&mut g, &[&h2_src, &h2_dst, &context]);
-    let hidden = dense(&mut g, &z, &p.decode_hidden, "decode_hidden");
+    let flows = [src.as_str(), dst.as_str()];
+    let hidden = pair_dense(
+        &mut g,
+        (&h2, HIDDEN),
+        flows,
+        Some(&context),
+        &p.decode_hidden,
+        "decode_hidden",
+    );
     let hidden = g.op("Relu", &[&hidden], vec![]);
     let out = dense(&mut g, &hidden, &p.decode_out, "decode_out");
-    let roles_src = gather(&mut g, &roles, &src);
-    let roles_dst = gather(&mut g, &roles, &dst);
-    let role_pair = concat(&mut g, &[&roles_src, &roles_dst]);
-    let hidden = dense(&mut g, &role_pair, &p.service_hidden, "service_hidden");
+    let hidden = pair_dense(
+        &mut g,
+        (&roles, ROLE),
+        flows,
+        None,
+        &p.service_hidden,
+        "service_hidden",
+    );
     let hidden = g.op("Relu", &[&hidden], vec![]);
     let service_logits = dense(&mut g, &hidden, &p.service, "service");
-    let log_service = log_service(&mut g, &service_logits, &context);
+    let log_service = log_service(&mut g, &service_logits, &class);
     let observed = [volumes.as_str(), bits.as_str(), log_service.as_str()];
     let [score, deviation, expected] = outputs(&mut g, &ctx, gae, &out, observed);
     let threshold = g.f32s("threshold", &[1], &[threshold]);

@@ -27,6 +27,7 @@ mod card;
 pub mod data;
 mod export;
 mod features;
+mod lookup;
 pub mod metrics;
 mod model;
 mod onnx;

@@ -291,6 +291,31 @@ fn encode(net: &Network, graph: &GraphTensors, context: &Tensor) -> Result<(Tens
     Ok((h2, roles))
 }
 
+/// `layer` over `[embedding[src], embedding[dst], flow]` per flow, computed as the sum of the
+/// weights' blocks: the two host blocks are applied once per host and gathered, only the
+/// flow's own columns are multiplied per flow (`export::pair_dense` sums in the same order).
+fn pair_dense(
+    layer: &DenseVars,
+    embedding: &Tensor,
+    flows: [&Tensor; 2],
+    flow: Option<&Tensor>,
+) -> Result<Tensor> {
+    let weight = layer.weight.as_tensor();
+    let width = embedding.dim(1)?;
+    let of_src = embedding
+        .matmul(&weight.narrow(0, 0, width)?)?
+        .index_select(flows[0], 0)?;
+    let of_dst = embedding
+        .matmul(&weight.narrow(0, width, width)?)?
+        .index_select(flows[1], 0)?;
+    let mut sum = (of_src + of_dst)?;
+    if let Some(flow) = flow {
+        let rest = weight.dim(0)? - 2 * width;
+        sum = (sum + flow.matmul(&weight.narrow(0, 2 * width, rest)?)?)?;
+    }
+    sum.broadcast_add(layer.bias.as_tensor())
+}
+
 /// Each flow's service class as a one-hot `[F, CLASSES]` (protocol × group) from its context.
 fn service_classes(context: &Tensor) -> Result<Tensor> {
     let flows = context.dim(0)?;
@@ -318,15 +343,8 @@ pub fn forward(net: &Network, graph: &GraphTensors) -> Result<Forward> {
     let (h2, roles) = encode(net, graph, &context)?;
     let [_, _, decode_hidden, decode_out, _, service_hidden, service] = &net.layers;
     let (src, dst) = (&graph.src, &graph.dst);
-    let z = Tensor::cat(
-        &[
-            &h2.index_select(src, 0)?,
-            &h2.index_select(dst, 0)?,
-            &context,
-        ],
-        1,
-    )?;
-    let out = decode_out.forward(&decode_hidden.forward(&z)?.relu()?)?;
+    let hidden = pair_dense(decode_hidden, &h2, [src, dst], Some(&context))?;
+    let out = decode_out.forward(&hidden.relu()?)?;
     let mean = out.narrow(1, 0, CONTINUOUS)?;
     let log_spread = out.narrow(1, CONTINUOUS, CONTINUOUS)?;
     let sigma = (log_spread.exp()? + f64::from(MIN_SIGMA))?;
@@ -336,11 +354,7 @@ pub fn forward(net: &Network, graph: &GraphTensors) -> Result<Forward> {
     // The sign of observed − expected: 2·bit − 1.
     let sign = ((&bits * 2.0)? - 1.0)?;
     let flag_deviance = flag_deviance(&sign, &logits)?;
-    let pair = Tensor::cat(
-        &[&roles.index_select(src, 0)?, &roles.index_select(dst, 0)?],
-        1,
-    )?;
-    let hidden = service_hidden.forward(&pair)?.relu()?;
+    let hidden = pair_dense(service_hidden, &roles, [src, dst], None)?.relu()?;
     let log_p = candle_nn::ops::log_softmax(&service.forward(&hidden)?, D::Minus1)?;
     let log_service = (service_classes(&context)? * log_p)?
         .sum_keepdim(1)?

@@ -63,6 +63,10 @@ pub struct Config {
     pub min_victim_syn_rate: f64,
     /// Distinct sources of a many-source SYN flood.
     pub min_flood_sources: usize,
+    /// Sources that, at once, each open `min_conn_rate` new connections per second to one
+    /// service within a burst shorter than 5 s (measured from 1 s) make a request-flood of
+    /// many sources.
+    pub min_group_sources: usize,
     /// Slow connections from one source to one web service within the span that make a
     /// `slow-dos`.
     pub min_slow_connections: u32,
@@ -92,6 +96,7 @@ impl Default for Config {
             min_peers: 10,
             min_victim_syn_rate: 100.0,
             min_flood_sources: 50,
+            min_group_sources: 10,
             min_slow_connections: 40,
             slow_min_s: 20,
             slow_max_client_bps: 200.0,
@@ -181,6 +186,11 @@ impl Config {
                 "Distinct sources of a many-source SYN flood",
                 d.min_flood_sources as u64,
             ),
+            int(
+                "min_group_sources",
+                "Sources that, at once, each open min_conn_rate new connections per second to one service within a burst shorter than 5 s (measured from 1 s) and make a request-flood of many sources",
+                d.min_group_sources as u64,
+            ),
         ]
     }
 
@@ -248,11 +258,15 @@ impl Config {
         }
         if self.min_peers == 0
             || self.min_flood_sources < 2
+            || self.min_group_sources < 2
             || !(2..=512).contains(&self.min_slow_connections)
         {
             return invalid(format!(
-                "min_peers must be at least 1, min_flood_sources at least 2 and min_slow_connections 2 ..= 512, got {}, {} and {}",
-                self.min_peers, self.min_flood_sources, self.min_slow_connections
+                "min_peers must be at least 1, min_flood_sources and min_group_sources at least 2 and min_slow_connections 2 ..= 512, got {}, {}, {} and {}",
+                self.min_peers,
+                self.min_flood_sources,
+                self.min_group_sources,
+                self.min_slow_connections
             ));
         }
         if self.slow_min_s == 0 || self.min_udp_packets == 0 {

@@ -343,6 +343,73 @@ impl Judge<'_> {
     }
 }
 
+impl Judge<'_> {
+    /// Services that got a burst of new connections from many sources at once: at least
+    /// `min_group_sources` sources, none with half of the connections, each opening
+    /// `min_conn_rate` new connections per second within a burst shorter than
+    /// [`MIN_BURST_S`], measured from 1 s (one browser opens a dozen connections within a
+    /// second, which the per-source rule's 5 s absorb; a dozen sources in step are no browser). The group's rate over its burst (from 1 s) is judged against
+    /// `min_conn_rate` × `min_group_sources`.
+    pub fn many_clients(&self) -> Vec<Verdict> {
+        let config = self.config;
+        let mut groups: HashMap<Service, Sources> = HashMap::new();
+        for (key, agg) in self.window.iter() {
+            let own_s = agg.last_ms.saturating_sub(agg.first_ms) as f64 / 1000.0;
+            // A longer burst is judged per source, over its own time.
+            let fast = own_s < MIN_BURST_S
+                && f64::from(agg.established) / own_s.max(1.0) >= config.min_conn_rate;
+            let backend = self.backend.contains(&(key.proto, key.port));
+            if !fast || backend || agg.slow * 2 >= agg.established {
+                continue;
+            }
+            let entry = groups
+                .entry(key.service())
+                .or_insert((Vec::new(), u64::MAX, 0));
+            entry.0.push((agg.established, key.src));
+            entry.1 = entry.1.min(agg.first_ms);
+            entry.2 = entry.2.max(agg.last_ms);
+        }
+        let mut verdicts = Vec::new();
+        for (service, (mut sources, first, last)) in groups {
+            let count: u64 = sources.iter().map(|(n, _)| u64::from(*n)).sum();
+            sources.sort_unstable_by(|a, b| b.cmp(a));
+            let spread = u64::from(sources[0].0) * 2 < count;
+            if sources.len() < config.min_group_sources || !spread {
+                continue;
+            }
+            let seconds = (last.saturating_sub(first) as f64 / 1000.0).max(1.0);
+            let threshold = config.min_conn_rate * config.min_group_sources as f64;
+            let rate = count as f64 / seconds;
+            if rate < threshold {
+                continue;
+            }
+            let (dst, proto, port) = service;
+            verdicts.push(Verdict {
+                kind: Kind::Request,
+                key: Key {
+                    dst,
+                    proto,
+                    port,
+                    src: sources[0].1,
+                },
+                sources: (
+                    sources.iter().take(10).map(|(_, s)| *s).collect(),
+                    sources.len(),
+                ),
+                rate,
+                threshold,
+                count,
+                peers: (0.0, 0),
+                datagram: (0.0, 0),
+                seconds,
+                at_least: false,
+            });
+        }
+        verdicts.sort_by_key(|v| v.key);
+        verdicts
+    }
+}
+
 /// A transfer over UDP (QUIC, a video call): the source mostly acknowledges what comes back
 /// (twice as many datagrams answered as sent), or sends large datagrams (1,000 bytes or more)
 /// and some come back. Bidirectional records hide what came back and mix both directions'
@@ -378,6 +445,10 @@ fn describe(verdict: &Verdict, config: &Config) -> String {
         verdict.rate, verdict.seconds, verdict.threshold
     );
     match verdict.kind {
+        Kind::Request if verdict.sources.1 > 0 => format!(
+            "{service} on {dst} got {} new connections from {} sources at once, each opening at least {:.0}/s ({rate})",
+            verdict.count, verdict.sources.1, config.min_conn_rate
+        ),
         Kind::Request => format!(
             "{src} opened {} connections to {service} on {dst} ({rate})",
             verdict.count

@@ -36,6 +36,14 @@
 //! completed connections, is a `syn-flood` of many (spoofed) sources: the finding lists the
 //! ten busiest and how many there were.
 //!
+//! A service getting new connections from at least `min_group_sources` (10) sources at once,
+//! each opening `min_conn_rate` per second within a burst shorter than 5 s (measured from
+//! 1 s rather than 5 s), none with half of them, at `min_conn_rate` × `min_group_sources` (200/s) together, is
+//! a `request-flood` of many sources (an HTTP flood from a botnet: 32 bots opening 25
+//! connections each within a second): one browser opens a dozen connections within a second,
+//! ten browsers in step do not. Its sources' own request floods of that service are reported
+//! in it, not apart.
+//!
 //! **Slow connections.** A connection to a web service (`slow_services`) at least
 //! `slow_min_s` (20 s) long, its client sending under `slow_max_client_bps` (200 bytes/s) and
 //! its server no more than `slow_max_server_bytes` (2,000: it never answered) is slow; a source
@@ -204,6 +212,14 @@ impl Detector for RequestFlood {
         let mut verdicts = judge.per_source();
         verdicts.extend(judge.slow());
         verdicts.extend(judge.many_sources());
+        // A source of a many-source request flood is reported once, in the group.
+        let group = judge.many_clients();
+        verdicts.retain(|v| {
+            v.kind != judge::Kind::Request
+                || !v.sources.0.is_empty()
+                || !group.iter().any(|g| g.key.service() == v.key.service())
+        });
+        verdicts.extend(group);
         if verdicts.is_empty() {
             return Ok(vec![]);
         }

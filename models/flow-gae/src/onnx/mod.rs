@@ -127,6 +127,19 @@ impl Graph {
         name
     }
 
+    /// A uint8 constant of shape `dims`.
+    pub fn u8s(&mut self, hint: &str, dims: &[i64], data: &[u8]) -> String {
+        debug_assert_eq!(dims.iter().product::<i64>() as usize, data.len());
+        let name = self.fresh(hint);
+        self.initializers.push(tensor(
+            Some(name.clone()),
+            dims,
+            proto::UINT8,
+            data.to_vec(),
+        ));
+        name
+    }
+
     /// An int64 constant of shape `dims`.
     pub fn i64s(&mut self, hint: &str, dims: &[i64], data: &[i64]) -> String {
         debug_assert_eq!(dims.iter().product::<i64>() as usize, data.len());

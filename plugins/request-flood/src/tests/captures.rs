@@ -1,5 +1,5 @@
-//! The real captures of `tests/fixtures/captures/` (nmap, hydra, ab, hping3, slowhttptest,
-//! iodine and benign software): every flood's attacker is reported, nobody else is,
+//! The real captures of `tests/fixtures/captures/` (nmap, hydra, ab, hping3, curl bots,
+//! slowhttptest, iodine and benign software): every flood's attacker is reported, nobody else is,
 //! and the benign captures raise nothing. Skipped when the captures are not there.
 //!
 //! `campusgen_day` (ignored) replays a campusgen CSV named by `CAMPUSGEN_CSV`.
@@ -8,7 +8,7 @@ use super::RequestFlood as Plugin;
 use super::replay::{self, Capture};
 
 /// The attack classes this detector finds.
-const CLASSES: [&str; 2] = ["flood", "slow-dos"];
+const CLASSES: [&str; 3] = ["flood", "ddos", "slow-dos"];
 
 fn run(capture: &Capture) -> Vec<netassure_plugin_sdk::Finding> {
     use netassure_plugin_sdk::Detector;

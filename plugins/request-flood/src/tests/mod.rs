@@ -284,6 +284,61 @@ fn a_spoofed_syn_flood_names_its_busiest_sources_and_not_the_server() {
     assert!(evidence.attackers.iter().all(|a| a.starts_with("185.112.")));
 }
 
+/// `sources` clients from 198.51.100.160 each opening `each` connections to the server's port
+/// 80, spread over `burst_ms` from the same moment.
+fn in_step(records: &mut Vec<FlowRecord>, sources: u64, each: u64, burst_ms: u64) {
+    for b in 0..sources {
+        for k in 0..each {
+            let t = T0 + 20_000 + k * burst_ms / each + b * 7;
+            let client = format!("198.51.100.{}", 160 + b);
+            request(
+                records,
+                &client,
+                (30_000 + k) as u16,
+                "10.20.0.10",
+                80,
+                t,
+                900,
+            );
+        }
+    }
+}
+
+#[test]
+fn a_botnet_flooding_at_once_is_one_request_flood_of_many_sources() {
+    let mut records = Vec::new();
+    visitors(&mut records, "10.20.0.10", 40);
+    in_step(&mut records, 32, 25, 700);
+    let found = run(&mut detector(), records);
+    assert_eq!(found.len(), 1, "{}", replay::summary(&found));
+    assert_eq!(found[0].kind, "request-flood");
+    assert!(found[0].score >= 0.9, "{found:#?}");
+    let evidence = found[0].evidence.as_ref().unwrap();
+    assert_eq!(evidence.attacker_count, 32);
+    assert_eq!(evidence.attackers.len(), 10);
+    assert!(
+        evidence
+            .attackers
+            .iter()
+            .all(|a| a.starts_with("198.51.100."))
+    );
+    assert_eq!(evidence.victims, ["10.20.0.10"]);
+    assert!(found[0].description.contains("from 32 sources at once"));
+}
+
+#[test]
+fn browsers_loading_a_page_in_step_or_bots_too_few_are_quiet() {
+    // Thirty browsers each opening a dozen connections within a second.
+    let mut records = Vec::new();
+    visitors(&mut records, "10.20.0.10", 40);
+    in_step(&mut records, 30, 12, 900);
+    assert!(run(&mut detector(), records).is_empty());
+    // Nine bots are fewer than `min_group_sources`.
+    let mut records = Vec::new();
+    in_step(&mut records, 9, 25, 700);
+    assert!(run(&mut detector(), records).is_empty());
+}
+
 #[test]
 fn slowloris_is_a_slow_dos() {
     let mut records = Vec::new();
@@ -562,7 +617,7 @@ fn a_100k_flow_window_is_fast() {
 fn every_field_is_documented_and_nonsense_is_refused() {
     let info = RequestFlood::describe();
     assert_eq!(info.name, "request-flood");
-    assert_eq!(info.config.len(), 17);
+    assert_eq!(info.config.len(), 18);
     assert!(
         info.config
             .iter()
@@ -588,6 +643,10 @@ fn every_field_is_documented_and_nonsense_is_refused() {
         },
         Config {
             min_flood_sources: 1,
+            ..Config::default()
+        },
+        Config {
+            min_group_sources: 1,
             ..Config::default()
         },
         Config {
