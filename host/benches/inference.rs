@@ -2,7 +2,9 @@
 //! `flow-gae` ONNX model on ONNX Runtime (CPU, one intra-op thread per session), for windows
 //! of 10k and 100k flows: host graph + model inputs + the model, on one core and on two (two
 //! sessions side by side). Set `NETASSURE_BENCH_DEVICE=cuda` to measure the CUDA path where
-//! the GPU runtime is installed. Results go to BENCHMARKS.md.
+//! the GPU runtime is installed, and `NETASSURE_BENCH_COMPARE=DIR` to measure another
+//! `flow-gae` (DIR holding its `.onnx` and `.toml`, e.g. an earlier version) in the same run,
+//! as a ratio. Results go to BENCHMARKS.md.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,14 +68,11 @@ fn throughput(
     scored as f64 / started.elapsed().as_secs_f64()
 }
 
-fn main() {
-    let device = match std::env::var("NETASSURE_BENCH_DEVICE").as_deref() {
-        Ok("cuda") => DevicePreference::Cuda,
-        _ => DevicePreference::Cpu,
-    };
+/// The inference service over the models of `dir` on `device`.
+fn service(dir: std::path::PathBuf, device: DevicePreference) -> Arc<InferenceService> {
     let service = InferenceService::start(
         InferenceConfig {
-            models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models"),
+            models_dir: dir,
             device,
             sessions: 2,
             ..InferenceConfig::default()
@@ -87,14 +86,47 @@ fn main() {
         status.device.unwrap_or_default(),
         status.library.unwrap_or_default()
     );
+    Arc::new(service)
+}
+
+fn main() {
+    let device = match std::env::var("NETASSURE_BENCH_DEVICE").as_deref() {
+        Ok("cuda") => DevicePreference::Cuda,
+        _ => DevicePreference::Cpu,
+    };
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let mut models = vec![("committed", service(committed, device))];
+    // Another `flow-gae` (a directory with its .onnx and .toml) measured in the same run.
+    if let Some(dir) = std::env::var_os("NETASSURE_BENCH_COMPARE") {
+        models.push(("compared", service(dir.into(), device)));
+    }
     for size in [10_000, 100_000] {
         let windows = Arc::new(windows(size));
+        let started = Instant::now();
+        let (mut built, mut rounds) = (0usize, 0);
+        while started.elapsed() < Duration::from_secs(3) {
+            let window = &windows[rounds % windows.len()];
+            std::hint::black_box(gae_tensors(window));
+            built += window.len();
+            rounds += 1;
+        }
+        println!(
+            "  {size:>7}-flow windows, 1 thread(s): {:>10.0} flows/s (graph + inputs alone)",
+            built as f64 / started.elapsed().as_secs_f64()
+        );
         for threads in [1, 2] {
-            let rate = throughput(&service, &windows, threads, Duration::from_secs(6));
-            println!(
-                "  {size:>7}-flow windows, {threads} thread(s): {:>10.0} flows/s (graph + inputs + model)",
-                rate
-            );
+            let mut rates = Vec::new();
+            for (name, service) in &models {
+                let rate = throughput(service, &windows, threads, Duration::from_secs(6));
+                println!(
+                    "  {size:>7}-flow windows, {threads} thread(s): {:>10.0} flows/s (graph + inputs + model; {name})",
+                    rate
+                );
+                rates.push(rate);
+            }
+            if let [committed, compared] = rates[..] {
+                println!("    committed / compared: {:.2}", committed / compared);
+            }
         }
     }
 }

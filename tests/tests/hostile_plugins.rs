@@ -1,6 +1,7 @@
 //! Hostile plugins are contained: an infinite loop is stopped at its deadline, a 2 GiB
 //! allocation fails at the memory cap, a panic is caught, garbage and wrong-world components
-//! are refused — and meanwhile the host answers `/status` and other plugins keep working.
+//! are refused, a plugin waiting in WASI (a sleep) is stopped at once — and meanwhile the host
+//! answers `/status` and other plugins keep working.
 
 mod common;
 
@@ -128,6 +129,40 @@ fn misbehaving_plugins_are_contained_and_quarantined() {
             body["consecutive_failures"].as_u64()
         ),
         (200, Some("enabled"), Some(0))
+    );
+}
+
+#[test]
+fn a_plugin_waiting_in_wasi_is_stopped_at_once_wherever_it_waits() {
+    let dirs = HostDirs::new();
+    hostile(&dirs, "sleeper", "sleep");
+    hostile(&dirs, "sleepy-config", "sleep-configure");
+    dirs.add(&fixture("tagger-v1"), "healthy");
+    // Before plugins were kept from waiting, the host never answered while `configure` slept,
+    // and each event waited 20 s in the sleeper (epochs do not interrupt a host call).
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
+    for i in 0..EVENTS {
+        host.send(&telemetry("l1", i as f64 / 100.0));
+    }
+    host.finish_stdin();
+    let sleeper = host.plugin("sleeper");
+    assert_eq!(sleeper["status"], "quarantined", "{sleeper}");
+    assert_eq!(
+        sleeper["last_error"]["message"],
+        "plugin tried to block in WASI poll (a sleep or a timer); plugins may not wait"
+    );
+    let healthy = host.plugin("healthy");
+    assert_eq!(healthy["calls"].as_u64(), Some(EVENTS), "{healthy}");
+    let (code, body) = host.get("/plugins/sleepy-config");
+    assert!(
+        code == 404 || body["status"] != "enabled",
+        "a configure that waits is refused: {code} {body}"
     );
 }
 

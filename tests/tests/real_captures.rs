@@ -37,7 +37,7 @@ const REQUIRED: [&str; 7] = [
 /// Attacks of the required classes the default configuration misses today, as (capture,
 /// attack name). Each must still be missed, so that the list stays honest: when one starts
 /// being found, the test fails and asks for its entry to be removed.
-const KNOWN_MISSES: [(&str, &str); 4] = [
+const KNOWN_MISSES: [(&str, &str); 3] = [
     // ab's 1,800 requests take 0.2 s (1,500 of them on 50 keep-alive connections): one window,
     // one `request-flood` (375 new connections over the 5-s minimum burst, 75/s), scoring
     // 0.886 — just under `strong_score` 0.9, which request-flood gives at 80/s (four times
@@ -48,11 +48,6 @@ const KNOWN_MISSES: [(&str, &str); 4] = [
     // scoring 0.72. `volumetric-ddos` wants 100 sources, and before a day of learning the flood
     // signature UDP lacks: an incident, no alert.
     ("hping3-udp-flood", "hping3 UDP flood"),
-    // 32 curl bots, 25 requests each, all within 0.7 s: per bot 25 connections over
-    // request-flood's 5-s minimum burst is 5/s (threshold 20/s), and 32 sources are far below
-    // volumetric-ddos' 100 (its many-source SYN flood needs unanswered SYNs). No detector
-    // reports anything: no incident at all.
-    ("http-ddos-botnet", "HTTP flood from a botnet"),
     // nmap -sU of 12 ports on two hosts in 5 s: `super-spreader` reports a port-scan (23 closed
     // or filtered probes, threshold 20) scoring 0.63, in the capture's only window: an
     // incident, no alert.

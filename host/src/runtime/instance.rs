@@ -23,6 +23,9 @@ pub enum CallError {
     /// Linear memory would have grown past the cap.
     #[error("memory limit of {0} MiB exceeded")]
     Memory(u64),
+    /// The plugin tried to wait in a WASI call (`no_blocking`).
+    #[error("{0}")]
+    Blocked(super::no_blocking::Blocked),
     /// The plugin panicked (the message is the plugin's last stderr line).
     #[error("plugin panicked: {0}")]
     Panic(String),
@@ -225,6 +228,9 @@ fn classify(err: wasmtime::Error, store: &Store<PluginState>, limits: &Limits) -
     let state = store.data();
     if state.limiter.denied {
         return CallError::Memory(limits.memory_mb);
+    }
+    if let Some(blocked) = err.downcast_ref::<super::no_blocking::Blocked>() {
+        return CallError::Blocked(*blocked);
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => CallError::Deadline(limits.deadline_ms),

@@ -11,6 +11,7 @@ pub mod host_impl;
 mod instance;
 mod limits;
 mod loader;
+mod no_blocking;
 mod state;
 
 use std::path::Path;
@@ -105,6 +106,7 @@ impl Runtime {
         // A Rust guest built for wasm32-wasip2 always imports the WASI CLI/IO interfaces; the
         // context behind them is empty (see `PluginState::new`), so this grants nothing.
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        no_blocking::forbid_blocking(&mut linker)?;
         use bindings::detector::netassure::plugin as wit;
         wit::graph::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         wit::flow_graph::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;

@@ -11,7 +11,7 @@ use crate::features::TARGETS;
 use netassure_flowgraph::gae::TARGET_FEATURES;
 
 /// Version of the model (architecture and features); the host shows it in `GET /models`.
-pub const VERSION: &str = "2.0.0";
+pub const VERSION: &str = "2.1.0";
 
 /// One input or output of a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

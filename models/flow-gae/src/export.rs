@@ -204,8 +204,9 @@ fn encode(
 }
 
 /// A dense layer over `[embedding[src], embedding[dst], flow]` per flow (`model::pair_dense`):
-/// the weights' blocks for the two hosts are applied once per host and gathered, only the
-/// flow's own columns are multiplied per flow, summed in the order candle sums them.
+/// the weights' blocks for the two hosts (and the bias, with the source's) are applied once
+/// per host and gathered, only the flow's own columns are multiplied per flow, summed in the
+/// order candle sums them.
 fn pair_dense(
     g: &mut Graph,
     embedding: (&str, usize),
@@ -222,22 +223,27 @@ fn pair_dense(
     };
     let w_src = block(g, 0, host_width, "src");
     let w_dst = block(g, host_width, host_width, "dst");
+    let b = g.f32s(&format!("{name}_bias"), &[d.outputs as i64], &d.bias);
     let per_src = g.op("MatMul", &[embedding, &w_src], vec![]);
+    let per_src = g.op("Add", &[&per_src, &b], vec![]);
     let per_dst = g.op("MatMul", &[embedding, &w_dst], vec![]);
     let of_src = gather(g, &per_src, flows[0]);
     let of_dst = gather(g, &per_dst, flows[1]);
-    let mut sum = g.op("Add", &[&of_src, &of_dst], vec![]);
-    if let Some(flow) = flow {
-        let w_flow = block(g, 2 * host_width, d.inputs - 2 * host_width, "flow");
-        let product = g.op("MatMul", &[flow, &w_flow], vec![]);
-        sum = g.op("Add", &[&sum, &product], vec![]);
+    let sum = g.op("Add", &[&of_src, &of_dst], vec![]);
+    match flow {
+        Some(flow) => {
+            let w_flow = block(g, 2 * host_width, d.inputs - 2 * host_width, "flow");
+            let product = g.op("MatMul", &[flow, &w_flow], vec![]);
+            g.op("Add", &[&sum, &product], vec![])
+        }
+        None => sum,
     }
-    let b = g.f32s(&format!("{name}_bias"), &[d.outputs as i64], &d.bias);
-    g.op("Add", &[&sum, &b], vec![])
 }
 
 /// Log-probability `[F, 1]` of each flow's service `class` (`[F, 1]`) under the service
-/// head's logits (the class's entry of their log-softmax), at least `ln P_SERVICE_MIN`.
+/// head's logits (the class's entry of their log-softmax; ONNX Runtime's `ReduceLogSumExp`,
+/// which would spare the other 35 entries, took a quarter of the whole graph's time), at
+/// least `ln P_SERVICE_MIN`.
 fn log_service(g: &mut Graph, logits: &str, class: &str) -> String {
     let log_p = g.op("LogSoftmax", &[logits], vec![("axis", Attr::Int(1))]);
     let picked = g.op(

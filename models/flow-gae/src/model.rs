@@ -292,8 +292,9 @@ fn encode(net: &Network, graph: &GraphTensors, context: &Tensor) -> Result<(Tens
 }
 
 /// `layer` over `[embedding[src], embedding[dst], flow]` per flow, computed as the sum of the
-/// weights' blocks: the two host blocks are applied once per host and gathered, only the
-/// flow's own columns are multiplied per flow (`export::pair_dense` sums in the same order).
+/// weights' blocks: the two host blocks (and the bias, with the source's) are applied once per
+/// host and gathered, only the flow's own columns are multiplied per flow
+/// (`export::pair_dense` sums in the same order).
 fn pair_dense(
     layer: &DenseVars,
     embedding: &Tensor,
@@ -304,16 +305,19 @@ fn pair_dense(
     let width = embedding.dim(1)?;
     let of_src = embedding
         .matmul(&weight.narrow(0, 0, width)?)?
+        .broadcast_add(layer.bias.as_tensor())?
         .index_select(flows[0], 0)?;
     let of_dst = embedding
         .matmul(&weight.narrow(0, width, width)?)?
         .index_select(flows[1], 0)?;
-    let mut sum = (of_src + of_dst)?;
-    if let Some(flow) = flow {
-        let rest = weight.dim(0)? - 2 * width;
-        sum = (sum + flow.matmul(&weight.narrow(0, 2 * width, rest)?)?)?;
+    let sum = (of_src + of_dst)?;
+    match flow {
+        Some(flow) => {
+            let rest = weight.dim(0)? - 2 * width;
+            sum + flow.matmul(&weight.narrow(0, 2 * width, rest)?)?
+        }
+        None => Ok(sum),
     }
-    sum.broadcast_add(layer.bias.as_tensor())
 }
 
 /// Each flow's service class as a one-hot `[F, CLASSES]` (protocol × group) from its context.
