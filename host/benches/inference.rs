@@ -86,7 +86,7 @@ fn service(dir: std::path::PathBuf, device: DevicePreference) -> Arc<InferenceSe
         status.device.unwrap_or_default(),
         status.library.unwrap_or_default()
     );
-    Arc::new(service)
+    service
 }
 
 fn main() {
