@@ -210,6 +210,44 @@ fn mutating_calls_need_the_token_and_change_nothing_without_it() {
     assert_eq!(host.get("/plugins").1.as_array().unwrap().len(), 1);
 }
 
+#[test]
+fn bodies_are_refused_before_they_are_read_and_never_buffered_past_their_limit() {
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, Options::default());
+    // A refused upload is answered from its headers: no body is sent, the 401 still comes.
+    let (status, body) =
+        host.raw("PUT /plugins/big HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 67108864\r\n\r\n");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized")),
+        "{body}"
+    );
+    // A body over the limit of an ordinary call: 413, in the JSON error format.
+    let (status, body) = host.raw(
+        "POST /analysis/what-if HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 3145728\r\n\r\n",
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("payload_too_large")),
+        "{body}"
+    );
+    // Eight unauthenticated 32 MiB uploads at once leave the host's memory where it was
+    // (each was buffered whole before: +256 MiB).
+    let before = host.rss_bytes();
+    let upload = vec![0u8; 32 << 20];
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| host.try_put("/plugins/big", &upload, None));
+        }
+    });
+    let after = host.rss_bytes();
+    assert!(
+        after < before + (64 << 20),
+        "resident memory grew from {before} to {after} bytes"
+    );
+    assert_eq!(host.get("/status").0, 200);
+}
+
 fn cli(host: &Host, args: &[&str]) -> (bool, String) {
     let output = Command::new(cli_bin())
         .args(["--api", &host.base, "--token", TOKEN])

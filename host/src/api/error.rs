@@ -1,7 +1,10 @@
 //! The API's one error type.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -45,6 +48,61 @@ impl IntoResponse for ApiError {
         )
             .into_response()
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!(
+            "the request body is over the limit: {} bytes for a plugin upload, {} for any other call",
+            super::MAX_PLUGIN_BYTES,
+            super::MAX_BODY_BYTES
+        ),
+    )
+}
+
+/// Refuse from its headers a request whose declared body is over its route's limit (a plugin
+/// upload's or any other call's), before anything of it is read; the connection is closed
+/// after the answer. Bodies without a declared length are cut at the limit while they are
+/// read (`DefaultBodyLimit`).
+pub async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let upload = request.method() == Method::PUT
+        && request
+            .uri()
+            .path()
+            .strip_prefix("/plugins/")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+    let limit = if upload {
+        super::MAX_PLUGIN_BYTES
+    } else {
+        super::MAX_BODY_BYTES
+    };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        let mut response = too_large().into_response();
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    next.run(request).await
+}
+
+/// Answers axum produces itself before a handler runs (a body cut at its limit: 413) in the
+/// API's JSON error format, as every other error.
+pub async fn json_rejections(response: Response) -> Response {
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || json {
+        return response;
+    }
+    too_large().into_response()
 }
 
 impl From<RegistryError> for ApiError {

@@ -28,6 +28,8 @@ use crate::topology::TopologyStore;
 
 /// Largest plugin upload.
 pub const MAX_PLUGIN_BYTES: usize = 64 << 20;
+/// Largest request body of every other call (analysis parameters, configurations, feedback).
+pub const MAX_BODY_BYTES: usize = 2 << 20;
 
 /// Progress of an ingest source, for `/status`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -78,7 +80,9 @@ pub fn app(state: AppState) -> Router {
     let admin = Router::new()
         .route(
             "/plugins/{name}",
-            put(plugins::install).delete(plugins::remove),
+            put(plugins::install)
+                .layer(DefaultBodyLimit::max(MAX_PLUGIN_BYTES))
+                .delete(plugins::remove),
         )
         .route("/plugins/{name}/enable", post(plugins::enable))
         .route("/plugins/{name}/disable", post(plugins::disable))
@@ -118,6 +122,8 @@ pub fn app(state: AppState) -> Router {
         .route("/topology/links/{id}/history", get(topology::link_history))
         .merge(admin)
         .fallback(error::not_found)
-        .layer(DefaultBodyLimit::max(MAX_PLUGIN_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response(error::json_rejections))
+        .layer(middleware::from_fn(error::refuse_declared_oversize))
         .with_state(state)
 }

@@ -222,6 +222,48 @@ impl Host {
         Self::answer(request.send(body))
     }
 
+    /// `PUT` that may fail (the host may close the connection before the body is sent).
+    pub fn try_put(&self, path: &str, body: &[u8], token: Option<&str>) -> Option<u16> {
+        let mut request = self.agent.put(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        request.send(body).ok().map(|r| r.status().as_u16())
+    }
+
+    /// Send `head` (a request line and headers, no body) on a new connection; the answer's
+    /// status and JSON body.
+    pub fn raw(&self, head: &str) -> (u16, Value) {
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    /// The host's resident memory, bytes (Linux).
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|kb| kb.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+            .unwrap()
+            * 1024
+    }
+
     pub fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         let mut request = self.agent.delete(format!("{}{path}", self.base));
         if let Some(token) = token {
