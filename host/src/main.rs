@@ -164,6 +164,37 @@ fn init_logging(config: &Config) {
     }
 }
 
+/// The admin token when none is configured: the one in `DATA_DIR/admin-token`, or a new one
+/// written there (readable by its owner only). The log names the file, never the token.
+fn generated_token(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("admin-token");
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && !text.trim().is_empty()
+    {
+        tracing::warn!(
+            "no admin token configured; mutating REST calls need `Authorization: Bearer TOKEN` with the token in {}",
+            path.display()
+        );
+        return Ok(text.trim().to_owned());
+    }
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())?;
+    tracing::warn!(
+        "no admin token configured; generated one in {} (readable by its owner only): mutating REST calls need `Authorization: Bearer TOKEN`",
+        path.display()
+    );
+    Ok(token)
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.once && args.replay.is_none() && args.flows.is_empty() {
@@ -173,13 +204,7 @@ fn main() -> anyhow::Result<()> {
     init_logging(&config);
     let token: Arc<str> = match &config.server.admin_token {
         Some(token) if !token.is_empty() => Arc::from(token.as_str()),
-        _ => {
-            let token = uuid::Uuid::new_v4().simple().to_string();
-            tracing::warn!(
-                "no admin token configured; mutating REST calls need `Authorization: Bearer {token}`"
-            );
-            Arc::from(token)
-        }
+        _ => Arc::from(generated_token(&config.data.dir)?),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -249,8 +249,11 @@ fn spawn_replay(state: AppState, path: PathBuf, speed: f64, done: Arc<dyn Fn() +
             let result = if path.as_os_str() == "-" {
                 replay_lines(&state.pipeline, &source, std::io::stdin().lock(), pace)
             } else {
-                std::fs::read_to_string(&path)
-                    .map(|text| replay_text(&state.pipeline, &source, &text, pace))
+                std::fs::read(&path).and_then(|bytes| match String::from_utf8(bytes) {
+                    Ok(text) => Ok(replay_text(&state.pipeline, &source, &text, pace)),
+                    // Not all UTF-8: line by line, the bad lines skipped as malformed.
+                    Err(err) => replay_lines(&state.pipeline, &source, err.as_bytes(), pace),
+                })
             };
             state.registry.flush();
             let mut ingest = state.ingest.lock().expect("ingest lock");

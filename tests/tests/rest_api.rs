@@ -355,3 +355,44 @@ fn every_endpoint_in_the_openapi_document_exists() {
         }
     }
 }
+
+#[test]
+fn a_generated_admin_token_is_kept_in_the_data_directory_not_the_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let dirs = HostDirs::new();
+    let data = dirs.root.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(common::host_bin())
+        .current_dir(dirs.root.path())
+        .arg("--plugins")
+        .arg(dirs.plugins())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("NETASSURE_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let path = data.join("admin-token");
+    let agent = common::agent();
+    common::wait_until(std::time::Duration::from_secs(120), "/status", || {
+        agent
+            .get(format!("http://127.0.0.1:{port}/status"))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+    });
+    let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
+    assert_eq!(token.len(), 32);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("admin-token"), "{log}");
+    assert!(!log.contains(&token), "the token is in the log: {log}");
+}

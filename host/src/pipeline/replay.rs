@@ -107,7 +107,8 @@ impl Replayer<'_> {
     }
 }
 
-/// Publish every message of a JSON-lines stream (stdin).
+/// Publish every message of a JSON-lines stream (stdin, or a file that is not all UTF-8); a
+/// line that is not UTF-8 or not a message is counted as malformed and skipped.
 pub fn replay_lines(
     pipeline: &Pipeline,
     source: &str,
@@ -120,14 +121,28 @@ pub fn replay_lines(
         pace,
         summary: ReplaySummary::default(),
     };
-    for (number, line) in reader.lines().enumerate() {
-        let line = line?;
-        let trimmed = line.trim();
+    let mut reader = reader;
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let position = format!("line {number}");
+        // A line that is not UTF-8 is one malformed message, not the end of the stream.
+        let Ok(text) = std::str::from_utf8(&line) else {
+            replayer.handle(
+                Decoded::Malformed("the line is not UTF-8".into()),
+                &position,
+            );
+            continue;
+        };
+        let trimmed = text.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             replayer.summary.skipped += 1;
             continue;
         }
-        replayer.handle(decode(trimmed), &format!("line {}", number + 1));
+        replayer.handle(decode(trimmed), &position);
     }
     Ok(replayer.summary)
 }
