@@ -396,3 +396,22 @@ fn a_generated_admin_token_is_kept_in_the_data_directory_not_the_log() {
     assert!(log.contains("admin-token"), "{log}");
     assert!(!log.contains(&token), "the token is in the log: {log}");
 }
+
+#[test]
+fn a_since_past_the_stores_range_is_refused_not_wrapped() {
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, Options::default());
+    for path in ["/alerts", "/anomalies", "/incidents"] {
+        let (status, body) = host.get(&format!("{path}?since=9223372036854775808"));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("bad_request")),
+            "{path}: {body}"
+        );
+        assert_eq!(
+            host.get(&format!("{path}?since=9223372036854775807")).0,
+            200,
+            "{path}"
+        );
+    }
+}

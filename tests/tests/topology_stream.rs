@@ -208,6 +208,68 @@ async fn raw_server(port: u16) {
     tokio::time::sleep(Duration::from_secs(30)).await;
 }
 
+/// Sequence numbers reach `u64::MAX`; the next message cannot follow in sequence.
+async fn last_number_server(port: u16) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut socket = accept(&listener).await;
+    let first = [
+        snapshot(u64::MAX - 1, &["a", "b"], &[("a-b", "a", "b")]),
+        delta(
+            u64::MAX,
+            json!([{"op": "node-upsert", "node": {"id": "c"}}]),
+        ),
+        delta(0, json!([{"op": "node-remove", "id": "a"}])),
+    ];
+    for text in first {
+        socket.send(Message::text(text)).await.unwrap();
+    }
+    let request = tokio::time::timeout(Duration::from_secs(20), socket.next())
+        .await
+        .expect("a resync request")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        request.into_text().unwrap().as_str(),
+        r#"{"type":"resync"}"#
+    );
+    for text in [
+        snapshot(5, &["a", "b", "c"], &[("a-b", "a", "b")]),
+        delta(6, json!([{"op": "node-upsert", "node": {"id": "d"}}])),
+    ] {
+        socket.send(Message::text(text)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(30)).await;
+}
+
+#[test]
+fn the_last_sequence_number_is_followed_by_a_resync_not_a_wrap() {
+    let port = common::free_port();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.spawn(last_number_server(port));
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, with_stream(&format!("ws://127.0.0.1:{port}")));
+    wait_until(Duration::from_secs(60), "seq 6 after the resync", || {
+        stream_status(&host)["last_seq"].as_u64() == Some(6)
+    });
+    let status = stream_status(&host);
+    assert_eq!(status["resyncs"], 1, "{status}");
+    let (_, topology) = host.get("/topology");
+    let (nodes, _) = topology_of(&topology);
+    let ids: Vec<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["a", "b", "c", "d"],
+        "the wrapped delta 0 was not applied"
+    );
+    server.abort();
+    drop(runtime);
+}
+
 #[test]
 fn gaps_resync_bad_input_is_counted_and_the_client_reconnects() {
     let port = common::free_port();

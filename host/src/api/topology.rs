@@ -158,6 +158,13 @@ pub struct HistoryReply {
 /// Parse `since`: RFC 3339 (`2026-11-22T10:00:00Z`, or with an offset) or milliseconds since the epoch.
 pub fn parse_since(text: &str) -> Result<u64, ApiError> {
     if let Ok(ms) = text.parse::<u64>() {
+        // The stores compare times as i64: a larger value would wrap to before the epoch.
+        if ms > i64::MAX as u64 {
+            return Err(ApiError::bad_request(format!(
+                "`since` must be at most {} milliseconds since the epoch, got {ms}",
+                i64::MAX
+            )));
+        }
         return Ok(ms);
     }
     text.parse::<jiff::Timestamp>()

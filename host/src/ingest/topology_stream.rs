@@ -82,6 +82,19 @@ enum Sync {
     Expecting(Option<u64>),
 }
 
+impl Sync {
+    /// After a message numbered `seq`: expect the next number; after `u64::MAX` no number can
+    /// follow in sequence, so the next message (unless a snapshot) asks for a resync instead
+    /// of wrapping to 0.
+    fn after(seq: Option<u64>) -> Sync {
+        match seq.map(|seq| seq.checked_add(1)) {
+            None => Sync::Expecting(None),
+            Some(Some(next)) => Sync::Expecting(Some(next)),
+            Some(None) => Sync::AwaitingSnapshot(None),
+        }
+    }
+}
+
 impl TopologyStreamClient {
     /// A client publishing into `pipeline`.
     pub fn new(config: TopologyStreamConfig, pipeline: Arc<Pipeline>) -> Self {
@@ -269,9 +282,7 @@ impl TopologyStreamClient {
                 self.count("heartbeat", 1);
                 return None;
             }
-            (_, InputEvent::Snapshot { .. }) => {
-                *sync = Sync::Expecting(seq.map(|seq| seq + 1));
-            }
+            (_, InputEvent::Snapshot { .. }) => *sync = Sync::after(seq),
             (Sync::AwaitingSnapshot(asked), _) => {
                 self.update(|stats| stats.dropped_waiting_for_snapshot += 1);
                 self.count("dropped_waiting_for_snapshot", 1);
@@ -308,7 +319,7 @@ impl TopologyStreamClient {
                     self.count("resync", 1);
                     return Some(r#"{"type":"resync"}"#);
                 }
-                _ => *sync = Sync::Expecting(seq.map(|seq| seq + 1)),
+                _ => *sync = Sync::after(seq),
             },
         }
         self.pipeline.publish("topology-stream", &event);
