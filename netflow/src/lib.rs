@@ -28,6 +28,6 @@ mod template;
 mod v5;
 mod v9;
 
-pub use collector::{Collector, CollectorConfig, ExporterStats};
+pub use collector::{Collector, CollectorConfig, CollectorStats, ExporterStats};
 pub use columns::{FlowColumns, FlowRow};
 pub use read::DecodeError;

@@ -22,6 +22,9 @@ pub enum DecodeError {
     /// A template that cannot be used (zero-length record, too many fields...).
     #[error("bad template: {0}")]
     BadTemplate(&'static str),
+    /// A new exporter while the collector already keeps its maximum of exporters.
+    #[error("refused: the collector already keeps {0} exporters")]
+    TooManyExporters(usize),
 }
 
 /// A cursor over bytes with bounds-checked big-endian reads.

@@ -83,6 +83,8 @@ pub struct ExporterCounters {
     pub pending: u64,
     /// Templates known.
     pub templates: u64,
+    /// Template definitions refused (the exporter already had its maximum).
+    pub templates_refused: u64,
 }
 
 impl From<ExporterStats> for ExporterCounters {
@@ -95,6 +97,7 @@ impl From<ExporterStats> for ExporterCounters {
             no_template: stats.no_template,
             pending: stats.pending,
             templates: stats.templates,
+            templates_refused: stats.templates_refused,
         }
     }
 }
@@ -110,6 +113,14 @@ pub struct NetflowStatus {
     pub flows: u64,
     /// Counters per exporter (`address:port`).
     pub exporters: BTreeMap<String, ExporterCounters>,
+    /// Exporters kept now (at most the collector's 4,096).
+    pub exporters_kept: u64,
+    /// Datagrams refused because the collector already kept its maximum of exporters.
+    pub exporters_refused: u64,
+    /// Exporters forgotten after 30 minutes of silence.
+    pub exporters_expired: u64,
+    /// Bytes of data waiting for templates, over all exporters (at most 32 MiB).
+    pub pending_bytes: u64,
 }
 
 /// A running collector.
@@ -250,10 +261,9 @@ impl Worker {
             return;
         };
         let flows = window.len() as u64;
-        let mut columns = std::mem::take(window);
-        // Keep the exporter names' order stable for the next window's indexes.
-        window.exporters = columns.exporters.clone();
-        columns.exporters.shrink_to_fit();
+        // Each window names only the exporters of its own flows (a list kept from window to
+        // window would grow with every exporter ever seen, past what its 16-bit index holds).
+        let columns = std::mem::take(window);
         self.pipeline
             .publish_flows("netflow", start_ms, crate::model::now_ms(), columns);
         if let Ok(mut status) = self.status.lock() {
@@ -269,8 +279,13 @@ impl Worker {
             .into_iter()
             .map(|(name, stats)| (name, stats.into()))
             .collect();
+        let collector = self.collector.collector_stats();
         if let Ok(mut status) = self.status.lock() {
             status.exporters = exporters;
+            status.exporters_kept = collector.exporters;
+            status.exporters_refused = collector.exporters_refused;
+            status.exporters_expired = collector.exporters_expired;
+            status.pending_bytes = collector.pending_bytes;
         }
     }
 }
