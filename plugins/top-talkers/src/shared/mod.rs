@@ -7,7 +7,6 @@
 pub mod baseline;
 pub mod engine;
 pub mod hour;
-pub mod networks;
 pub mod parties;
 pub mod report;
 #[cfg(test)]
@@ -17,7 +16,7 @@ pub mod store;
 use netassure_plugin_sdk::prelude::*;
 
 use baseline::{Key, Rules};
-use networks::{DEFAULT_INTERNAL, Networks};
+use netassure_plugin_sdk::networks::{DEFAULT_INTERNAL, Networks};
 
 /// The kinds of key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
