@@ -319,24 +319,8 @@ impl Judge<'_> {
             if rate < config.min_victim_syn_rate || count < config.min_flood_sources || !spread {
                 continue;
             }
-            let (dst, proto, port) = service;
-            verdicts.push(Verdict {
-                kind: Kind::Syn,
-                key: Key {
-                    dst,
-                    proto,
-                    port,
-                    src: sources[0].1,
-                },
-                sources: (sources.iter().take(10).map(|(_, s)| *s).collect(), count),
-                rate,
-                threshold: config.min_victim_syn_rate,
-                count: syn,
-                peers: (0.0, 0),
-                datagram: (0.0, 0),
-                seconds,
-                at_least: false,
-            });
+            let measured = (rate, config.min_victim_syn_rate, syn, seconds);
+            verdicts.push(group_verdict(Kind::Syn, service, &sources, count, measured));
         }
         verdicts.sort_by_key(|v| v.key);
         verdicts
@@ -383,30 +367,47 @@ impl Judge<'_> {
             if rate < threshold {
                 continue;
             }
-            let (dst, proto, port) = service;
-            verdicts.push(Verdict {
-                kind: Kind::Request,
-                key: Key {
-                    dst,
-                    proto,
-                    port,
-                    src: sources[0].1,
-                },
-                sources: (
-                    sources.iter().take(10).map(|(_, s)| *s).collect(),
-                    sources.len(),
-                ),
-                rate,
-                threshold,
-                count,
-                peers: (0.0, 0),
-                datagram: (0.0, 0),
-                seconds,
-                at_least: false,
-            });
+            let measured = (rate, threshold, count, seconds);
+            verdicts.push(group_verdict(
+                Kind::Request,
+                service,
+                &sources,
+                sources.len(),
+                measured,
+            ));
         }
         verdicts.sort_by_key(|v| v.key);
         verdicts
+    }
+}
+
+/// The verdict of a flood of many sources on `service`: `sources` (count, address) busiest
+/// first, `count` of them in all; `measured` is (rate, threshold, count judged, seconds).
+fn group_verdict(
+    kind: Kind,
+    service: Service,
+    sources: &[(u32, [u8; 16])],
+    count: usize,
+    measured: (f64, f64, u64, f64),
+) -> Verdict {
+    let (dst, proto, port) = service;
+    let (rate, threshold, judged, seconds) = measured;
+    Verdict {
+        kind,
+        key: Key {
+            dst,
+            proto,
+            port,
+            src: sources[0].1,
+        },
+        sources: (sources.iter().take(10).map(|(_, s)| *s).collect(), count),
+        rate,
+        threshold,
+        count: judged,
+        peers: (0.0, 0),
+        datagram: (0.0, 0),
+        seconds,
+        at_least: false,
     }
 }
 
