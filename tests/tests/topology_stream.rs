@@ -208,6 +208,41 @@ async fn raw_server(port: u16) {
     tokio::time::sleep(Duration::from_secs(30)).await;
 }
 
+/// A host following a fake topology engine; the engine stops when it is dropped.
+struct Followed {
+    host: Host,
+    _dirs: HostDirs,
+    server: tokio::task::JoinHandle<()>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Drop for Followed {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Start `engine` on a free port and a host following it.
+fn follow<F>(engine: impl FnOnce(u16) -> F) -> Followed
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let port = common::free_port();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.spawn(engine(port));
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, with_stream(&format!("ws://127.0.0.1:{port}")));
+    Followed {
+        host,
+        _dirs: dirs,
+        server,
+        _runtime: runtime,
+    }
+}
+
 /// Sequence numbers reach `u64::MAX`; the next message cannot follow in sequence.
 async fn last_number_server(port: u16) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -245,18 +280,12 @@ async fn last_number_server(port: u16) {
 
 #[test]
 fn the_last_sequence_number_is_followed_by_a_resync_not_a_wrap() {
-    let port = common::free_port();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.spawn(last_number_server(port));
-    let dirs = HostDirs::new();
-    let host = Host::start(&dirs, with_stream(&format!("ws://127.0.0.1:{port}")));
+    let followed = follow(last_number_server);
+    let host = &followed.host;
     wait_until(Duration::from_secs(60), "seq 6 after the resync", || {
-        stream_status(&host)["last_seq"].as_u64() == Some(6)
+        stream_status(host)["last_seq"].as_u64() == Some(6)
     });
-    let status = stream_status(&host);
+    let status = stream_status(host);
     assert_eq!(status["resyncs"], 1, "{status}");
     let (_, topology) = host.get("/topology");
     let (nodes, _) = topology_of(&topology);
@@ -266,26 +295,18 @@ fn the_last_sequence_number_is_followed_by_a_resync_not_a_wrap() {
         ["a", "b", "c", "d"],
         "the wrapped delta 0 was not applied"
     );
-    server.abort();
-    drop(runtime);
 }
 
 #[test]
 fn gaps_resync_bad_input_is_counted_and_the_client_reconnects() {
-    let port = common::free_port();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.spawn(raw_server(port));
-    let dirs = HostDirs::new();
-    let host = Host::start(&dirs, with_stream(&format!("ws://127.0.0.1:{port}")));
+    let followed = follow(raw_server);
+    let host = &followed.host;
     wait_until(
         Duration::from_secs(60),
         "the second connection's messages",
-        || stream_status(&host)["last_seq"].as_u64() == Some(32),
+        || stream_status(host)["last_seq"].as_u64() == Some(32),
     );
-    let status = stream_status(&host);
+    let status = stream_status(host);
     assert!(status["connects"].as_u64().unwrap() >= 2, "{status}");
     assert!(status["disconnects"].as_u64().unwrap() >= 1, "{status}");
     assert_eq!(status["gaps"], 1, "{status}");
@@ -327,9 +348,6 @@ fn gaps_resync_bad_input_is_counted_and_the_client_reconnects() {
     let (status, history) = host.get("/topology/links/d-e/history");
     assert_eq!(status, 200);
     assert_eq!(history["points"][0]["utilisation"], 0.25);
-
-    server.abort();
-    drop(runtime);
 }
 
 #[test]

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use netassure_netflow::FlowColumns;
 use netassure_netflow::files::{FlowFile, FlowFileError};
 use netassure_plugin_sdk::prelude::*;
 use netassure_plugin_sdk::testing::flows_event;
+
+use crate::windows::batch_of;
 
 /// The window length the host uses by default.
 pub const WINDOW_MS: u64 = 10_000;
@@ -72,26 +73,6 @@ pub fn captures() -> Vec<Capture> {
         .collect();
     found.sort_by(|a, b| a.name.cmp(&b.name));
     found
-}
-
-fn batch_of(flows: &FlowColumns) -> FlowBatch {
-    FlowBatch {
-        len: flows.len() as u32,
-        src_addr: flows.src_addr.iter().flatten().copied().collect(),
-        dst_addr: flows.dst_addr.iter().flatten().copied().collect(),
-        src_port: flows.src_port.clone(),
-        dst_port: flows.dst_port.clone(),
-        protocol: flows.protocol.clone(),
-        tcp_flags: flows.tcp_flags.clone(),
-        bytes: flows.bytes.clone(),
-        packets: flows.packets.clone(),
-        start_ms: flows.start_ms.clone(),
-        end_ms: flows.end_ms.clone(),
-        input_if: flows.input_if.clone(),
-        output_if: flows.output_if.clone(),
-        exporter: flows.exporter.clone(),
-        exporters: flows.exporters.clone(),
-    }
 }
 
 /// Empty the (per-thread, native) persistent state: each capture is a network of its own.
