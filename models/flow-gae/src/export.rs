@@ -242,8 +242,8 @@ fn pair_dense(
 
 /// Log-probability `[F, 1]` of each flow's service `class` (`[F, 1]`) under the service
 /// head's logits (the class's entry of their log-softmax; ONNX Runtime's `ReduceLogSumExp`,
-/// which would spare the other 35 entries, took a quarter of the whole graph's time when profiled by hand), at
-/// least `ln P_SERVICE_MIN`.
+/// which would spare the other 35 entries, took a quarter of the whole graph's time when
+/// profiled by hand), at least `ln P_SERVICE_MIN`.
 fn log_service(g: &mut Graph, logits: &str, class: &str) -> String {
     let log_p = g.op("LogSoftmax", &[logits], vec![("axis", Attr::Int(1))]);
     let picked = g.op(
