@@ -4,9 +4,12 @@
     pip install requests
     python3 examples/query_api.py --api http://127.0.0.1:8080
     python3 examples/query_api.py --status active --severity critical --since 2026-11-22T00:00:00Z
-    python3 examples/query_api.py --feedback ALERT_ID --false-positive --notes "planned maintenance"
+    NETASSURE_OPERATOR_TOKEN=... python3 examples/query_api.py --feedback ALERT_ID --false-positive --notes "planned maintenance"
+
+Feedback needs the operator token (or the admin token): --token, or NETASSURE_OPERATOR_TOKEN.
 """
 import argparse
+import os
 import sys
 
 import requests
@@ -23,6 +26,8 @@ def main():
     parser.add_argument("--feedback", metavar="ALERT_ID", help="label this alert")
     parser.add_argument("--false-positive", action="store_true", help="with --feedback: it was a false positive")
     parser.add_argument("--notes", help="with --feedback: free text")
+    parser.add_argument("--token", default=os.environ.get("NETASSURE_OPERATOR_TOKEN"),
+                        help="with --feedback: the operator token (default: $NETASSURE_OPERATOR_TOKEN)")
     args = parser.parse_args()
     api = args.api.rstrip("/")
 
@@ -33,7 +38,10 @@ def main():
 
     if args.feedback:
         body = {"is_false_positive": args.false_positive, "notes": args.notes}
-        answer = requests.post(f"{api}/alerts/{args.feedback}/feedback", json=body, timeout=10)
+        if not args.token:
+            sys.exit("feedback needs the operator token: --token or NETASSURE_OPERATOR_TOKEN")
+        answer = requests.post(f"{api}/alerts/{args.feedback}/feedback", json=body, timeout=10,
+                               headers={"Authorization": f"Bearer {args.token}"})
         if answer.status_code != 200:
             error = answer.json()
             sys.exit(f"feedback refused ({answer.status_code} {error['error']}): {error['detail']}")

@@ -161,7 +161,13 @@ fn main() -> anyhow::Result<()> {
         dir.path().join("plugins"),
         dir.path().join("data"),
     ))?;
-    let host = netassure_host::server::build(&config, Arc::from("bench"))?;
+    let host = netassure_host::server::build(
+        &config,
+        netassure_host::api::Tokens {
+            admin: Arc::from("bench"),
+            operator: Arc::from("bench"),
+        },
+    )?;
     let feed = host.state.pipeline.feed().clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

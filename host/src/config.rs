@@ -48,10 +48,14 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address of the REST API. Example: `listen = "127.0.0.1:8080"`.
     pub listen: SocketAddr,
-    /// Bearer token required by every mutating call; `NETASSURE_ADMIN_TOKEN` overrides it.
-    /// When neither is set the host makes one up at start and logs it.
-    /// Example: `admin_token = "s3cret"`.
+    /// Bearer token required by every call that changes plugins or models;
+    /// `NETASSURE_ADMIN_TOKEN` overrides it. When neither is set the host generates one into
+    /// `DATA_DIR/admin-token` (readable by its owner only). Example: `admin_token = "s3cret"`.
     pub admin_token: Option<String>,
+    /// Bearer token required by operator calls on alerts (ack, resolve, feedback); the admin
+    /// token is accepted too. `NETASSURE_OPERATOR_TOKEN` overrides it. When neither is set
+    /// the host generates one into `DATA_DIR/operator-token`. Example: `operator_token = "on-call"`.
+    pub operator_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +63,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_token: None,
+            operator_token: None,
         }
     }
 }

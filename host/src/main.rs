@@ -22,9 +22,12 @@ struct Args {
     /// REST API address (overrides [server] listen).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
-    /// Admin token for mutating REST calls (overrides [server] admin_token).
+    /// Admin token for REST calls that change plugins or models (overrides [server] admin_token).
     #[arg(long, env = "NETASSURE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Operator token for ack, resolve and feedback on alerts (overrides [server] operator_token).
+    #[arg(long, env = "NETASSURE_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<String>,
     /// Data directory (overrides [data] dir).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -89,6 +92,9 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(token) = &args.admin_token {
         config.server.admin_token = Some(token.clone());
+    }
+    if let Some(token) = &args.operator_token {
+        config.server.operator_token = Some(token.clone());
     }
     if let Some(dir) = &args.data_dir {
         config.data.dir = dir.clone();
@@ -164,18 +170,26 @@ fn init_logging(config: &Config) {
     }
 }
 
-/// The admin token when none is configured: the one in `DATA_DIR/admin-token`, or a new one
-/// written there (readable by its owner only). The log names the file, never the token.
-fn generated_token(data_dir: &std::path::Path) -> anyhow::Result<String> {
-    let path = data_dir.join("admin-token");
+/// `role`'s token (`admin` or `operator`): the configured one, else the one in
+/// `DATA_DIR/ROLE-token`, else a new one written there (readable by its owner only). The log
+/// names the file, never the token.
+fn token(
+    configured: Option<&String>,
+    data_dir: &std::path::Path,
+    role: &str,
+) -> anyhow::Result<Arc<str>> {
+    if let Some(token) = configured.filter(|token| !token.is_empty()) {
+        return Ok(Arc::from(token.as_str()));
+    }
+    let path = data_dir.join(format!("{role}-token"));
     if let Ok(text) = std::fs::read_to_string(&path)
         && !text.trim().is_empty()
     {
         tracing::warn!(
-            "no admin token configured; mutating REST calls need `Authorization: Bearer TOKEN` with the token in {}",
+            "no {role} token configured; {role} REST calls need `Authorization: Bearer TOKEN` with the token in {}",
             path.display()
         );
-        return Ok(text.trim().to_owned());
+        return Ok(Arc::from(text.trim()));
     }
     let token = uuid::Uuid::new_v4().simple().to_string();
     std::fs::create_dir_all(data_dir)
@@ -189,10 +203,10 @@ fn generated_token(data_dir: &std::path::Path) -> anyhow::Result<String> {
         .with_context(|| format!("writing {}", path.display()))?;
     std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())?;
     tracing::warn!(
-        "no admin token configured; generated one in {} (readable by its owner only): mutating REST calls need `Authorization: Bearer TOKEN`",
+        "no {role} token configured; generated one in {} (readable by its owner only): {role} REST calls need `Authorization: Bearer TOKEN`",
         path.display()
     );
-    Ok(token)
+    Ok(Arc::from(token))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -202,15 +216,23 @@ fn main() -> anyhow::Result<()> {
     }
     let config = load_config(&args)?;
     init_logging(&config);
-    let token: Arc<str> = match &config.server.admin_token {
-        Some(token) if !token.is_empty() => Arc::from(token.as_str()),
-        _ => Arc::from(generated_token(&config.data.dir)?),
+    let tokens = netassure_host::api::Tokens {
+        admin: token(
+            config.server.admin_token.as_ref(),
+            &config.data.dir,
+            "admin",
+        )?,
+        operator: token(
+            config.server.operator_token.as_ref(),
+            &config.data.dir,
+            "operator",
+        )?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting tokio")?;
-    let host = server::build(&config, token)?;
+    let host = server::build(&config, tokens)?;
     let options = RunOptions {
         replay: args.replay.clone(),
         flows: args.flows.clone(),

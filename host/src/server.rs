@@ -42,7 +42,7 @@ pub struct Host {
 }
 
 /// Build every part and load the plugin directory.
-pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
+pub fn build(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
     std::fs::create_dir_all(&config.data.dir)
         .with_context(|| format!("creating data dir {}", config.data.dir.display()))?;
     let metrics = Arc::new(Metrics::new());
@@ -122,7 +122,7 @@ pub fn build(config: &Config, admin_token: Arc<str>) -> anyhow::Result<Host> {
         pipeline,
         topology,
         metrics,
-        admin_token,
+        tokens,
         started: Instant::now(),
         ingest: Arc::new(Mutex::new(Vec::new())),
         flow_files: Arc::new(Mutex::new(Vec::new())),

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, events, plugin};
+use common::{Host, HostDirs, OPERATOR, Options, events, plugin};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
@@ -104,7 +104,11 @@ fn feed_streams_filtered_events_and_slow_clients_do_not_block() {
 
     let id = alerts[0]["alert"]["alert_id"].as_str().unwrap().to_owned();
     let mut changed = runtime.block_on(connect(&host, "?types=alert-changed"));
-    assert_eq!(host.post(&format!("/alerts/{id}/ack"), b"", None).0, 200);
+    assert_eq!(
+        host.post(&format!("/alerts/{id}/ack"), b"", Some(OPERATOR))
+            .0,
+        200
+    );
     let change = runtime.block_on(read(&mut changed, 1));
     assert_eq!(
         (change[0]["alert_id"].as_str(), change[0]["status"].as_str()),

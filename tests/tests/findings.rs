@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, events, plugin, telemetry, wait_until};
+use common::{Host, HostDirs, OPERATOR, Options, events, plugin, telemetry, wait_until};
 use serde_json::Value;
 
 fn start(dirs: &HostDirs) -> Host {
@@ -113,7 +113,11 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
         );
     }
     assert_eq!(host.get("/alerts/no-such-alert").0, 404);
-    assert_eq!(host.post("/alerts/no-such-alert/ack", b"", None).0, 404);
+    assert_eq!(
+        host.post("/alerts/no-such-alert/ack", b"", Some(OPERATOR))
+            .0,
+        404
+    );
     assert_eq!(host.get("/anomalies/no-such-anomaly").0, 404);
 
     let (status, anomalies) = host.get("/anomalies?kind=link-over-utilised&min_score=0.9");
@@ -152,11 +156,13 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        host.post(&format!("/alerts/{id}/ack"), b"", None).1["status"],
+        host.post(&format!("/alerts/{id}/ack"), b"", Some(OPERATOR))
+            .1["status"],
         "acknowledged"
     );
     assert_eq!(
-        host.post(&format!("/alerts/{id}/resolve"), b"", None).1["status"],
+        host.post(&format!("/alerts/{id}/resolve"), b"", Some(OPERATOR))
+            .1["status"],
         "resolved"
     );
     assert_eq!(
@@ -178,7 +184,11 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
         br#"{"notes": "x"}"#,
         br#"{"is_false_positive": "yes"}"#,
     ] {
-        let (status, body) = host.post(&format!("/alerts/{confirmed}/feedback"), bad, None);
+        let (status, body) = host.post(
+            &format!("/alerts/{confirmed}/feedback"),
+            bad,
+            Some(OPERATOR),
+        );
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("bad_request")),
@@ -188,7 +198,7 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
     let (status, alert) = host.post(
         &format!("/alerts/{confirmed}/feedback"),
         br#"{"is_false_positive": false, "notes": "real congestion"}"#,
-        None,
+        Some(OPERATOR),
     );
     assert_eq!(status, 200, "{alert}");
     assert_eq!(
@@ -219,7 +229,7 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
     let (_, alert) = host.post(
         &format!("/alerts/{noisy}/feedback"),
         br#"{"is_false_positive": true, "notes": null}"#,
-        None,
+        Some(OPERATOR),
     );
     assert_eq!(alert["status"], "suppressed");
     assert!(alert["feedback"]["suppressed_until"].is_string(), "{alert}");
@@ -270,6 +280,8 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
         let output = std::process::Command::new(common::cli_bin())
             .args(["--api", &host.base])
             .args(args)
+            .env_remove("NETASSURE_ADMIN_TOKEN")
+            .env("NETASSURE_OPERATOR_TOKEN", OPERATOR)
             .output()
             .unwrap();
         assert!(
@@ -294,6 +306,17 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
         "{anomalies}"
     );
     let newest = listed[0]["alert_id"].as_str().unwrap();
+    let tokenless = std::process::Command::new(common::cli_bin())
+        .args(["--api", &host.base, "alerts", "ack", newest])
+        .env_remove("NETASSURE_ADMIN_TOKEN")
+        .env_remove("NETASSURE_OPERATOR_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        !tokenless.status.success()
+            && String::from_utf8_lossy(&tokenless.stderr).contains("needs the operator token"),
+        "{tokenless:?}"
+    );
     assert!(cli(&["alerts", "ack", newest]).contains("\"acknowledged\""));
     let labelled = cli(&["alerts", "feedback", newest, "--notes", "seen it"]);
     assert!(labelled.contains("seen it"), "{labelled}");
@@ -315,4 +338,112 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
     let host = Host::start(&dirs, Options::default());
     assert_eq!(host.get("/alerts").1, before);
     assert_eq!(host.get(&format!("/alerts/{id}")).1["status"], "resolved");
+}
+
+/// Acting on alerts takes the operator token (or the admin token); the operator token does
+/// not open the admin calls; and a `POST` that is not declared JSON — what a page on another
+/// site can make a browser send without a preflight — is refused before anything happens.
+#[test]
+fn operator_calls_need_the_operator_token_and_posts_must_be_json() {
+    let dirs = HostDirs::new();
+    dirs.add(&plugin("link-utilisation"), "link-utilisation");
+    dirs.add(&plugin("severity-mapping"), "severity-mapping");
+    let mut host = start(&dirs);
+    host.send_file(&events("fabric.jsonl"));
+    wait_until(Duration::from_secs(30), "the alerts", || {
+        host.get("/alerts")
+            .1
+            .as_array()
+            .is_some_and(|a| a.len() == 4)
+    });
+    let (_, alerts) = host.get("/alerts");
+    let ids: Vec<String> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alert_id"].as_str().unwrap().to_owned())
+        .collect();
+    let feedback = br#"{"is_false_positive": true, "notes": null}"#;
+    for (path, body) in [
+        (format!("/alerts/{}/ack", ids[0]), &b""[..]),
+        (format!("/alerts/{}/resolve", ids[0]), b""),
+        (format!("/alerts/{}/feedback", ids[0]), feedback),
+    ] {
+        for token in [
+            None,
+            Some("wrong"),
+            Some("operator-test-toke"),
+            Some("OPERATOR-TEST-TOKEN"),
+        ] {
+            let (status, answer) = host.post(&path, body, token);
+            assert_eq!(
+                (status, answer["error"].as_str()),
+                (401, Some("unauthorized")),
+                "{path} with {token:?}: {answer}"
+            );
+        }
+    }
+    let (_, untouched) = host.get(&format!("/alerts/{}", ids[0]));
+    assert_eq!(
+        untouched["status"], "active",
+        "refused calls changed nothing"
+    );
+
+    // A cross-site form post or text/plain body, even with a valid token, and a bodiless POST
+    // that does not say JSON: 415, nothing changed.
+    let path = format!("/alerts/{}/feedback", ids[1]);
+    for content_type in [
+        Some("application/x-www-form-urlencoded"),
+        Some("text/plain"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let header = content_type
+            .map(|value| format!("Content-Type: {value}\r\n"))
+            .unwrap_or_default();
+        let (status, answer) = host.raw(&format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {OPERATOR}\r\n{header}Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+            feedback.len(),
+            String::from_utf8_lossy(feedback)
+        ));
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (415, Some("unsupported_media_type")),
+            "{content_type:?}: {answer}"
+        );
+    }
+    let (status, answer) = host.raw(
+        "POST /analysis/run/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let (_, untouched) = host.get(&format!("/alerts/{}", ids[1]));
+    assert!(untouched["feedback"].is_null(), "{untouched}");
+
+    // The operator token acts on alerts, the admin token too; the operator token opens no
+    // admin call.
+    let acked = host.post(&format!("/alerts/{}/ack", ids[0]), b"", Some(OPERATOR));
+    assert_eq!(
+        (acked.0, acked.1["status"].as_str()),
+        (200, Some("acknowledged"))
+    );
+    let labelled = host.post(&path, feedback, Some(OPERATOR));
+    assert_eq!(
+        (labelled.0, labelled.1["status"].as_str()),
+        (200, Some("suppressed"))
+    );
+    let resolved = host.post(
+        &format!("/alerts/{}/resolve", ids[2]),
+        b"",
+        Some(common::TOKEN),
+    );
+    assert_eq!(
+        (resolved.0, resolved.1["status"].as_str()),
+        (200, Some("resolved"))
+    );
+    let (status, _) = host.post("/plugins/link-utilisation/disable", b"", Some(OPERATOR));
+    assert_eq!(status, 401, "the operator token is not an admin token");
+    assert_eq!(host.plugin("link-utilisation")["status"], "enabled");
 }

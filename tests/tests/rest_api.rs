@@ -357,7 +357,7 @@ fn every_endpoint_in_the_openapi_document_exists() {
 }
 
 #[test]
-fn a_generated_admin_token_is_kept_in_the_data_directory_not_the_log() {
+fn generated_tokens_are_kept_in_the_data_directory_not_the_log() {
     use std::os::unix::fs::PermissionsExt;
     let dirs = HostDirs::new();
     let data = dirs.root.path().join("data");
@@ -374,11 +374,11 @@ fn a_generated_admin_token_is_kept_in_the_data_directory_not_the_log() {
         .arg(&data)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env_remove("NETASSURE_ADMIN_TOKEN")
+        .env_remove("NETASSURE_OPERATOR_TOKEN")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let path = data.join("admin-token");
     let agent = common::agent();
     common::wait_until(std::time::Duration::from_secs(120), "/status", || {
         agent
@@ -386,15 +386,28 @@ fn a_generated_admin_token_is_kept_in_the_data_directory_not_the_log() {
             .call()
             .is_ok_and(|r| r.status() == 200)
     });
-    let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
-    assert_eq!(token.len(), 32);
-    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600);
+    let tokens: Vec<String> = ["admin-token", "operator-token"]
+        .iter()
+        .map(|name| {
+            let path = data.join(name);
+            let token = std::fs::read_to_string(&path).unwrap().trim().to_owned();
+            assert_eq!(token.len(), 32);
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+            token
+        })
+        .collect();
+    assert_ne!(tokens[0], tokens[1], "two roles, two tokens");
     child.kill().unwrap();
     let output = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
-    assert!(log.contains("admin-token"), "{log}");
-    assert!(!log.contains(&token), "the token is in the log: {log}");
+    for (name, token) in ["admin-token", "operator-token"].iter().zip(&tokens) {
+        assert!(log.contains(name), "{log}");
+        assert!(
+            !log.contains(token.as_str()),
+            "the {name} is in the log: {log}"
+        );
+    }
 }
 
 #[test]
@@ -414,4 +427,70 @@ fn a_since_past_the_stores_range_is_refused_not_wrapped() {
             "{path}"
         );
     }
+}
+
+/// Analyses are bounded: at most 16 run or wait at once (one more is told `503 busy`), and a
+/// run whose client left before it started is dropped, not computed.
+#[test]
+fn analysis_runs_are_bounded_and_abandoned_ones_are_dropped() {
+    let dirs = HostDirs::new();
+    dirs.add(&fixture("csr-copy"), "slow");
+    dirs.manifest("slow", "[limits]\ndeadline_ms = 2000\n");
+    let host = Host::start(&dirs, Options::default());
+    let body = br#"{"params": {"spin_ms": 60}}"#;
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..40)
+            .map(|_| scope.spawn(|| host.post("/analysis/run/slow", body, None)))
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    let done = answers.iter().filter(|(status, _)| *status == 200).count();
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == 503)
+        .collect();
+    assert_eq!(done + busy.len(), 40, "{answers:?}");
+    assert!(
+        done >= 16 && !busy.is_empty(),
+        "{done} done, {} busy",
+        busy.len()
+    );
+    assert!(
+        busy.iter().all(|(_, answer)| answer["error"] == "busy"),
+        "{busy:?}"
+    );
+
+    // Twelve clients ask and hang up at once: the runs not yet started are dropped.
+    let calls_before = host.plugin("slow")["calls"].as_u64().unwrap();
+    let address = host.base.trim_start_matches("http://").to_owned();
+    let request = format!(
+        "POST /analysis/run/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        String::from_utf8_lossy(body)
+    );
+    let clients: Vec<std::net::TcpStream> = (0..12)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(&address).unwrap();
+            std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(clients);
+    common::wait_until(
+        std::time::Duration::from_secs(30),
+        "every run computed or dropped",
+        || {
+            let plugin = host.plugin("slow");
+            let calls = plugin["calls"].as_u64().unwrap() - calls_before;
+            calls + plugin["runs_abandoned"].as_u64().unwrap() == 12
+        },
+    );
+    let abandoned = host.plugin("slow")["runs_abandoned"].as_u64().unwrap();
+    assert!(
+        abandoned >= 6,
+        "only {abandoned} of 12 abandoned runs were dropped"
+    );
+    let (status, answer) = host.post("/analysis/run/slow", b"{}", None);
+    assert_eq!(status, 200, "{answer}");
 }

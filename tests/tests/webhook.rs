@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, events, plugin, wait_until};
+use common::{Host, HostDirs, OPERATOR, Options, events, plugin, wait_until};
 use serde_json::Value;
 
 /// Bodies the receiver took, shared with the test.
@@ -98,7 +98,8 @@ fn alerts_are_posted_with_retries() {
     );
     let id = alerts[0]["alert"]["alert_id"].as_str().unwrap().to_owned();
     assert_eq!(
-        host.post(&format!("/alerts/{id}/resolve"), b"", None).0,
+        host.post(&format!("/alerts/{id}/resolve"), b"", Some(OPERATOR))
+            .0,
         200
     );
     wait_until(Duration::from_secs(30), "the change delivered", || {

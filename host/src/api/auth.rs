@@ -1,5 +1,8 @@
-//! Bearer-token authentication of mutating calls, checked before the body is read: a refused
-//! request's body is never buffered.
+//! Bearer-token authentication, checked before the body is read (a refused request's body is
+//! never buffered): the admin token for calls that change plugins or models, the operator
+//! token (or the admin token) for operator calls on alerts.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -11,9 +14,38 @@ use futures_util::StreamExt;
 
 use super::{ApiError, AppState};
 
+/// The tokens the API accepts.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// Changes plugins and models; accepted for operator calls too.
+    pub admin: Arc<str>,
+    /// Acknowledges, resolves and gives feedback on alerts.
+    pub operator: Arc<str>,
+}
+
 /// Refuse the request with 401 unless it carries `Authorization: Bearer <admin token>`.
 pub async fn require_admin(
     State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let accepted = [state.tokens.admin.as_ref()];
+    require(&accepted, "admin", request, next).await
+}
+
+/// Refuse the request with 401 unless it carries the operator or the admin token.
+pub async fn require_operator(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let accepted = [state.tokens.operator.as_ref(), state.tokens.admin.as_ref()];
+    require(&accepted, "operator", request, next).await
+}
+
+async fn require(
+    accepted: &[&str],
+    role: &str,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -23,11 +55,15 @@ pub async fn require_admin(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
     let refusal = match presented {
-        Some(token) if constant_time_eq(token.as_bytes(), state.admin_token.as_bytes()) => {
+        Some(token)
+            if accepted
+                .iter()
+                .any(|wanted| constant_time_eq(token.as_bytes(), wanted.as_bytes())) =>
+        {
             return Ok(next.run(request).await);
         }
-        Some(_) => "the bearer token is not valid",
-        None => "this call needs `Authorization: Bearer <admin token>`",
+        Some(_) => "the bearer token is not valid".to_owned(),
+        None => format!("this call needs `Authorization: Bearer <{role} token>`"),
     };
     // Nothing of a refused request is kept: a body declared larger than `REFUSED_BODY_BYTES`
     // is not read at all; a smaller one is read and dropped chunk by chunk (so a client still

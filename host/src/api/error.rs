@@ -39,7 +39,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        // A 503 is the host declining more work on purpose, not a failure to log.
+        if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(code = self.code, "{}", self.detail);
         }
         (
@@ -121,6 +122,7 @@ impl From<RegistryError> for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "plugin_error")
             }
             RegistryError::Run(RunError::Failed(_)) => (StatusCode::BAD_GATEWAY, "plugin_failed"),
+            RegistryError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             RegistryError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         ApiError::new(status, code, detail)

@@ -1,8 +1,10 @@
 //! The REST API (axum): `fn app(state) -> Router`, one error type ([`ApiError`]) that becomes
-//! a JSON response `{"error": ..., "detail": ...}`, and Bearer-token auth on every mutating call.
+//! a JSON response `{"error": ..., "detail": ...}`, Bearer-token auth on every mutating call
+//! (admin or operator), and JSON-only `POST`s.
 
 mod analysis;
 mod auth;
+mod content_type;
 mod error;
 mod findings;
 mod incidents;
@@ -19,6 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::{Router, middleware};
 
+pub use auth::Tokens;
 pub use error::ApiError;
 
 use crate::metrics::Metrics;
@@ -55,8 +58,8 @@ pub struct AppState {
     pub topology: Arc<TopologyStore>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
-    /// Admin token for mutating calls.
-    pub admin_token: Arc<str>,
+    /// The admin and operator tokens.
+    pub tokens: Tokens,
     /// Start time.
     pub started: Instant,
     /// Ingest sources.
@@ -93,6 +96,14 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::require_admin,
         ));
+    let operator = Router::new()
+        .route("/alerts/{id}/ack", post(findings::ack))
+        .route("/alerts/{id}/resolve", post(findings::resolve))
+        .route("/alerts/{id}/feedback", post(findings::feedback))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_operator,
+        ));
     Router::new()
         .route("/status", get(status::status))
         .route("/metrics", get(status::metrics))
@@ -106,9 +117,6 @@ pub fn app(state: AppState) -> Router {
         .route("/analysis/capacity", get(analysis::capacity::capacity))
         .route("/alerts", get(findings::alerts))
         .route("/alerts/{id}", get(findings::alert))
-        .route("/alerts/{id}/ack", post(findings::ack))
-        .route("/alerts/{id}/resolve", post(findings::resolve))
-        .route("/alerts/{id}/feedback", post(findings::feedback))
         .route("/incidents", get(incidents::incidents))
         .route("/incidents/{id}", get(incidents::incident))
         .route("/anomalies", get(findings::anomalies))
@@ -121,9 +129,11 @@ pub fn app(state: AppState) -> Router {
         .route("/topology/nodes/{id}", get(topology::node))
         .route("/topology/links/{id}/history", get(topology::link_history))
         .merge(admin)
+        .merge(operator)
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(error::json_rejections))
         .layer(middleware::from_fn(error::refuse_declared_oversize))
+        .layer(middleware::from_fn(content_type::require_json_posts))
         .with_state(state)
 }

@@ -43,7 +43,13 @@ pub fn run(config: &Config, files: &[PathBuf]) -> anyhow::Result<DetectionRun> {
     config.plugins.watch = false;
     config.ingest.netflow = None;
     config.ingest.topology = None;
-    let host = crate::server::build(&config, "evaluation".into())?;
+    let host = crate::server::build(
+        &config,
+        crate::api::Tokens {
+            admin: "evaluation".into(),
+            operator: "evaluation".into(),
+        },
+    )?;
     let plugins = host.state.registry.list().len();
     anyhow::ensure!(
         plugins > 0,

@@ -62,6 +62,8 @@ pub struct PluginStats {
     pub consecutive_failures: AtomicU64,
     /// Jobs not delivered because the plugin was disabled or quarantined.
     pub skipped: AtomicU64,
+    /// Analysis runs dropped unstarted because their client had gone.
+    pub runs_abandoned: AtomicU64,
     /// Anomalies or alerts the plugin produced.
     pub outputs: AtomicU64,
     /// Times the component was replaced by another version.
@@ -80,6 +82,7 @@ impl Default for PluginStats {
             errors: AtomicU64::new(0),
             consecutive_failures: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
+            runs_abandoned: AtomicU64::new(0),
             outputs: AtomicU64::new(0),
             swaps: AtomicU64::new(0),
             last_error: Mutex::new(None),
@@ -208,6 +211,7 @@ impl PluginEntry {
             errors: load(&self.stats.errors),
             consecutive_failures: load(&self.stats.consecutive_failures),
             skipped: load(&self.stats.skipped),
+            runs_abandoned: load(&self.stats.runs_abandoned),
             outputs: load(&self.stats.outputs),
             swaps: load(&self.stats.swaps),
             last_error: self
@@ -259,6 +263,8 @@ pub struct PluginDetail {
     pub consecutive_failures: u64,
     /// Jobs skipped while disabled or quarantined.
     pub skipped: u64,
+    /// Analysis runs dropped unstarted because their client had gone.
+    pub runs_abandoned: u64,
     /// Anomalies or alerts produced.
     pub outputs: u64,
     /// Version swaps.

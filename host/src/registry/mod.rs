@@ -13,6 +13,7 @@
 mod directory;
 mod entry;
 mod manifest;
+mod runs;
 mod watch;
 mod worker;
 
@@ -25,6 +26,7 @@ use arc_swap::ArcSwap;
 
 pub use entry::{Deployment, LastError, PluginDetail, PluginEntry, PluginStats, Status};
 pub use manifest::Manifest;
+pub use runs::{MAX_PENDING_RUNS, RunSlot};
 pub use watch::DirectoryWatcher;
 pub use worker::{Job, RunError};
 
@@ -62,6 +64,11 @@ pub enum RegistryError {
     /// The run failed.
     #[error(transparent)]
     Run(#[from] RunError),
+    /// Every analysis slot is taken.
+    #[error(
+        "{MAX_PENDING_RUNS} analyses are already running or waiting; retry when one has finished"
+    )]
+    Busy,
     /// Filesystem or other host failure.
     #[error("{0:#}")]
     Internal(#[from] anyhow::Error),
@@ -95,6 +102,7 @@ pub struct Registry {
     /// Files in the plugin directory that failed to load, with the reason.
     load_errors: Mutex<BTreeMap<String, String>>,
     closed: AtomicBool,
+    runs: runs::RunSlots,
 }
 
 /// True for names a plugin may have (also safe as a file stem).
@@ -130,6 +138,7 @@ impl Registry {
             files: Mutex::new(()),
             load_errors: Mutex::new(BTreeMap::new()),
             closed: AtomicBool::new(false),
+            runs: runs::RunSlots::default(),
         }))
     }
 
@@ -431,9 +440,16 @@ impl Registry {
         Ok(entry)
     }
 
-    /// Run graph-algorithm `name` with `params` on `snapshot`.
+    /// A place for one analysis run, taken before its snapshot is built; `Busy` when
+    /// [`MAX_PENDING_RUNS`] runs are running or waiting.
+    pub fn reserve_run(&self) -> Result<RunSlot, RegistryError> {
+        self.runs.try_take().ok_or(RegistryError::Busy)
+    }
+
+    /// Run graph-algorithm `name` with `params` on `snapshot` in the place `slot`.
     pub async fn run_algorithm(
         &self,
+        slot: RunSlot,
         name: &str,
         params: Vec<Param>,
         snapshot: Arc<crate::topology::TopologySnapshot>,
@@ -449,6 +465,7 @@ impl Registry {
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = Job::Run {
+            slot,
             snapshot,
             params,
             reply,

@@ -41,6 +41,8 @@ pub enum Job {
     Anomaly(Arc<AnomalyJob>),
     /// Run a graph algorithm and answer on `reply`.
     Run {
+        /// Its place among the pending runs, freed when the job is done or dropped.
+        slot: super::RunSlot,
         /// The topology version to run on.
         snapshot: Arc<TopologySnapshot>,
         /// Parameters.
@@ -76,6 +78,13 @@ impl Worker {
                 Job::Stop => break,
                 Job::Flush(done) => {
                     let _ = done.send(());
+                }
+                Job::Run { reply, .. } if reply.is_closed() => {
+                    // Its client left while it waited: nobody would read the answer.
+                    self.entry
+                        .stats
+                        .runs_abandoned
+                        .fetch_add(1, Ordering::Relaxed);
                 }
                 job if !self.entry.accepting() => self.skip(job),
                 job => {
@@ -207,6 +216,7 @@ impl Worker {
                 snapshot,
                 params,
                 reply,
+                ..
             } => match instance.run(snapshot, &params) {
                 Ok(Ok(result)) => {
                     let _ = reply.send(Ok(result));

@@ -13,6 +13,8 @@ use serde_json::Value;
 pub mod nats;
 
 pub const TOKEN: &str = "test-token";
+/// The operator token of every test host (ack, resolve, feedback).
+pub const OPERATOR: &str = "operator-test-token";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -149,6 +151,8 @@ impl Host {
                 &format!("127.0.0.1:{port}"),
                 "--admin-token",
                 TOKEN,
+                "--operator-token",
+                OPERATOR,
             ])
             .args(&options.extra)
             .env("RUST_LOG", "info")
@@ -214,8 +218,12 @@ impl Host {
         Self::answer(request.send(body))
     }
 
+    /// `POST` a JSON body (`Content-Type: application/json`, as every POST must be).
     pub fn post(&self, path: &str, body: &[u8], token: Option<&str>) -> (u16, Value) {
-        let mut request = self.agent.post(format!("{}{path}", self.base));
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json");
         if let Some(token) = token {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }

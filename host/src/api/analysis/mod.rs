@@ -77,6 +77,7 @@ pub async fn run_plugin(
     params: serde_json::Map<String, serde_json::Value>,
     version: Option<u64>,
 ) -> Result<(u64, AlgorithmResult), ApiError> {
+    let slot = state.registry.reserve_run()?;
     let snapshot = match version {
         None => state.topology.snapshot(),
         Some(version) => state.topology.snapshot_at(version).map_err(|err| {
@@ -93,7 +94,7 @@ pub async fn run_plugin(
         .collect();
     let result = state
         .registry
-        .run_algorithm(plugin, params, snapshot)
+        .run_algorithm(slot, plugin, params, snapshot)
         .await?;
     Ok((topology_version, result))
 }

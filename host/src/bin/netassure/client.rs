@@ -9,10 +9,11 @@ pub struct Client {
     pub agent: ureq::Agent,
     api: String,
     token: Option<String>,
+    operator_token: Option<String>,
 }
 
 impl Client {
-    pub fn new(api: &str, token: Option<String>) -> Self {
+    pub fn new(api: &str, token: Option<String>, operator_token: Option<String>) -> Self {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
@@ -21,6 +22,7 @@ impl Client {
             agent,
             api: api.trim_end_matches('/').to_owned(),
             token,
+            operator_token,
         }
     }
 
@@ -33,6 +35,16 @@ impl Client {
             Some(token) => Ok(format!("Bearer {token}")),
             None => bail!(
                 "this command needs the admin token: pass --token or set NETASSURE_ADMIN_TOKEN"
+            ),
+        }
+    }
+
+    /// The operator token, else the admin token.
+    fn operator_bearer(&self) -> anyhow::Result<String> {
+        match self.operator_token.as_ref().or(self.token.as_ref()) {
+            Some(token) => Ok(format!("Bearer {token}")),
+            None => bail!(
+                "this command needs the operator token: pass --operator-token or set NETASSURE_OPERATOR_TOKEN (the admin token works too)"
             ),
         }
     }
@@ -71,11 +83,24 @@ impl Client {
             self.agent
                 .post(self.url(path))
                 .header("Authorization", &bearer)
+                .header("Content-Type", "application/json")
                 .send(body),
         )
     }
 
-    /// POST without the admin token (operator calls on alerts).
+    /// POST with the operator token (ack, resolve, feedback on alerts).
+    pub fn post_operator(&self, path: &str, body: &[u8]) -> anyhow::Result<Value> {
+        let bearer = self.operator_bearer()?;
+        self.answer(
+            self.agent
+                .post(self.url(path))
+                .header("Authorization", &bearer)
+                .header("Content-Type", "application/json")
+                .send(body),
+        )
+    }
+
+    /// POST without a token (analyses only read).
     pub fn post_open(&self, path: &str, body: &[u8]) -> anyhow::Result<Value> {
         self.answer(
             self.agent

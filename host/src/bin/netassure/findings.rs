@@ -170,9 +170,9 @@ pub fn print(value: &Value, json: bool, table: fn(&Value)) -> anyhow::Result<()>
 /// `netassure alerts ...`
 pub fn alerts(client: &Client, args: AlertsArgs, json: bool) -> anyhow::Result<()> {
     let answer = match args.action {
-        Some(AlertAction::Ack { id }) => client.post_open(&format!("/alerts/{id}/ack"), b"")?,
+        Some(AlertAction::Ack { id }) => client.post_operator(&format!("/alerts/{id}/ack"), b"")?,
         Some(AlertAction::Resolve { id }) => {
-            client.post_open(&format!("/alerts/{id}/resolve"), b"")?
+            client.post_operator(&format!("/alerts/{id}/resolve"), b"")?
         }
         Some(AlertAction::Feedback {
             id,
@@ -180,7 +180,7 @@ pub fn alerts(client: &Client, args: AlertsArgs, json: bool) -> anyhow::Result<(
             notes,
         }) => {
             let body = serde_json::json!({ "is_false_positive": false_positive, "notes": notes });
-            client.post_open(
+            client.post_operator(
                 &format!("/alerts/{id}/feedback"),
                 body.to_string().as_bytes(),
             )?

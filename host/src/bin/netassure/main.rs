@@ -18,7 +18,8 @@
 //! netassure ingest --ws ws://127.0.0.1:9000 --dry-run
 //! netassure simulate --topology examples/clos-fabric.json --events examples/temporal-events.json --listen 127.0.0.1:9000
 //! ```
-//! `--api` (or `NETASSURE_API`) picks the host, `--token` (or `NETASSURE_ADMIN_TOKEN`) the admin token.
+//! `--api` (or `NETASSURE_API`) picks the host, `--token` (or `NETASSURE_ADMIN_TOKEN`) the admin token,
+//! `--operator-token` (or `NETASSURE_OPERATOR_TOKEN`) the operator token of `alerts ack|resolve|feedback`.
 
 mod analysis;
 mod client;
@@ -54,6 +55,14 @@ struct Cli {
         hide_env_values = true
     )]
     token: Option<String>,
+    /// Operator token for ack, resolve and feedback on alerts (the admin token works too).
+    #[arg(
+        long,
+        global = true,
+        env = "NETASSURE_OPERATOR_TOKEN",
+        hide_env_values = true
+    )]
+    operator_token: Option<String>,
     /// Print raw JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
@@ -195,7 +204,7 @@ pub enum AnalysisCommand {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let rest = || client::Client::new(&cli.api, cli.token.clone());
+    let rest = || client::Client::new(&cli.api, cli.token.clone(), cli.operator_token.clone());
     match cli.command {
         Command::Status => client::status(&rest()),
         Command::Plugins(command) => client::plugins(&rest(), command, cli.json),
