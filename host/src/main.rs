@@ -109,10 +109,14 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
             .nats
             .as_ref()
             .is_some_and(|nats| nats.jetstream);
-        config.sinks.nats = Some(netassure_host::sinks::nats::NatsConfig {
-            url: url.clone(),
-            jetstream,
-        });
+        match &mut config.sinks.nats {
+            Some(nats) => nats.url = url.clone(),
+            None => {
+                config.sinks.nats = Some(netassure_host::sinks::nats::NatsConfig::for_url(
+                    url, jetstream,
+                ))
+            }
+        }
     }
     if let Some(url) = &args.webhook {
         match &mut config.sinks.webhook {

@@ -147,6 +147,17 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     tracing::info!("REST API on http://{}", listener.local_addr()?);
+    // The sinks' queues first, so they see every finding of the sources started below.
+    if let Some(webhook) = config.sinks.webhook.clone() {
+        crate::sinks::webhook::spawn(
+            webhook,
+            host.state.pipeline.feed(),
+            host.state.metrics.clone(),
+        )?;
+    }
+    if let Some(nats) = config.sinks.nats.clone() {
+        crate::sinks::nats::start(nats, host.state.pipeline.feed(), host.state.metrics.clone());
+    }
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let done = source_done(&options, stop_tx.clone());
     if let Some(path) = options.replay.clone() {
@@ -165,24 +176,9 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
             },
         );
     }
-    if let Some(nats) = config.sinks.nats.clone() {
-        let feed = host.state.pipeline.feed().clone();
-        tokio::spawn(crate::sinks::nats::run(
-            nats,
-            feed,
-            host.state.metrics.clone(),
-        ));
-    }
     tokio::spawn(auto_resolve(host.state.clone()));
     tokio::spawn(reload_models(host.state.clone()));
     tokio::spawn(prune_findings(host.state.clone()));
-    if let Some(webhook) = config.sinks.webhook.clone() {
-        crate::sinks::webhook::spawn(
-            webhook,
-            host.state.pipeline.feed(),
-            host.state.metrics.clone(),
-        );
-    }
     let stream_thread = host
         .topology_stream
         .take()

@@ -2,11 +2,17 @@
 //! topology versions and plugin changes, fanned out through a bounded broadcast channel.
 //! Publishing never waits: a subscriber that falls more than the buffer behind loses the
 //! oldest events and is told how many (`{"type": "lagged", "missed": N}`).
+//!
+//! Outbound sinks (webhook, NATS) do not read that shared buffer: each has a [`SinkQueue`] of
+//! its own, filled with the events it carries, in order. It loses nothing while it holds
+//! fewer than its capacity (65,536 by default); past that, new events are refused and counted,
+//! never silently skipped.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use prometheus_client::metrics::counter::Counter;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::model::{AlertRecord, AnomalyRecord};
 
@@ -82,10 +88,25 @@ impl Published {
     }
 }
 
+/// Which events a sink carries.
+pub type SinkFilter = fn(&FeedEvent) -> bool;
+
+/// The publishing side of a sink's queue.
+#[derive(Debug)]
+struct SinkSender {
+    wants: SinkFilter,
+    sender: mpsc::Sender<Arc<Published>>,
+    refused: Counter,
+}
+
+/// A sink's own queue of feed events.
+pub type SinkQueue = mpsc::Receiver<Arc<Published>>;
+
 /// The feed.
 #[derive(Debug, Clone)]
 pub struct Feed {
     sender: broadcast::Sender<Arc<Published>>,
+    sinks: Arc<RwLock<Vec<SinkSender>>>,
 }
 
 impl Feed {
@@ -93,6 +114,35 @@ impl Feed {
     pub fn new(buffer: usize) -> Self {
         Feed {
             sender: broadcast::channel(buffer.max(1)).0,
+            sinks: Arc::new(RwLock::new(Vec::new())),
+        }
+    }
+
+    /// A queue of every event `wants` accepts from now on, holding up to `capacity`; an event
+    /// arriving when it is full is refused and counted in `refused`.
+    pub fn sink_queue(&self, wants: SinkFilter, capacity: usize, refused: Counter) -> SinkQueue {
+        let (sender, queue) = mpsc::channel(capacity.max(1));
+        self.sinks
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(SinkSender {
+                wants,
+                sender,
+                refused,
+            });
+        queue
+    }
+
+    fn offer_to_sinks(&self, published: &Arc<Published>) {
+        let sinks = self
+            .sinks
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for sink in sinks.iter().filter(|sink| (sink.wants)(&published.event)) {
+            if let Err(mpsc::error::TrySendError::Full(_)) = sink.sender.try_send(published.clone())
+            {
+                sink.refused.inc();
+            }
         }
     }
 
@@ -103,10 +153,12 @@ impl Feed {
 
     /// Publish an event (never waits; dropped when nobody listens).
     pub fn publish(&self, event: FeedEvent) {
-        let _ = self.sender.send(Arc::new(Published {
+        let published = Arc::new(Published {
             event,
             json: OnceLock::new(),
-        }));
+        });
+        self.offer_to_sinks(&published);
+        let _ = self.sender.send(published);
     }
 
     /// A new subscriber.

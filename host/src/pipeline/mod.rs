@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
 
-pub use feed::{Feed, FeedEvent, Published};
+pub use feed::{Feed, FeedEvent, Published, SinkFilter, SinkQueue};
 pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 

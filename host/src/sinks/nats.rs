@@ -4,16 +4,16 @@
 //! (subjects `netassure.>`, created when missing) and each publish waits for the server's
 //! acknowledgement, so they are durable and replayable.
 //!
-//! The sink reads the live feed; if NATS is slower than the host for longer than the feed's
-//! buffer, the oldest messages are skipped and counted (`netassure_sink_nats_total{kind="lagged"}`).
+//! The sink has its own queue of the events it carries (`queue`, 65,536 by default): while
+//! NATS is slow or away they wait there, in order; only when the queue is full is an event
+//! refused, counted as `netassure_sink_nats_total{kind="refused"}`.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::metrics::{KindLabels, Metrics};
-use crate::pipeline::{Feed, FeedEvent, Published};
+use crate::pipeline::{Feed, FeedEvent, Published, SinkQueue};
 
 /// `[sinks.nats]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,46 @@ pub struct NatsConfig {
     /// Publish through JetStream (durable, acknowledged). Example: `jetstream = true`.
     #[serde(default)]
     pub jetstream: bool,
+    /// Events waiting for NATS before new ones are refused (and counted).
+    /// Example: `queue = 65536`.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+}
+
+fn default_queue() -> usize {
+    65_536
+}
+
+impl NatsConfig {
+    /// Defaults for `url`.
+    pub fn for_url(url: &str, jetstream: bool) -> Self {
+        NatsConfig {
+            url: url.to_owned(),
+            jetstream,
+            queue: default_queue(),
+        }
+    }
+}
+
+/// The events NATS carries.
+fn carries(event: &FeedEvent) -> bool {
+    matches!(
+        event,
+        FeedEvent::Anomaly { .. } | FeedEvent::AlertOpened { .. }
+    )
+}
+
+/// Register the sink's queue on `feed` now (so no event published from here on is missed)
+/// and run the sink on the tokio runtime.
+pub fn start(config: NatsConfig, feed: &Feed, metrics: Arc<Metrics>) {
+    let refused = metrics
+        .sink_nats
+        .get_or_create(&KindLabels {
+            kind: "refused".to_owned(),
+        })
+        .clone();
+    let queue = feed.sink_queue(carries, config.queue, refused);
+    tokio::spawn(run(config, queue, metrics));
 }
 
 /// Subject and payload of a feed event, or `None` for events NATS does not carry.
@@ -64,8 +104,7 @@ fn count(metrics: &Metrics, kind: &str) {
 }
 
 /// Run the sink until the feed closes.
-pub async fn run(config: NatsConfig, feed: Feed, metrics: Arc<Metrics>) {
-    let mut events = feed.subscribe();
+async fn run(config: NatsConfig, mut queue: SinkQueue, metrics: Arc<Metrics>) {
     let client = match async_nats::connect(config.url.as_str()).await {
         Ok(client) => client,
         Err(err) => {
@@ -88,21 +127,7 @@ pub async fn run(config: NatsConfig, feed: Feed, metrics: Arc<Metrics>) {
     } else {
         None
     };
-    loop {
-        let event = match events.recv().await {
-            Ok(event) => event,
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!("NATS sink fell behind and skipped {missed} events");
-                metrics
-                    .sink_nats
-                    .get_or_create(&KindLabels {
-                        kind: "lagged".into(),
-                    })
-                    .inc_by(missed);
-                continue;
-            }
-            Err(RecvError::Closed) => return,
-        };
+    while let Some(event) = queue.recv().await {
         let Some((subject, payload)) = message(&event) else {
             continue;
         };
