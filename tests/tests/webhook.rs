@@ -278,3 +278,64 @@ fn an_https_webhook_trusted_through_ca_file_receives_alerts_and_a_bad_url_is_ref
         );
     }
 }
+
+/// When the findings database refuses writes (here: `max_db_mb` reached, as a full disk
+/// would), alerts still go out but say `stored: false`; every alert that says `stored: true`
+/// is in `GET /alerts/{id}`, none that says false is; `/status` says `degraded` with the
+/// counts, and the host keeps running.
+#[test]
+fn findings_that_could_not_be_stored_are_marked_and_the_host_says_degraded() {
+    const ALERTS: usize = 6_000;
+    let (url, accepted, _) = receiver_with(0, Duration::ZERO, None);
+    let dirs = HostDirs::new();
+    dirs.add(&plugin("link-utilisation"), "link-utilisation");
+    dirs.add(&plugin("severity-mapping"), "severity-mapping");
+    let burst = dirs.root.path().join("burst.jsonl");
+    let lines: Vec<String> = (0..ALERTS)
+        .map(|link| common::telemetry(&format!("link-{link}"), 0.95).to_string())
+        .collect();
+    std::fs::write(&burst, lines.join("\n")).unwrap();
+    let extra = dirs.config(&format!(
+        "[sinks.webhook]\nurl = \"{url}\"\n\n[findings]\nmax_db_mb = 1\n"
+    ));
+    let host = Host::start(
+        &dirs,
+        Options {
+            replay: Some(&burst),
+            extra,
+            ..Options::default()
+        },
+    );
+    wait_until(Duration::from_secs(120), "every alert delivered", || {
+        accepted.lock().unwrap().len() >= ALERTS
+    });
+    let delivered = accepted.lock().unwrap().clone();
+    let (stored, unstored): (Vec<&Value>, Vec<&Value>) =
+        delivered.iter().partition(|body| body["stored"] == true);
+    assert!(
+        !stored.is_empty() && !unstored.is_empty(),
+        "{} stored, {} not: the database should fill part-way",
+        stored.len(),
+        unstored.len()
+    );
+    for (bodies, expected) in [(&stored, 200), (&unstored, 404)] {
+        for body in bodies.iter().step_by(97) {
+            let id = body["alert"]["alert_id"].as_str().unwrap();
+            assert_eq!(host.get(&format!("/alerts/{id}")).0, expected, "{body}");
+        }
+    }
+    let (_, status) = host.get("/status");
+    assert_eq!(status["status"], "degraded", "{status}");
+    let store = &status["findings_store"];
+    assert_eq!(store["ok"], false);
+    assert_eq!(
+        store["alerts_unstored"].as_u64(),
+        Some(unstored.len() as u64)
+    );
+    assert!(
+        store["last_error"]
+            .as_str()
+            .is_some_and(|error| error.contains("full")),
+        "{store}"
+    );
+}

@@ -37,6 +37,7 @@ pub struct TopologySummary {
 /// `GET /status`
 #[derive(Debug, Serialize)]
 pub struct StatusReply {
+    /// `ok`, or `degraded` while findings cannot be stored.
     status: &'static str,
     version: &'static str,
     wit: String,
@@ -48,6 +49,8 @@ pub struct StatusReply {
     /// Plugins that are learning or degraded, with the reason.
     plugin_health: BTreeMap<String, crate::runtime::health::Health>,
     pipeline: PipelineCounters,
+    /// Whether anomalies and alerts are being stored.
+    findings_store: crate::pipeline::StorageStatus,
     /// Incidents open now.
     incidents_open: usize,
     topology: TopologySummary,
@@ -85,8 +88,9 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
         }
     }
     let snapshot = state.topology.snapshot();
+    let findings_store = state.pipeline.storage();
     Json(StatusReply {
-        status: "ok",
+        status: if findings_store.ok { "ok" } else { "degraded" },
         version: env!("CARGO_PKG_VERSION"),
         wit: format!("netassure:plugin@{}", crate::runtime::WIT_VERSION),
         wit_compatible: crate::runtime::WIT_COMPATIBLE
@@ -98,6 +102,7 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
         plugin_load_errors: state.registry.load_errors(),
         plugin_health,
         pipeline: state.pipeline.counters(),
+        findings_store,
         incidents_open: state
             .pipeline
             .incidents()

@@ -35,9 +35,11 @@ impl FeedFilter {
             FeedEvent::Anomaly { anomaly, .. } => {
                 self.kind.as_deref().is_none_or(|kind| anomaly.kind == kind)
             }
-            FeedEvent::AlertOpened { alert } => self.severity.as_deref().is_none_or(|severity| {
-                serde_json::to_value(alert.severity).is_ok_and(|value| value == severity)
-            }),
+            FeedEvent::AlertOpened { alert, .. } => {
+                self.severity.as_deref().is_none_or(|severity| {
+                    serde_json::to_value(alert.severity).is_ok_and(|value| value == severity)
+                })
+            }
             _ => true,
         }
     }

@@ -59,6 +59,10 @@ pub struct FindingsConfig {
     /// Retention: at most this many anomalies are kept, the oldest deleted first; 0 sets no
     /// limit. Example: `max_anomalies = 5000000`.
     pub max_anomalies: u64,
+    /// Largest size of the findings database, MiB; 0 sets no limit. Past it, new findings
+    /// are published marked `stored: false` and `/status` says `degraded` until retention
+    /// frees room. Example: `max_db_mb = 4096`.
+    pub max_db_mb: u64,
 }
 
 impl Default for FindingsConfig {
@@ -71,6 +75,7 @@ impl Default for FindingsConfig {
             flap_window_s: 3_600,
             retention_days: 30,
             max_anomalies: 5_000_000,
+            max_db_mb: 0,
         }
     }
 }
@@ -178,6 +183,11 @@ impl FindingsStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(schema::SCHEMA)?;
         migrate(&conn)?;
+        if config.max_db_mb > 0 {
+            let page_size: u64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+            let pages = (config.max_db_mb << 20) / page_size.max(512);
+            conn.pragma_update(None, "max_page_count", pages)?;
+        }
         Ok(FindingsStore {
             conn: Mutex::new(conn),
             config,

@@ -26,11 +26,15 @@ pub enum FeedEvent {
         anomaly: Box<AnomalyRecord>,
         /// True when a false positive silenced it (no alert follows).
         suppressed: bool,
+        /// False when the findings database refused it (`GET /anomalies/{id}` will not know it).
+        stored: bool,
     },
     /// An alert rule raised an alert (new, or a repeat of an open one).
     AlertOpened {
         /// The decision, with the stored alert id.
         alert: Box<AlertRecord>,
+        /// False when the findings database refused it (`GET /alerts/{id}` will not know it).
+        stored: bool,
     },
     /// An operator changed an alert (ack, resolve, feedback).
     AlertChanged {

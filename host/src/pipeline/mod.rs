@@ -13,6 +13,7 @@
 mod feed;
 mod replay;
 mod sink;
+mod storage;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,7 @@ use crossbeam_channel::Sender;
 pub use feed::{Feed, FeedEvent, Published, SinkFilter, SinkQueue};
 pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
+pub use storage::{StorageHealth, StorageStatus};
 
 use crate::findings::{AlertStatus, FindingsStore, NewAnomaly};
 use crate::incidents::{Evidence, IncidentRecord, Incidents};
@@ -90,6 +92,7 @@ pub struct Pipeline {
     incidents: std::sync::OnceLock<Arc<Incidents>>,
     learner: std::sync::OnceLock<Arc<crate::learning::Learner>>,
     feed: Feed,
+    storage: storage::StorageHealth,
     next_event_id: AtomicU64,
     events_received: AtomicU64,
     events_delivered: AtomicU64,
@@ -109,6 +112,7 @@ impl Pipeline {
             incidents: std::sync::OnceLock::new(),
             learner: std::sync::OnceLock::new(),
             feed: Feed::new(1024),
+            storage: storage::StorageHealth::default(),
             next_event_id: AtomicU64::new(1),
             events_received: AtomicU64::new(0),
             events_delivered: AtomicU64::new(0),
@@ -270,7 +274,7 @@ impl Pipeline {
             })
             .collect();
         let incidents = self.assemble(&mut records, event.timestamp_ms);
-        let silenced = self.store_anomalies(&records, detected_at_ms);
+        let (silenced, stored) = self.store_anomalies(&records, detected_at_ms);
         let context = AlertContext {
             detector: detector.to_owned(),
             event_id: event.id,
@@ -283,6 +287,7 @@ impl Pipeline {
             self.feed.publish(FeedEvent::Anomaly {
                 anomaly: Box::new(record.clone()),
                 suppressed,
+                stored,
             });
             self.sinks
                 .emit(&OutputRecord::Anomaly(Box::new(record.clone())));
@@ -385,10 +390,17 @@ impl Pipeline {
             created_at: crate::timefmt::now_rfc3339(),
             incident_id: job.incident.clone(),
         };
+        let mut stored = self.findings.get().is_some();
         if let Some(findings) = self.findings.get() {
             match findings.record_alert(&record, model::now_ms()) {
-                Ok(stored) => record.alert_id = stored.alert_id,
-                Err(err) => tracing::error!("storing an alert failed: {err}"),
+                Ok(kept) => {
+                    record.alert_id = kept.alert_id;
+                    self.storage.stored();
+                }
+                Err(err) => {
+                    stored = false;
+                    self.storage.failed(storage::Unstored::Alert, &err);
+                }
             }
         }
         if let (Some(incident), Some(incidents)) = (&job.incident, self.incidents.get()) {
@@ -398,6 +410,7 @@ impl Pipeline {
         Metrics::count(&self.metrics.alerts, severity_name(record.severity));
         self.feed.publish(FeedEvent::AlertOpened {
             alert: Box::new(record.clone()),
+            stored,
         });
         self.sinks.emit(&OutputRecord::Alert(record));
     }
@@ -428,10 +441,14 @@ impl Pipeline {
     }
 
     /// Store one detector call's anomalies in one transaction; per anomaly, true when a false
-    /// positive silences its detector for its subject.
-    fn store_anomalies(&self, records: &[model::AnomalyRecord], detected_at_ms: u64) -> Vec<bool> {
+    /// positive silences its detector for its subject; and whether they were stored.
+    fn store_anomalies(
+        &self,
+        records: &[model::AnomalyRecord],
+        detected_at_ms: u64,
+    ) -> (Vec<bool>, bool) {
         let Some(findings) = self.findings.get() else {
-            return vec![false; records.len()];
+            return (vec![false; records.len()], false);
         };
         let batch: Vec<NewAnomaly<'_>> = records
             .iter()
@@ -440,10 +457,23 @@ impl Pipeline {
                 detected_at_ms,
             })
             .collect();
-        findings.record_anomalies(&batch).unwrap_or_else(|err| {
-            tracing::error!("storing {} anomalies failed: {err}", records.len());
-            vec![false; records.len()]
-        })
+        match findings.record_anomalies(&batch) {
+            Ok(silenced) => {
+                self.storage.stored();
+                (silenced, true)
+            }
+            Err(err) => {
+                let count = records.len() as u64;
+                self.storage
+                    .failed(storage::Unstored::Anomalies(count), &err);
+                (vec![false; records.len()], false)
+            }
+        }
+    }
+
+    /// Whether findings are being stored, for `/status`.
+    pub fn storage(&self) -> StorageStatus {
+        self.storage.status()
     }
 
     /// Counters for `/status`.

@@ -72,7 +72,7 @@ pub fn message(published: &Published) -> Option<(String, Vec<u8>)> {
         FeedEvent::Anomaly { anomaly, .. } => {
             format!("netassure.anomalies.{}", token(&anomaly.kind))
         }
-        FeedEvent::AlertOpened { alert } => {
+        FeedEvent::AlertOpened { alert, .. } => {
             let severity = serde_json::to_value(alert.severity).ok()?;
             format!("netassure.alerts.{}", severity.as_str()?)
         }
