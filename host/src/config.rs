@@ -56,6 +56,29 @@ pub struct ServerConfig {
     /// token is accepted too. `NETASSURE_OPERATOR_TOKEN` overrides it. When neither is set
     /// the host generates one into `DATA_DIR/operator-token`. Example: `operator_token = "on-call"`.
     pub operator_token: Option<String>,
+    /// API connections open at once (WebSockets included); more clients wait to be accepted.
+    /// Example: `max_connections = 512`.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers. Example: `header_timeout_s = 10`.
+    pub header_timeout_s: u64,
+    /// Seconds without progress (nothing read, nothing written) before a connection is closed.
+    /// Example: `idle_timeout_s = 60`.
+    pub idle_timeout_s: u64,
+    /// Seconds open requests, plugins and storage get to finish at shutdown before the host
+    /// exits anyway. Example: `shutdown_timeout_s = 30`.
+    pub shutdown_timeout_s: u64,
+}
+
+impl ServerConfig {
+    /// The API's connection limits.
+    pub fn limits(&self) -> crate::api::ServeLimits {
+        crate::api::ServeLimits {
+            max_connections: self.max_connections.max(1),
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_s.max(1)),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_s.max(1)),
+            shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout_s),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -64,6 +87,10 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_token: None,
             operator_token: None,
+            max_connections: 512,
+            header_timeout_s: 10,
+            idle_timeout_s: 60,
+            shutdown_timeout_s: 30,
         }
     }
 }

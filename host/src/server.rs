@@ -123,6 +123,7 @@ pub fn build(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
         topology,
         metrics,
         tokens,
+        limits: config.server.limits(),
         started: Instant::now(),
         ingest: Arc::new(Mutex::new(Vec::new())),
         flow_files: Arc::new(Mutex::new(Vec::new())),
@@ -190,9 +191,8 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
             _ = stop_rx.wait_for(|stop| *stop) => {}
         }
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    api::serve(listener, app, config.server.limits(), shutdown).await;
+    exit_if_stuck(config.server.limits().shutdown_timeout);
     let _ = stop_tx.send(true);
     if let Some(mut collector) = host.netflow.take() {
         tokio::task::spawn_blocking(move || collector.stop()).await?;
@@ -205,6 +205,21 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         tracing::error!("topology checkpoint at shutdown failed: {err:#}");
     }
     Ok(())
+}
+
+/// Exit the process if shutting down takes longer than `timeout` (a plugin or a store that
+/// does not let go must not keep the host from stopping).
+fn exit_if_stuck(timeout: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("shutdown-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(timeout);
+            tracing::error!("shutdown did not finish within {timeout:?}; exiting now");
+            std::process::exit(1);
+        });
+    if let Err(err) = spawned {
+        tracing::warn!("cannot start the shutdown watchdog: {err}");
+    }
 }
 
 /// What each ingest source calls when it is done: with `--once`, the last one stops the host.

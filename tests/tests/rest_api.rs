@@ -494,3 +494,119 @@ fn analysis_runs_are_bounded_and_abandoned_ones_are_dropped() {
     let (status, answer) = host.post("/analysis/run/slow", b"{}", None);
     assert_eq!(status, 200, "{answer}");
 }
+
+/// The API holds at most `max_connections` connections (more clients wait to be accepted),
+/// drops clients that send no request or trickle its headers, and keeps a quiet WebSocket
+/// feed open past the idle timeout (it pings).
+#[test]
+fn idle_and_slow_clients_are_dropped_and_connections_are_capped() {
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let dirs = HostDirs::new();
+    let extra =
+        dirs.config("[server]\nmax_connections = 8\nheader_timeout_s = 2\nidle_timeout_s = 4\n");
+    let host = Host::start(
+        &dirs,
+        Options {
+            extra,
+            ..Options::default()
+        },
+    );
+    let address = host.base.trim_start_matches("http://").to_owned();
+    let closed_by_host = |stream: &mut TcpStream, within: Duration| {
+        stream.set_read_timeout(Some(within)).unwrap();
+        let mut byte = [0u8; 512];
+        match stream.read(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => !String::from_utf8_lossy(&byte).starts_with("HTTP/1.1 200"),
+            Err(err) => !matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        }
+    };
+
+    // Eight silent clients take every slot: a ninth is not served while they hold them...
+    let mut silent: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut ninth = TcpStream::connect(&address).unwrap();
+    ninth
+        .write_all(b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    ninth
+        .set_read_timeout(Some(Duration::from_millis(600)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let early = ninth.read_to_end(&mut answer);
+    assert!(
+        early.is_err() && answer.is_empty(),
+        "the ninth client was served while eight held every slot: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    // ... and is, once the host has dropped them for sending nothing.
+    for stream in &mut silent {
+        assert!(
+            closed_by_host(stream, Duration::from_secs(15)),
+            "a silent client kept its connection"
+        );
+    }
+    ninth
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let _ = ninth.read_to_end(&mut answer);
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    // A client trickling its headers (a byte every 300 ms keeps it from being idle) is dropped
+    // by the header timeout.
+    let mut trickle = TcpStream::connect(&address).unwrap();
+    trickle
+        .write_all(b"GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let writer = trickle.try_clone().unwrap();
+    let trickling = std::thread::spawn(move || {
+        let mut writer = writer;
+        for _ in 0..50 {
+            std::thread::sleep(Duration::from_millis(300));
+            if writer.write_all(b"a").is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(
+        closed_by_host(&mut trickle, Duration::from_secs(12)),
+        "a trickling client was kept"
+    );
+    drop(trickle);
+    let _ = trickling.join();
+
+    // A quiet WebSocket feed outlives the idle timeout.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use futures_util::{SinkExt, StreamExt};
+        let url = format!("ws://{address}/ws/events");
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let quiet = tokio::time::timeout(Duration::from_secs(7), async {
+            while let Some(message) = socket.next().await {
+                message.expect("the feed stays open");
+            }
+        })
+        .await;
+        assert!(quiet.is_err(), "the feed closed while quiet");
+        socket
+            .send(tokio_tungstenite::tungstenite::Message::Ping(
+                Default::default(),
+            ))
+            .await
+            .expect("still open after 7 s with a 4 s idle timeout");
+    });
+    assert_eq!(host.get("/status").0, 200, "the host still answers");
+}

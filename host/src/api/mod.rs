@@ -10,6 +10,7 @@ mod findings;
 mod incidents;
 mod models;
 mod plugins;
+mod serve;
 mod status;
 mod topology;
 mod ws;
@@ -23,6 +24,7 @@ use axum::{Router, middleware};
 
 pub use auth::Tokens;
 pub use error::ApiError;
+pub use serve::{ServeLimits, serve};
 
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, ReplaySummary};
@@ -60,6 +62,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The admin and operator tokens.
     pub tokens: Tokens,
+    /// The API's connection limits.
+    pub limits: ServeLimits,
     /// Start time.
     pub started: Instant,
     /// Ingest sources.

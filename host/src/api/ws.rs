@@ -53,16 +53,27 @@ pub async fn events(
 ) -> Result<Response, ApiError> {
     let Query(filter) = filter.map_err(|err| ApiError::bad_request(err.body_text()))?;
     let feed = state.pipeline.feed().subscribe();
-    Ok(upgrade.on_upgrade(move |socket| stream(socket, feed, filter)))
+    // A third of the idle timeout: an idle feed keeps its connection, a gone peer is found.
+    let ping_every = state.limits.idle_timeout / 3;
+    Ok(upgrade.on_upgrade(move |socket| stream(socket, feed, filter, ping_every)))
 }
 
 async fn stream(
     mut socket: WebSocket,
     mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<Published>>,
     filter: FeedFilter,
+    ping_every: std::time::Duration,
 ) {
+    // Pings keep an idle feed's connection alive and find peers that are gone.
+    let mut ping = tokio::time::interval(ping_every);
+    ping.tick().await;
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
             event = feed.recv() => {
                 let text = match event {
                     Ok(event) if filter.accepts(event.event()) => event.json().to_owned(),
