@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::findings::FindingsStore;
 use crate::ingest::TopologyStreamClient;
 use crate::metrics::Metrics;
-use crate::pipeline::{Pace, Pipeline, Sinks, replay_lines, replay_text};
+use crate::pipeline::{Pace, Pipeline, Sinks, replay_file, replay_lines};
 use crate::registry::{DirectoryWatcher, Registry};
 use crate::runtime::{HostServices, Runtime};
 use crate::state_store::StateStore;
@@ -260,11 +260,7 @@ fn spawn_replay(state: AppState, path: PathBuf, speed: f64, done: Arc<dyn Fn() +
             let result = if path.as_os_str() == "-" {
                 replay_lines(&state.pipeline, &source, std::io::stdin().lock(), pace)
             } else {
-                std::fs::read(&path).and_then(|bytes| match String::from_utf8(bytes) {
-                    Ok(text) => Ok(replay_text(&state.pipeline, &source, &text, pace)),
-                    // Not all UTF-8: line by line, the bad lines skipped as malformed.
-                    Err(err) => replay_lines(&state.pipeline, &source, err.as_bytes(), pace),
-                })
+                replay_file(&state.pipeline, &source, &path, pace)
             };
             state.registry.flush();
             let mut ingest = state.ingest.lock().expect("ingest lock");

@@ -214,3 +214,47 @@ fn garbage_and_wrong_world_components_are_refused_and_change_nothing() {
     );
     assert_eq!(host.get("/status").1["plugins"]["total"], 1);
 }
+
+/// Removing a plugin answers at once even while the plugin is busy and its queue is full: the
+/// stop waits for room in the background, not under the registry's locks (it used to hold
+/// `DELETE`, `disable` and the directory watcher for as long as the plugin kept its queue).
+#[test]
+fn a_busy_plugin_with_a_full_queue_is_removed_at_once() {
+    let dirs = HostDirs::new();
+    dirs.add(&fixture("hostile"), "slowpoke");
+    dirs.manifest(
+        "slowpoke",
+        "[limits]\ndeadline_ms = 3000\nmax_consecutive_failures = 100\n\n[config]\nmode = \"loop\"\n",
+    );
+    let extra = dirs.config("[plugins]\nqueue_capacity = 2\n");
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            extra,
+            ..Options::default()
+        },
+    );
+    // One call running, two waiting, the publisher waiting for room.
+    for i in 0..4 {
+        host.send(&telemetry("l1", f64::from(i) / 10.0));
+    }
+    wait_until(Duration::from_secs(30), "the plugin busy", || {
+        host.plugin("slowpoke")["calls"].as_u64() >= Some(1)
+    });
+    let impatient: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(1)))
+        .build()
+        .into();
+    let removed = impatient
+        .delete(format!("{}/plugins/slowpoke", host.base))
+        .header("Authorization", &format!("Bearer {TOKEN}"))
+        .call();
+    assert!(
+        removed.as_ref().is_ok_and(|answer| answer.status() == 204),
+        "DELETE waited for the busy plugin: {removed:?}"
+    );
+    assert_eq!(host.get("/plugins/slowpoke").0, 404);
+    assert_eq!(host.get("/status").0, 200);
+}

@@ -22,7 +22,7 @@ use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
 
 pub use feed::{Feed, FeedEvent, Published, SinkFilter, SinkQueue};
-pub use replay::{Pace, ReplaySummary, replay_lines, replay_text};
+pub use replay::{Pace, ReplaySummary, replay_file, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 pub use storage::{StorageHealth, StorageStatus};
 

@@ -3,7 +3,7 @@
 //! message is reported with its position and skipped, never fatal. With a speed factor the
 //! replay follows the messages' own timestamps (1.0 = as recorded, 10 = ten times faster).
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -145,6 +145,39 @@ pub fn replay_lines(
         replayer.handle(decode(trimmed), &position);
     }
     Ok(replayer.summary)
+}
+
+/// Publish every message of the file at `path`. JSON lines are streamed (memory stays flat
+/// whatever the file's size); a file that is one JSON array, or one multi-line message, is
+/// read whole.
+pub fn replay_file(
+    pipeline: &Pipeline,
+    source: &str,
+    path: &std::path::Path,
+    pace: Pace,
+) -> std::io::Result<ReplaySummary> {
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut first = Vec::new();
+    while first.iter().all(u8::is_ascii_whitespace) {
+        first.clear();
+        if reader.read_until(b'\n', &mut first)? == 0 {
+            break;
+        }
+    }
+    let head = first.trim_ascii_start();
+    let whole_document = head.starts_with(b"[")
+        || (head.starts_with(b"{")
+            && serde_json::from_slice::<serde::de::IgnoredAny>(&first).is_err());
+    if !whole_document {
+        let lines = std::io::Cursor::new(first).chain(reader);
+        return replay_lines(pipeline, source, lines, pace);
+    }
+    let mut bytes = first;
+    reader.read_to_end(&mut bytes)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(replay_text(pipeline, source, &text, pace)),
+        Err(err) => replay_lines(pipeline, source, err.as_bytes(), pace),
+    }
 }
 
 /// Publish every message of a file's text: a JSON array of messages, one (possibly

@@ -358,7 +358,8 @@ impl Registry {
         self.pipeline.set_routes(routes);
     }
 
-    /// Remove plugin `name` and its files. Jobs already queued for it are finished first.
+    /// Remove plugin `name` and its files, at once. Jobs already queued for it are finished
+    /// first, in the background.
     pub fn remove(&self, name: &str) -> Result<(), RegistryError> {
         let _files = self.files.lock().expect("registry lock");
         let _changes = self.changes.lock().expect("registry lock");
@@ -369,7 +370,7 @@ impl Registry {
             .remove(name)
             .ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
         self.refresh_routes();
-        let _ = entry.jobs.send(Job::Stop);
+        stop_worker(&entry);
         crate::fsutil::remove_if_exists(&self.wasm_path(name))?;
         crate::fsutil::remove_if_exists(&self.manifest_path(name))?;
         tracing::info!(plugin = name, "plugin removed");
@@ -381,7 +382,7 @@ impl Registry {
     fn unload(&self, name: &str) {
         let _changes = self.changes.lock().expect("registry lock");
         if let Some(entry) = self.plugins.write().expect("registry lock").remove(name) {
-            let _ = entry.jobs.send(Job::Stop);
+            stop_worker(&entry);
             tracing::info!(plugin = name, "plugin unloaded (file removed)");
             self.plugin_changed(name, "removed");
         }
@@ -506,7 +507,31 @@ impl Registry {
             return;
         }
         for entry in self.list() {
-            let _ = entry.jobs.send(Job::Stop);
+            stop_worker(&entry);
+        }
+    }
+}
+
+/// Ask `entry`'s worker to stop after the jobs already queued, without waiting: when its
+/// queue is full (a busy or stuck plugin), a helper thread waits for the room, so no caller
+/// (`DELETE`, the directory watcher, shutdown) ever blocks on a plugin while holding the
+/// registry's locks.
+fn stop_worker(entry: &PluginEntry) {
+    match entry.jobs.try_send(Job::Stop) {
+        Ok(()) | Err(crossbeam_channel::TrySendError::Disconnected(_)) => {}
+        Err(crossbeam_channel::TrySendError::Full(stop)) => {
+            let jobs = entry.jobs.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("stop-{}", entry.name))
+                .spawn(move || {
+                    let _ = jobs.send(stop);
+                });
+            if let Err(err) = spawned {
+                tracing::warn!(
+                    plugin = &*entry.name,
+                    "cannot queue the stop of a busy plugin: {err}"
+                );
+            }
         }
     }
 }

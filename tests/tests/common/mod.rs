@@ -263,10 +263,19 @@ impl Host {
 
     /// The host's resident memory, bytes (Linux).
     pub fn rss_bytes(&self) -> u64 {
+        self.proc_status_bytes("VmRSS:")
+    }
+
+    /// The most resident memory the host has had so far, bytes (Linux).
+    pub fn peak_rss_bytes(&self) -> u64 {
+        self.proc_status_bytes("VmHWM:")
+    }
+
+    fn proc_status_bytes(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|kb| kb.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
             .unwrap()
             * 1024
