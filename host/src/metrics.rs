@@ -83,7 +83,14 @@ pub struct Metrics {
     pub store_size: Family<KindLabels, Gauge>,
     plugin_counters: Family<PluginMetricLabels, Counter>,
     plugin_gauges: Family<PluginMetricLabels, Gauge<f64, AtomicU64>>,
+    /// The names each plugin has published (for the cap and for removal).
+    plugin_series: Mutex<std::collections::HashMap<String, std::collections::BTreeSet<String>>>,
 }
+
+/// Most metric names one plugin may publish; further names are ignored.
+pub const MAX_PLUGIN_SERIES: usize = 256;
+/// Longest metric name a plugin may publish.
+pub const MAX_PLUGIN_METRIC_NAME: usize = 128;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -192,11 +199,61 @@ impl Metrics {
             store_size,
             plugin_counters,
             plugin_gauges,
+            plugin_series: Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// True when `plugin` may publish series `name`: a name it already has, or a new one
+    /// within [`MAX_PLUGIN_SERIES`] and [`MAX_PLUGIN_METRIC_NAME`].
+    fn admit_series(&self, plugin: &str, name: &str) -> bool {
+        let mut series = self
+            .plugin_series
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let names = series.entry(plugin.to_owned()).or_default();
+        if names.contains(name) {
+            return true;
+        }
+        if name.len() > MAX_PLUGIN_METRIC_NAME || names.len() >= MAX_PLUGIN_SERIES {
+            tracing::debug!(
+                plugin,
+                "plugin metric refused: at most {MAX_PLUGIN_SERIES} names of at most {MAX_PLUGIN_METRIC_NAME} bytes"
+            );
+            return false;
+        }
+        names.insert(name.to_owned());
+        true
+    }
+
+    /// Forget every series `plugin` published (it was removed).
+    pub fn remove_plugin(&self, plugin: &str) {
+        let names = self
+            .plugin_series
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(plugin)
+            .unwrap_or_default();
+        for name in names {
+            let labels = PluginMetricLabels {
+                plugin: plugin.to_owned(),
+                name,
+            };
+            self.plugin_counters.remove(&labels);
+            self.plugin_gauges.remove(&labels);
+        }
+        let labels = PluginLabels {
+            plugin: plugin.to_owned(),
+        };
+        self.plugin_calls.remove(&labels);
+        self.plugin_failures.remove(&labels);
+        self.plugin_latency.remove(&labels);
     }
 
     /// Add to a plugin-published counter.
     pub fn plugin_counter_add(&self, plugin: &str, name: &str, value: u64) {
+        if !self.admit_series(plugin, name) {
+            return;
+        }
         let labels = PluginMetricLabels {
             plugin: plugin.to_owned(),
             name: name.to_owned(),
@@ -206,6 +263,9 @@ impl Metrics {
 
     /// Set a plugin-published gauge.
     pub fn plugin_gauge_set(&self, plugin: &str, name: &str, value: f64) {
+        if !self.admit_series(plugin, name) {
+            return;
+        }
         let labels = PluginMetricLabels {
             plugin: plugin.to_owned(),
             name: name.to_owned(),

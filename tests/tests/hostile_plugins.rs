@@ -258,3 +258,77 @@ fn a_busy_plugin_with_a_full_queue_is_removed_at_once() {
     assert_eq!(host.get("/plugins/slowpoke").0, 404);
     assert_eq!(host.get("/status").0, 200);
 }
+
+/// A plugin that overdoes every import is held to its caps: 1,000 anomalies kept per call
+/// (the call counts as an error), 256 metric names, no over-long state key; and once removed,
+/// its metric series and state go with it (a plugin installed later under its name starts
+/// clean).
+#[test]
+fn a_flooding_plugin_is_held_to_its_caps_and_leaves_nothing_behind_when_removed() {
+    let dirs = HostDirs::new();
+    hostile(&dirs, "flooder", "flood");
+    dirs.manifest(
+        "flooder",
+        "[limits]\ndeadline_ms = 5000\n\n[config]\nmode = \"flood\"\n",
+    );
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
+    host.send(&telemetry("l1", 0.1));
+    host.send(&telemetry("l1", 0.2));
+    wait_until(Duration::from_secs(60), "two flooding calls", || {
+        host.plugin("flooder")["calls"].as_u64() == Some(2)
+    });
+    let plugin = host.plugin("flooder");
+    assert!(
+        plugin["last_error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("only the first 1000 were kept")),
+        "{plugin}"
+    );
+    wait_until(Duration::from_secs(30), "the anomalies stored", || {
+        host.get("/status").1["pipeline"]["anomalies"].as_u64() == Some(2_000)
+    });
+    let (_, metrics) = host.get("/metrics");
+    let series = metrics
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter(|line| {
+            line.starts_with("netassure_plugin_counter") && line.contains("plugin=\"flooder\"")
+        })
+        .count();
+    assert_eq!(series, 256, "metric names capped");
+
+    let (status, _) = host.delete("/plugins/flooder", Some(TOKEN));
+    assert_eq!(status, 204);
+    let (_, metrics) = host.get("/metrics");
+    assert!(
+        !metrics.as_str().unwrap().contains("plugin=\"flooder\""),
+        "the removed plugin's series are gone"
+    );
+    assert_eq!(host.install("flooder", &fixture("hostile")).0, 201);
+    let (status, answer) = host.put(
+        "/plugins/flooder/config",
+        br#"{"mode": "count"}"#,
+        Some(TOKEN),
+    );
+    assert_eq!(status, 200, "{answer}");
+    host.send(&telemetry("l1", 0.3));
+    wait_until(Duration::from_secs(30), "a fresh count", || {
+        host.get("/anomalies?kind=counted")
+            .1
+            .as_array()
+            .is_some_and(|found| {
+                found.iter().any(|anomaly| {
+                    anomaly["description"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("count=1 "))
+                })
+            })
+    });
+}

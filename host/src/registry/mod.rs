@@ -358,8 +358,8 @@ impl Registry {
         self.pipeline.set_routes(routes);
     }
 
-    /// Remove plugin `name` and its files, at once. Jobs already queued for it are finished
-    /// first, in the background.
+    /// Remove plugin `name`, its files, its state and its metric series, at once. Jobs already
+    /// queued for it are finished first, in the background.
     pub fn remove(&self, name: &str) -> Result<(), RegistryError> {
         let _files = self.files.lock().expect("registry lock");
         let _changes = self.changes.lock().expect("registry lock");
@@ -373,6 +373,13 @@ impl Registry {
         stop_worker(&entry);
         crate::fsutil::remove_if_exists(&self.wasm_path(name))?;
         crate::fsutil::remove_if_exists(&self.manifest_path(name))?;
+        // A removed plugin's state and metric series go with it (a new plugin of the same
+        // name starts clean).
+        let services = self.runtime.services();
+        services.metrics.remove_plugin(name);
+        if let Err(err) = services.state.remove_plugin(name) {
+            tracing::warn!(plugin = name, "removing the plugin's state failed: {err}");
+        }
         tracing::info!(plugin = name, "plugin removed");
         self.plugin_changed(name, "removed");
         Ok(())

@@ -33,6 +33,10 @@ pub enum RunError {
     NotAccepting(&'static str),
 }
 
+/// Most anomalies kept from one detector call; the rest are dropped and the call counts as
+/// an error of the plugin (`last_error`).
+pub const MAX_ANOMALIES_PER_CALL: usize = 1_000;
+
 /// Work for a plugin.
 pub enum Job {
     /// Deliver an event to a detector.
@@ -180,7 +184,9 @@ impl Worker {
         let outcome = match job {
             Job::Event(delivered) => instance.on_delivered(&delivered).map(|result| {
                 let outcome = match result {
-                    Ok(found) => {
+                    Ok(mut found) => {
+                        let reported = found.len();
+                        found.truncate(MAX_ANOMALIES_PER_CALL);
                         self.entry
                             .stats
                             .outputs
@@ -191,7 +197,11 @@ impl Worker {
                             &delivered.event,
                             found,
                         );
-                        None
+                        (reported > MAX_ANOMALIES_PER_CALL).then(|| {
+                            format!(
+                                "reported {reported} anomalies in one call; only the first {MAX_ANOMALIES_PER_CALL} were kept"
+                            )
+                        })
                     }
                     Err(error) => Some(convert::plugin_error(&error)),
                 };

@@ -36,6 +36,8 @@ pub struct PluginState {
     pub reported: Vec<super::Finding>,
     /// Reports past the per-call limit in the current `on-event`, dropped.
     pub reports_dropped: u64,
+    /// How many more log lines the plugin may write now.
+    pub log_budget: super::host_impl::LogBudget,
 }
 
 impl PluginState {
@@ -57,6 +59,7 @@ impl PluginState {
             past_snapshot: None,
             reported: Vec::new(),
             reports_dropped: 0,
+            log_budget: super::host_impl::LogBudget::default(),
         }
     }
 

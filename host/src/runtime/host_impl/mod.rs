@@ -10,6 +10,8 @@ pub mod log;
 pub mod metrics;
 pub mod state;
 
+pub use log::LogBudget;
+
 /// The no-op `Host` impls of the type-only interfaces (they declare no functions).
 mod types_only {
     use crate::runtime::PluginState;
