@@ -52,6 +52,7 @@ fn anomaly(sequence: u64) -> FeedEvent {
             incident_id: None,
         }),
         suppressed: false,
+        stored: true,
     }
 }
 
