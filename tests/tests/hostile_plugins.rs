@@ -172,6 +172,9 @@ fn garbage_and_wrong_world_components_are_refused_and_change_nothing() {
     dirs.add(&fixture("tagger-v1"), "healthy");
     let host = Host::start(&dirs, Options::default());
     let before = host.get("/plugins").1;
+    let cache = dirs.root.path().join("data/cache");
+    let artifacts = || std::fs::read_dir(&cache).unwrap().count();
+    let cached_before = artifacts();
 
     let garbage: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
@@ -199,6 +202,11 @@ fn garbage_and_wrong_world_components_are_refused_and_change_nothing() {
     assert!(
         !dirs.plugins().join("wrong.wasm").exists(),
         "a refused upload is not written"
+    );
+    assert_eq!(
+        artifacts(),
+        cached_before,
+        "a refused upload leaves no compiled artifact"
     );
 
     // The same files dropped into the directory are reported in /status, never loaded.

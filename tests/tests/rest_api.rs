@@ -610,3 +610,27 @@ fn idle_and_slow_clients_are_dropped_and_connections_are_capped() {
     });
     assert_eq!(host.get("/status").0, 200, "the host still answers");
 }
+
+/// What the host's readers see: a plugin's configuration only with the admin token, and no
+/// filesystem paths in `/status` or `/models`.
+#[test]
+fn plugin_configuration_and_host_paths_are_not_shown_without_the_admin_token() {
+    let dirs = HostDirs::new();
+    dirs.add(&plugin("link-utilisation"), "hot-links");
+    dirs.manifest("hot-links", "[config]\nthreshold = 0.95\n");
+    let host = Host::start(&dirs, Options::default());
+    let (status, anonymous) = host.get("/plugins/hot-links");
+    assert_eq!(status, 200);
+    assert!(anonymous["config"].is_null(), "{anonymous}");
+    assert_eq!(host.plugin("hot-links")["config"]["threshold"], 0.95);
+    for path in ["/status", "/models", "/plugins", "/plugins/hot-links"] {
+        let (_, body) = host.get(path);
+        let text = body.to_string();
+        let root = dirs.root.path().display().to_string();
+        let workspace = env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests");
+        assert!(
+            !text.contains(&root) && !text.contains(workspace),
+            "{path} shows a path: {text}"
+        );
+    }
+}

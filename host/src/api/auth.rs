@@ -43,6 +43,15 @@ pub async fn require_operator(
     require(&accepted, "operator", request, next).await
 }
 
+/// True when `headers` carry the admin token (for reads that show more to the admin).
+pub fn presents_admin(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .is_some_and(|token| constant_time_eq(token.as_bytes(), state.tokens.admin.as_bytes()))
+}
+
 async fn require(
     accepted: &[&str],
     role: &str,

@@ -61,8 +61,14 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<PluginSummary>> {
 pub async fn show(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<PluginReply>, ApiError> {
-    let detail = state.registry.get(&name)?.detail();
+    let mut detail = state.registry.get(&name)?.detail();
+    // A plugin's configuration may hold what only the admin should read (addresses,
+    // credentials of an alert rule's target): shown with the admin token only.
+    if !super::auth::presents_admin(&state, &headers) {
+        detail.config = serde_json::Value::Null;
+    }
     Ok(Json(PluginReply {
         health: state.health.get(&detail.name),
         detail,

@@ -124,7 +124,7 @@ pub struct InferenceStatus {
     pub available: bool,
     /// `cuda` or `cpu` (where sessions run), when available.
     pub device: Option<String>,
-    /// The runtime library in use.
+    /// The file name of the runtime library in use.
     pub library: Option<String>,
     /// Why inference is not available, or why CUDA was not used.
     pub note: Option<String>,
@@ -293,7 +293,12 @@ impl InferenceService {
             Ok(runtime) => InferenceStatus {
                 available: true,
                 device: Some(runtime.device().to_owned()),
-                library: Some(runtime.library.display().to_string()),
+                // The file name only: readers of `/status` need not learn the host's paths
+                // (the full path is in the log at start).
+                library: Some(runtime.library.file_name().map_or_else(
+                    || runtime.library.display().to_string(),
+                    |name| name.to_string_lossy().into_owned(),
+                )),
                 note: runtime.note.clone(),
                 models: self.models.read().expect("models lock").len(),
                 learning: self.learning_all(),

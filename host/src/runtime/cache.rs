@@ -79,4 +79,15 @@ impl ArtifactCache {
         let component = unsafe { Component::deserialize(engine, &artifact)? };
         Ok((component, CacheOutcome::Miss))
     }
+
+    /// Delete the artifact of `hash` (a component that was compiled but then refused), so
+    /// refused uploads leave nothing behind.
+    pub fn forget(&self, hash: &str) {
+        let path = self.path_for(hash);
+        if let Err(err) = std::fs::remove_file(&path)
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove the artifact {}: {err}", path.display());
+        }
+    }
 }

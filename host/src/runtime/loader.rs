@@ -166,20 +166,37 @@ impl Runtime {
             .cache
             .load(&self.engine, &hash, bytes)
             .map_err(|err| LoadError::NotAComponent(format!("{err:#}")))?;
+        match self.world(&component) {
+            Ok(world) => Ok((hash, component, cache, world)),
+            Err(err) => {
+                self.forget_refused(&hash, cache);
+                Err(err)
+            }
+        }
+    }
+
+    /// Which of our worlds `component` implements, with its imports linked.
+    fn world(&self, component: &Component) -> Result<WorldPre, LoadError> {
         let pre = self
             .linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(|err| LoadError::UnsupportedImports(format!("{err:#}")))?;
-        let world = if let Ok(pre) = detector::DetectorPre::new(pre.clone()) {
-            WorldPre::Detector(pre)
+        if let Ok(pre) = detector::DetectorPre::new(pre.clone()) {
+            Ok(WorldPre::Detector(pre))
         } else if let Ok(pre) = graph_algorithm::GraphAlgorithmPre::new(pre.clone()) {
-            WorldPre::GraphAlgorithm(pre)
+            Ok(WorldPre::GraphAlgorithm(pre))
         } else if let Ok(pre) = alert_rule::AlertRulePre::new(pre) {
-            WorldPre::AlertRule(pre)
+            Ok(WorldPre::AlertRule(pre))
         } else {
-            return Err(LoadError::WrongWorld);
-        };
-        Ok((hash, component, cache, world))
+            Err(LoadError::WrongWorld)
+        }
+    }
+
+    /// A component compiled for this load was refused: its new artifact goes.
+    fn forget_refused(&self, hash: &str, cache: CacheOutcome) {
+        if cache == CacheOutcome::Miss {
+            self.cache.forget(hash);
+        }
     }
 
     /// Load and validate a component that will run as `name` with `config` (a JSON object).
@@ -192,6 +209,30 @@ impl Runtime {
     ) -> Result<Arc<LoadedComponent>, LoadError> {
         let started = Instant::now();
         let (hash, component, cache, pre) = self.prepare(bytes)?;
+        let validated = self.validate(
+            name,
+            bytes.len(),
+            (hash.clone(), component, cache, pre),
+            config,
+            limits,
+            started,
+        );
+        if validated.is_err() {
+            self.forget_refused(&hash, cache);
+        }
+        validated
+    }
+
+    /// Instantiate, describe and configure a prepared component.
+    fn validate(
+        &self,
+        name: &str,
+        size: usize,
+        (hash, component, cache, pre): (String, Component, CacheOutcome, WorldPre),
+        config: &str,
+        limits: Limits,
+        started: Instant,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         let wit_version = wit_version(&component, &self.engine);
         let compile_time = started.elapsed();
         let world = pre.kind();
@@ -205,7 +246,7 @@ impl Runtime {
         };
         let mut loaded = LoadedComponent {
             hash,
-            size: bytes.len(),
+            size,
             pre,
             wit_version,
             info: placeholder,

@@ -298,8 +298,14 @@ impl Host {
         )
     }
 
+    /// `GET /plugins/{name}` as the admin (the configuration included).
     pub fn plugin(&self, name: &str) -> Value {
-        let (status, body) = self.get(&format!("/plugins/{name}"));
+        let (status, body) = Self::answer(
+            self.agent
+                .get(format!("{}/plugins/{name}", self.base))
+                .header("Authorization", &format!("Bearer {TOKEN}"))
+                .call(),
+        );
         assert_eq!(status, 200, "GET /plugins/{name}: {body}");
         body
     }

@@ -73,8 +73,13 @@ impl Client {
         Ok(body)
     }
 
+    /// GET; with the admin token when there is one (some reads show the admin more).
     pub fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.answer(self.agent.get(self.url(path)).call())
+        let mut request = self.agent.get(self.url(path));
+        if let Some(token) = &self.token {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        self.answer(request.call())
     }
 
     pub fn post(&self, path: &str, body: &[u8]) -> anyhow::Result<Value> {
