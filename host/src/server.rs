@@ -92,6 +92,7 @@ pub fn build(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
         config.plugins.limits,
         config.plugins.queue_capacity,
     )?;
+    registry.keep_quarantines_in(config.data.dir.join("quarantine.json"));
     let started = Instant::now();
     let report = registry.scan_directory();
     tracing::info!(

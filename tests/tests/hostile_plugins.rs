@@ -340,3 +340,40 @@ fn a_flooding_plugin_is_held_to_its_caps_and_leaves_nothing_behind_when_removed(
             })
     });
 }
+
+/// A quarantine survives a restart (the same component starts quarantined) until the
+/// operator enables the plugin.
+#[test]
+fn a_quarantine_survives_a_restart_until_the_plugin_is_enabled() {
+    let dirs = HostDirs::new();
+    hostile(&dirs, "looper", "loop");
+    let mut host = Host::start(
+        &dirs,
+        Options {
+            stdin: true,
+            ..Options::default()
+        },
+    );
+    for i in 0..3 {
+        host.send(&telemetry("l1", f64::from(i) / 10.0));
+    }
+    wait_until(Duration::from_secs(30), "the quarantine", || {
+        host.plugin("looper")["status"] == "quarantined"
+    });
+    drop(host);
+    let host = Host::start(&dirs, Options::default());
+    assert_eq!(
+        host.plugin("looper")["status"],
+        "quarantined",
+        "kept across the restart"
+    );
+    let (status, answer) = host.post("/plugins/looper/enable", b"", Some(TOKEN));
+    assert_eq!(status, 200, "{answer}");
+    drop(host);
+    let host = Host::start(&dirs, Options::default());
+    assert_eq!(
+        host.plugin("looper")["status"],
+        "enabled",
+        "enabling lifted it for good"
+    );
+}

@@ -105,6 +105,8 @@ pub struct PluginEntry {
     pub stats: PluginStats,
     /// The worker's queue.
     pub(super) jobs: Sender<Job>,
+    /// Where quarantines are kept across restarts, when they are.
+    pub(super) quarantines: Option<Arc<super::QuarantineBook>>,
 }
 
 impl PluginEntry {
@@ -132,9 +134,13 @@ impl PluginEntry {
             .consecutive_failures
             .fetch_add(1, Ordering::AcqRel)
             + 1;
+        let quarantines = consecutive >= u64::from(max_consecutive.max(1))
+            && !self.quarantined.swap(true, Ordering::AcqRel);
+        if quarantines && let Some(book) = &self.quarantines {
+            book.record(&self.name, &self.deployment.load().loaded.hash, &message);
+        }
         self.set_last_error(message);
-        consecutive >= u64::from(max_consecutive.max(1))
-            && !self.quarantined.swap(true, Ordering::AcqRel)
+        quarantines
     }
 
     /// Record an error the plugin returned on purpose.
@@ -168,7 +174,11 @@ impl PluginEntry {
     /// Lift a quarantine and forget the failure streak.
     pub fn clear_quarantine(&self) {
         self.stats.consecutive_failures.store(0, Ordering::Release);
-        self.quarantined.store(false, Ordering::Release);
+        if self.quarantined.swap(false, Ordering::AcqRel)
+            && let Some(book) = &self.quarantines
+        {
+            book.forget(&self.name);
+        }
     }
 
     /// The plugin as the API shows it.

@@ -13,6 +13,7 @@
 mod directory;
 mod entry;
 mod manifest;
+mod quarantine;
 mod runs;
 mod watch;
 mod worker;
@@ -26,6 +27,7 @@ use arc_swap::ArcSwap;
 
 pub use entry::{Deployment, LastError, PluginDetail, PluginEntry, PluginStats, Status};
 pub use manifest::Manifest;
+pub use quarantine::QuarantineBook;
 pub use runs::{MAX_PENDING_RUNS, RunSlot};
 pub use watch::DirectoryWatcher;
 pub use worker::{Job, RunError};
@@ -103,6 +105,7 @@ pub struct Registry {
     load_errors: Mutex<BTreeMap<String, String>>,
     closed: AtomicBool,
     runs: runs::RunSlots,
+    quarantines: std::sync::OnceLock<Arc<QuarantineBook>>,
 }
 
 /// True for names a plugin may have (also safe as a file stem).
@@ -139,7 +142,13 @@ impl Registry {
             load_errors: Mutex::new(BTreeMap::new()),
             closed: AtomicBool::new(false),
             runs: runs::RunSlots::default(),
+            quarantines: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Keep quarantines in `path` across restarts (call before loading plugins).
+    pub fn keep_quarantines_in(&self, path: PathBuf) {
+        let _ = self.quarantines.set(Arc::new(QuarantineBook::open(path)));
     }
 
     /// The plugin directory.
@@ -312,6 +321,16 @@ impl Registry {
     ) -> Arc<PluginEntry> {
         let (jobs, queue) = crossbeam_channel::bounded(self.queue_capacity);
         let enabled = manifest.enabled;
+        let quarantines = self.quarantines.get().cloned();
+        let quarantined = quarantines
+            .as_ref()
+            .is_some_and(|book| book.holds(name, &loaded.hash));
+        if quarantined {
+            tracing::warn!(
+                plugin = name,
+                "plugin starts quarantined, as it was when the host stopped; enable or reload it to try again"
+            );
+        }
         let entry = Arc::new(PluginEntry {
             name: Arc::from(name),
             deployment: ArcSwap::from_pointee(Deployment {
@@ -323,9 +342,10 @@ impl Registry {
                 deployed_at: crate::timefmt::now_rfc3339(),
             }),
             enabled: AtomicBool::new(enabled),
-            quarantined: AtomicBool::new(false),
+            quarantined: AtomicBool::new(quarantined),
             stats: PluginStats::default(),
             jobs,
+            quarantines,
         });
         let worker = worker::Worker {
             entry: entry.clone(),
@@ -375,6 +395,9 @@ impl Registry {
         crate::fsutil::remove_if_exists(&self.manifest_path(name))?;
         // A removed plugin's state and metric series go with it (a new plugin of the same
         // name starts clean).
+        if let Some(book) = self.quarantines.get() {
+            book.forget(name);
+        }
         let services = self.runtime.services();
         services.metrics.remove_plugin(name);
         if let Err(err) = services.state.remove_plugin(name) {
