@@ -178,6 +178,23 @@ pub struct TopologyStreamConfig {
     /// Example: `resync_timeout_ms = 5000`.
     #[serde(default = "default_resync_timeout_ms")]
     pub resync_timeout_ms: u64,
+    /// Largest message (and frame) taken from the engine, MiB; a larger one ends the
+    /// connection (it cannot be skipped) and the reconnect backs off. Example:
+    /// `max_message_mb = 64`.
+    #[serde(default = "default_max_message_mb")]
+    pub max_message_mb: usize,
+    /// Reconnect when nothing (not even a pong to our pings, sent at a third of this) has
+    /// come from the engine for this long, ms: a frozen engine. Example: `idle_timeout_ms = 60000`.
+    #[serde(default = "default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+}
+
+fn default_max_message_mb() -> usize {
+    64
+}
+
+fn default_idle_timeout_ms() -> u64 {
+    60_000
 }
 
 fn default_reconnect_min_ms() -> u64 {
@@ -200,6 +217,8 @@ impl TopologyStreamConfig {
             reconnect_min_ms: default_reconnect_min_ms(),
             reconnect_max_ms: default_reconnect_max_ms(),
             resync_timeout_ms: default_resync_timeout_ms(),
+            max_message_mb: default_max_message_mb(),
+            idle_timeout_ms: default_idle_timeout_ms(),
         }
     }
 }

@@ -227,6 +227,14 @@ fn follow<F>(engine: impl FnOnce(u16) -> F) -> Followed
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
+    follow_with(engine, "")
+}
+
+/// [`follow`] with more `[ingest.topology]` settings (`settings`: TOML lines).
+fn follow_with<F>(engine: impl FnOnce(u16) -> F, settings: &str) -> Followed
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
     let port = common::free_port();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -234,7 +242,16 @@ where
         .unwrap();
     let server = runtime.spawn(engine(port));
     let dirs = HostDirs::new();
-    let host = Host::start(&dirs, with_stream(&format!("ws://127.0.0.1:{port}")));
+    let url = format!("ws://127.0.0.1:{port}");
+    let options = if settings.is_empty() {
+        with_stream(&url)
+    } else {
+        Options {
+            extra: dirs.config(&format!("[ingest.topology]\nurl = \"{url}\"\n{settings}")),
+            ..Options::default()
+        }
+    };
+    let host = Host::start(&dirs, options);
     Followed {
         host,
         _dirs: dirs,
@@ -403,4 +420,85 @@ fn simulator_injects_link_flaps_node_failures_and_route_leaks() {
             && stream_status(&host)["deltas"].as_u64().unwrap_or(0) >= 6
     });
     assert_eq!(stream_status(&host)["gaps"], 0);
+}
+
+/// An engine that follows each snapshot with a message over the client's limit.
+async fn oversize_server(port: u16) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    loop {
+        let mut socket = accept(&listener).await;
+        let _ = socket
+            .send(Message::text(snapshot(
+                1,
+                &["a", "b"],
+                &[("a-b", "a", "b")],
+            )))
+            .await;
+        let padding = "x".repeat(2 << 20);
+        let oversize =
+            format!(r#"{{"type": "delta", "seq": 2, "changes": [], "pad": "{padding}"}}"#);
+        let _ = socket.send(Message::text(oversize)).await;
+    }
+}
+
+/// A message over `max_message_mb` ends each connection, but the reconnects back off instead
+/// of storming, and the engine's snapshot, the same each time, makes one version, not one per
+/// reconnect.
+#[test]
+fn an_oversize_message_backs_the_reconnects_off_and_adds_no_versions() {
+    let followed = follow_with(
+        oversize_server,
+        "max_message_mb = 1\nreconnect_min_ms = 100\n",
+    );
+    let host = &followed.host;
+    wait_until(Duration::from_secs(30), "a few reconnects", || {
+        stream_status(host)["disconnects"].as_u64() >= Some(3)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let status = stream_status(host);
+    let connects = status["connects"].as_u64().unwrap();
+    assert!(
+        connects <= 8,
+        "{connects} connections in about 4 s: the backoff starts over on every connect"
+    );
+    let (_, versions) = host.get("/topology/versions");
+    assert_eq!(versions["current"], 1, "{versions}");
+    assert_eq!(status["snapshots"].as_u64(), Some(connects), "{status}");
+}
+
+/// An engine that sends its snapshot and then freezes: it never reads again, so it answers
+/// no ping.
+async fn frozen_server(port: u16) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut held = Vec::new();
+    loop {
+        let mut socket = accept(&listener).await;
+        let _ = socket
+            .send(Message::text(snapshot(
+                1,
+                &["a", "b"],
+                &[("a-b", "a", "b")],
+            )))
+            .await;
+        held.push(socket);
+    }
+}
+
+/// A frozen engine is noticed (no message, no pong for `idle_timeout_ms`) and the client
+/// reconnects, instead of showing "connected" forever.
+#[test]
+fn a_frozen_engine_is_noticed_and_the_client_reconnects() {
+    let followed = follow_with(frozen_server, "idle_timeout_ms = 1000\n");
+    let host = &followed.host;
+    wait_until(Duration::from_secs(30), "the frozen engine noticed", || {
+        let status = stream_status(host);
+        status["disconnects"].as_u64() >= Some(1)
+            && status["last_error"]
+                .as_str()
+                .is_some_and(|error| error.contains("nothing from the engine"))
+    });
 }

@@ -7,7 +7,11 @@
 //! - A sequence gap sends `{"type":"resync"}` and drops messages until the next snapshot; no
 //!   snapshot within `resync_timeout_ms` means reconnect.
 //! - Disconnects reconnect with exponential backoff (from `reconnect_min_ms`, doubling, capped
-//!   at `reconnect_max_ms`) with ±20% jitter.
+//!   at `reconnect_max_ms`) with ±20% jitter; the backoff starts over only after a session
+//!   that lasted [`STABLE_SESSION`], so an engine that drops every connection at once (a
+//!   message over `max_message_mb`, say) is not hammered.
+//! - An engine that sends nothing (nor answers pings) for `idle_timeout_ms` is taken for
+//!   frozen: the client reconnects.
 //!
 //! The protocol is in `docs/topology-stream.md`.
 
@@ -23,6 +27,9 @@ use crate::config::TopologyStreamConfig;
 use crate::model::InputEvent;
 use crate::model::decode::{Decoded, decode};
 use crate::pipeline::Pipeline;
+
+/// A session at least this long resets the reconnect backoff.
+pub const STABLE_SESSION: Duration = Duration::from_secs(10);
 
 /// Counters and state of the client, as `/status` shows them.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -159,7 +166,17 @@ impl TopologyStreamClient {
         );
         while !*stop.borrow() {
             self.update(|stats| stats.state = "connecting");
-            match tokio_tungstenite::connect_async(self.config.url.as_str()).await {
+            let limit = self.config.max_message_mb.max(1) << 20;
+            let websocket = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                .max_message_size(Some(limit))
+                .max_frame_size(Some(limit));
+            let connected = tokio_tungstenite::connect_async_with_config(
+                self.config.url.as_str(),
+                Some(websocket),
+                false,
+            )
+            .await;
+            match connected {
                 Ok((socket, _)) => {
                     tracing::info!(url = %self.config.url, "topology stream connected");
                     self.update(|stats| {
@@ -167,8 +184,11 @@ impl TopologyStreamClient {
                         stats.state = "connected";
                     });
                     self.count("connect", 1);
-                    backoff = Duration::from_millis(self.config.reconnect_min_ms.max(1));
+                    let started = Instant::now();
                     let reason = self.session(socket, &mut stop).await;
+                    if started.elapsed() >= STABLE_SESSION {
+                        backoff = Duration::from_millis(self.config.reconnect_min_ms.max(1));
+                    }
                     tracing::warn!(url = %self.config.url, "topology stream disconnected: {reason}");
                     self.update(|stats| {
                         stats.disconnects += 1;
@@ -208,7 +228,10 @@ impl TopologyStreamClient {
     {
         let mut sync = Sync::AwaitingSnapshot(None);
         let resync_timeout = Duration::from_millis(self.config.resync_timeout_ms.max(1));
+        let idle_timeout = Duration::from_millis(self.config.idle_timeout_ms.max(3));
         let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut ping = tokio::time::interval(idle_timeout / 3);
+        let mut heard = Instant::now();
         loop {
             let message = tokio::select! {
                 message = socket.next() => message,
@@ -218,10 +241,20 @@ impl TopologyStreamClient {
                     {
                         return format!("no snapshot within {} ms of a resync request", resync_timeout.as_millis());
                     }
+                    if heard.elapsed() > idle_timeout {
+                        return format!("nothing from the engine for {} ms (frozen?)", idle_timeout.as_millis());
+                    }
+                    continue;
+                }
+                _ = ping.tick() => {
+                    if let Err(err) = socket.send(Message::Ping(Default::default())).await {
+                        return format!("write error: {err}");
+                    }
                     continue;
                 }
                 _ = stop.changed() => return "stopping".into(),
             };
+            heard = Instant::now();
             let text = match message {
                 None => return "connection closed".into(),
                 Some(Err(err)) => return format!("read error: {err}"),

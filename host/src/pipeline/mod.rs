@@ -148,9 +148,11 @@ impl Pipeline {
         let id = self.receive(source, kind);
         let topology_version = if let Some(delta) = input.topology_delta() {
             let report = self.topology.apply(&delta, input.timestamp_ms());
-            self.feed.publish(FeedEvent::TopologyChanged {
-                version: report.version,
-            });
+            if report.new_version {
+                self.feed.publish(FeedEvent::TopologyChanged {
+                    version: report.version,
+                });
+            }
             for reason in &report.rejected {
                 tracing::warn!(event = id, "topology change rejected: {reason}");
             }

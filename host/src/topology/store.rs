@@ -54,6 +54,8 @@ pub struct ApplyReport {
     pub applied: usize,
     /// Changes that named unknown nodes or links, with the reason.
     pub rejected: Vec<String>,
+    /// False when the delta made no version (a snapshot equal to the current topology).
+    pub new_version: bool,
 }
 
 struct Live {
@@ -318,6 +320,16 @@ impl Live {
                 rejected.push(reason);
             }
         }
+        if delta.snapshot && changes.is_empty() && rejected.is_empty() {
+            // The same topology again (a reconnect's snapshot): no version, so repeated
+            // reconnects cannot push real history out.
+            return ApplyReport {
+                version: self.version,
+                applied: 0,
+                rejected,
+                new_version: false,
+            };
+        }
         self.version += 1;
         self.revision += 1;
         self.timestamp_ms = timestamp_ms;
@@ -364,6 +376,7 @@ impl Live {
             version: self.version,
             applied,
             rejected,
+            new_version: true,
         }
     }
 
