@@ -64,6 +64,8 @@ pub struct Persistence {
     log: Arc<Mutex<BufWriter<File>>>,
     /// Versions logged since the last checkpoint.
     pub since_checkpoint: u64,
+    /// Log entries of any kind (telemetry included) since the last checkpoint.
+    pub lines_since_checkpoint: u64,
 }
 
 fn checkpoint_path(dir: &Path) -> PathBuf {
@@ -201,6 +203,7 @@ impl Persistence {
             dir: dir.to_owned(),
             log,
             since_checkpoint: read.entries.len() as u64,
+            lines_since_checkpoint: read.entries.len() as u64,
         };
         Ok((persistence, checkpoint, read.entries))
     }
@@ -217,6 +220,7 @@ impl Persistence {
         if matches!(entry, LogEntry::Version(_)) {
             self.since_checkpoint += 1;
         }
+        self.lines_since_checkpoint += 1;
     }
 
     /// Write buffered entries to the OS.
@@ -236,6 +240,7 @@ impl Persistence {
         *lock(&self.log) =
             BufWriter::new(OpenOptions::new().append(true).open(log_path(&self.dir))?);
         self.since_checkpoint = 0;
+        self.lines_since_checkpoint = 0;
         Ok(())
     }
 }

@@ -20,6 +20,9 @@ use super::persist::{Checkpoint, LogEntry, Persistence};
 use super::utilisation::{Point, UtilisationHistory};
 use crate::model::{self, TelemetrySample, TopologyChange, TopologyDelta};
 
+/// How often (in log lines) telemetry compaction is considered.
+pub const COMPACTION_CHECK_EVERY: u64 = 10_000;
+
 /// `[topology]` of `netassure.toml`: how much history the store keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -201,6 +204,7 @@ impl TopologyStore {
                 point,
             });
         }
+        live.compact_telemetry();
         self.revision.store(live.revision, Ordering::Release);
         true
     }
@@ -417,6 +421,34 @@ impl Live {
         }
     }
 
+    /// Checkpoint when the log holds more lines than the checkpoint would hold points (and at
+    /// least `checkpoint_every`): a stream of telemetry alone keeps the log no larger than the
+    /// state it describes, at an amortised constant cost per line. Checked every
+    /// [`COMPACTION_CHECK_EVERY`] lines.
+    fn compact_telemetry(&mut self) {
+        let Some(lines) = self
+            .persistence
+            .as_ref()
+            .map(|persistence| persistence.lines_since_checkpoint)
+        else {
+            return;
+        };
+        if lines == 0 || lines % COMPACTION_CHECK_EVERY != 0 {
+            return;
+        }
+        let held: usize = self
+            .utilisation
+            .all()
+            .values()
+            .map(|points| points.len())
+            .sum();
+        if lines >= self.config.checkpoint_every.max(held as u64)
+            && let Err(err) = self.checkpoint()
+        {
+            tracing::error!("topology checkpoint failed: {err:#}");
+        }
+    }
+
     fn checkpoint(&mut self) -> anyhow::Result<()> {
         let Some(persistence) = &mut self.persistence else {
             return Ok(());
@@ -615,5 +647,39 @@ mod tests {
         );
         assert_eq!(store.diff(0, 2).unwrap().nodes_added.len(), 3);
         assert_eq!(store.link_history("ab", 0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_stream_of_telemetry_alone_is_compacted_into_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            utilisation_points: 100,
+            checkpoint_every: 10,
+            ..StoreConfig::default()
+        };
+        let samples = 5 * COMPACTION_CHECK_EVERY + 7;
+        {
+            let store = TopologyStore::open(dir.path(), config).unwrap();
+            store.apply(&fabric(), 1);
+            for n in 0..samples {
+                store.apply_telemetry(&TelemetrySample {
+                    subject: "ab".into(),
+                    metric: "utilisation".into(),
+                    value: (n % 100) as f64 / 100.0,
+                    timestamp_ms: 10 + n,
+                });
+            }
+            store.flush();
+        }
+        let log = std::fs::read_to_string(dir.path().join("log.jsonl")).unwrap();
+        assert!(
+            log.lines().count() <= COMPACTION_CHECK_EVERY as usize,
+            "{} lines after {samples} samples",
+            log.lines().count()
+        );
+        let store = TopologyStore::open(dir.path(), config).unwrap();
+        let history = store.link_history("ab", 0).unwrap();
+        assert_eq!(history.len(), 100, "the last 100 points survive");
+        assert_eq!(history.last().unwrap().timestamp_ms, 10 + samples - 1);
     }
 }
