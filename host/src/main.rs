@@ -236,7 +236,7 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting tokio")?;
-    let host = server::build(&config, tokens)?;
+    let host = server::prepare(&config, tokens)?;
     let options = RunOptions {
         replay: args.replay.clone(),
         flows: args.flows.clone(),

@@ -35,14 +35,24 @@ pub struct RunOptions {
 pub struct Host {
     /// Shared state of the API.
     pub state: AppState,
-    /// The NetFlow collector, when `[ingest.netflow]` is configured.
+    /// The NetFlow collector, when `[ingest.netflow]` is configured (started by [`Host::load`]).
     pub netflow: Option<crate::ingest::NetflowCollector>,
     topology_stream: Option<TopologyStreamClient>,
     _watcher: Option<DirectoryWatcher>,
+    netflow_config: Option<crate::ingest::NetflowConfig>,
+    watch: bool,
 }
 
-/// Build every part and load the plugin directory.
+/// Build every part, load the plugin directory and start the NetFlow collector.
 pub fn build(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
+    let mut host = prepare(config, tokens)?;
+    host.load()?;
+    Ok(host)
+}
+
+/// Build every part but the plugins and the ingest that feeds them: what the API needs to
+/// answer while [`Host::load`] runs.
+pub fn prepare(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
     std::fs::create_dir_all(&config.data.dir)
         .with_context(|| format!("creating data dir {}", config.data.dir.display()))?;
     let metrics = Arc::new(Metrics::new());
@@ -93,31 +103,17 @@ pub fn build(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
         config.plugins.queue_capacity,
     )?;
     registry.keep_quarantines_in(config.data.dir.join("quarantine.json"));
-    let started = Instant::now();
-    let report = registry.scan_directory();
-    tracing::info!(
-        dir = %config.plugins.dir.display(),
-        loaded = report.created.len(),
-        failed = report.failed.len(),
-        "plugin directory loaded in {:?}",
-        started.elapsed()
-    );
     let topology_stream = config
         .ingest
         .topology
         .clone()
         .map(|stream| TopologyStreamClient::new(stream, pipeline.clone()));
-    let netflow = config
-        .ingest
-        .netflow
-        .clone()
-        .map(|netflow| crate::ingest::NetflowCollector::start(netflow, pipeline.clone()))
-        .transpose()?;
-    let watcher = if config.plugins.watch {
-        Some(DirectoryWatcher::start(registry.clone())?)
-    } else {
-        None
-    };
+    let netflow_status = config.ingest.netflow.as_ref().map(|netflow| {
+        Arc::new(Mutex::new(crate::ingest::NetflowStatus {
+            listen: netflow.listen.to_string(),
+            ..Default::default()
+        }))
+    });
     let state = AppState {
         registry,
         pipeline,
@@ -129,22 +125,56 @@ pub fn build(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
         ingest: Arc::new(Mutex::new(Vec::new())),
         flow_files: Arc::new(Mutex::new(Vec::new())),
         topology_stream: topology_stream.as_ref().map(TopologyStreamClient::stats),
-        netflow: netflow.as_ref().map(|collector| collector.status.clone()),
+        netflow: netflow_status,
         findings,
         inference,
         health,
+        starting: Arc::new(std::sync::atomic::AtomicBool::new(true)),
     };
     Ok(Host {
         state,
-        netflow,
+        netflow: None,
         topology_stream,
-        _watcher: watcher,
+        _watcher: None,
+        netflow_config: config.ingest.netflow.clone(),
+        watch: config.plugins.watch,
     })
+}
+
+impl Host {
+    /// Load the plugin directory, then start what feeds the plugins from outside (the NetFlow
+    /// collector) and the directory watcher. `/status` says `starting` until this is done.
+    pub fn load(&mut self) -> anyhow::Result<()> {
+        let registry = &self.state.registry;
+        let started = Instant::now();
+        let report = registry.scan_directory();
+        tracing::info!(
+            dir = %registry.dir().display(),
+            loaded = report.created.len(),
+            failed = report.failed.len(),
+            "plugin directory loaded in {:?}",
+            started.elapsed()
+        );
+        if let (Some(netflow), Some(status)) = (self.netflow_config.take(), &self.state.netflow) {
+            self.netflow = Some(crate::ingest::NetflowCollector::start(
+                netflow,
+                self.state.pipeline.clone(),
+                status.clone(),
+            )?);
+        }
+        if self.watch {
+            self._watcher = Some(DirectoryWatcher::start(registry.clone())?);
+        }
+        self.state
+            .starting
+            .store(false, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
 }
 
 /// Serve the API on `config.server.listen` and run the replay, until Ctrl-C / SIGTERM, or
 /// until the replay is done when `options.once` is set.
-pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow::Result<()> {
+pub async fn run(host: Host, config: &Config, options: RunOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -160,7 +190,24 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
     if let Some(nats) = config.sinks.nats.clone() {
         crate::sinks::nats::start(nats, host.state.pipeline.feed(), host.state.metrics.clone());
     }
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let app = api::app(host.state.clone());
+    let mut stopped = stop_rx.clone();
+    let shutdown = async move {
+        tokio::select! {
+            _ = shutdown_signal() => tracing::info!("shutting down"),
+            _ = stopped.wait_for(|stop| *stop) => {}
+        }
+    };
+    let serving = tokio::spawn(api::serve(listener, app, config.server.limits(), shutdown));
+    // The plugins load while the API answers (`/status`: 503 `starting`); the sources start
+    // once they are loaded, so no event reaches a half-loaded set of plugins.
+    let mut host = tokio::task::spawn_blocking(move || {
+        let mut host = host;
+        host.load().map(|()| host)
+    })
+    .await
+    .context("loading the plugins")??;
     let done = source_done(&options, stop_tx.clone());
     if let Some(path) = options.replay.clone() {
         spawn_replay(host.state.clone(), path, options.replay_speed, done.clone());
@@ -185,14 +232,7 @@ pub async fn run(mut host: Host, config: &Config, options: RunOptions) -> anyhow
         .topology_stream
         .take()
         .map(|client| client.spawn(stop_rx.clone()));
-    let app = api::app(host.state.clone());
-    let shutdown = async move {
-        tokio::select! {
-            _ = shutdown_signal() => tracing::info!("shutting down"),
-            _ = stop_rx.wait_for(|stop| *stop) => {}
-        }
-    };
-    api::serve(listener, app, config.server.limits(), shutdown).await;
+    serving.await.context("serving the API")?;
     exit_if_stuck(config.server.limits().shutdown_timeout);
     let _ = stop_tx.send(true);
     if let Some(mut collector) = host.netflow.take() {

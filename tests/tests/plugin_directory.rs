@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Host, HostDirs, Options, fixture, output, plugin, telemetry, wait_until};
+use serde_json::Value;
 
 fn wait_for(host: &Host, what: &str, condition: impl Fn(&serde_json::Value) -> bool) {
     wait_until(Duration::from_secs(30), what, || {
@@ -92,4 +93,69 @@ fn directory_changes_apply_at_runtime_and_survive_a_restart() {
         .collect();
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["detector"], "util-high");
+}
+
+/// The API answers while the plugin directory loads: `/status` is 503 `starting` (so a
+/// readiness probe waits) until every plugin is in, then 200 — a slow directory (here: eight
+/// distinct large components, none compiled yet) no longer keeps the host off the network.
+#[test]
+fn the_api_answers_while_the_plugins_load() {
+    let dirs = HostDirs::new();
+    let component = std::fs::read(common::plugin("request-flood")).unwrap();
+    for copy in 0..8u8 {
+        // A custom section makes each copy a distinct component (compiled on its own).
+        let name = b"netassure-test-copy";
+        let mut bytes = component.clone();
+        bytes.extend_from_slice(&[0, (1 + name.len() + 1) as u8, name.len() as u8]);
+        bytes.extend_from_slice(name);
+        bytes.push(copy);
+        std::fs::write(dirs.plugins().join(format!("copy{copy}.wasm")), bytes).unwrap();
+    }
+    let port = common::free_port();
+    let mut child = std::process::Command::new(common::host_bin())
+        .current_dir(dirs.root.path())
+        .arg("--plugins")
+        .arg(dirs.plugins())
+        .arg("--data-dir")
+        .arg(dirs.root.path().join("data"))
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--admin-token",
+            "a",
+        ])
+        .args(["--operator-token", "o"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let agent = common::agent();
+    let mut answers = Vec::new();
+    common::wait_until(Duration::from_secs(120), "/status 200", || {
+        let Ok(mut response) = agent.get(format!("http://127.0.0.1:{port}/status")).call() else {
+            return false;
+        };
+        let status = response.status().as_u16();
+        let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+        answers.push((status, body["status"].as_str().unwrap_or("").to_owned()));
+        status == 200
+    });
+    let loaded: Value = agent
+        .get(format!("http://127.0.0.1:{port}/status"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(loaded["plugins"]["total"], 8, "{loaded}");
+    assert_eq!(
+        answers
+            .first()
+            .map(|(status, state)| (*status, state.as_str())),
+        Some((503, "starting")),
+        "{answers:?}"
+    );
+    assert_eq!(answers.last().map(|(status, _)| *status), Some(200));
 }

@@ -80,6 +80,8 @@ pub struct AppState {
     pub topology_stream: Option<Arc<Mutex<crate::ingest::StreamStats>>>,
     /// Plugin health (degraded or waiting for a model).
     pub health: Arc<crate::runtime::health::HealthBoard>,
+    /// True until the plugin directory is loaded (`/status` answers 503 `starting`).
+    pub starting: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The whole API.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde::Serialize;
@@ -37,7 +38,8 @@ pub struct TopologySummary {
 /// `GET /status`
 #[derive(Debug, Serialize)]
 pub struct StatusReply {
-    /// `ok`, or `degraded` while findings cannot be stored.
+    /// `starting` while the plugins load (HTTP 503), then `ok`, or `degraded` while findings
+    /// cannot be stored.
     status: &'static str,
     version: &'static str,
     wit: String,
@@ -68,7 +70,7 @@ pub struct IngestReply {
 }
 
 /// `GET /status`
-pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
+pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<StatusReply>) {
     let mut plugins = PluginCounts::default();
     for entry in state.registry.list() {
         plugins.total += 1;
@@ -89,8 +91,13 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
     }
     let snapshot = state.topology.snapshot();
     let findings_store = state.pipeline.storage();
-    Json(StatusReply {
-        status: if findings_store.ok { "ok" } else { "degraded" },
+    let starting = state.starting.load(std::sync::atomic::Ordering::Acquire);
+    let reply = Json(StatusReply {
+        status: match (starting, findings_store.ok) {
+            (true, _) => "starting",
+            (false, true) => "ok",
+            (false, false) => "degraded",
+        },
         version: env!("CARGO_PKG_VERSION"),
         wit: format!("netassure:plugin@{}", crate::runtime::WIT_VERSION),
         wit_compatible: crate::runtime::WIT_COMPATIBLE
@@ -138,7 +145,14 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusReply> {
             .as_ref()
             .and_then(|stats| stats.lock().ok().map(|stats| stats.clone())),
         inference: state.inference.status(),
-    })
+    });
+    // Not ready while the plugins load: a readiness probe (or a script) waits for 200.
+    let code = if starting {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, reply)
 }
 
 /// Copy the NetFlow collector's per-exporter counters into their gauges.

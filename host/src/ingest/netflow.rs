@@ -153,14 +153,18 @@ fn bind(config: &NetflowConfig) -> anyhow::Result<UdpSocket> {
 
 impl NetflowCollector {
     /// Bind `config.listen` and start receiving into `pipeline`.
-    pub fn start(config: NetflowConfig, pipeline: Arc<Pipeline>) -> anyhow::Result<Self> {
+    pub fn start(
+        config: NetflowConfig,
+        pipeline: Arc<Pipeline>,
+        status: Arc<Mutex<NetflowStatus>>,
+    ) -> anyhow::Result<Self> {
         let socket = bind(&config)?;
         let local_addr = socket.local_addr()?;
         tracing::info!("NetFlow/IPFIX collector on udp://{local_addr}");
-        let status = Arc::new(Mutex::new(NetflowStatus {
-            listen: local_addr.to_string(),
-            ..NetflowStatus::default()
-        }));
+        status
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .listen = local_addr.to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
             socket,
