@@ -159,3 +159,32 @@ fn the_api_answers_while_the_plugins_load() {
     );
     assert_eq!(answers.last().map(|(status, _)| *status), Some(200));
 }
+
+/// A rescan validates changed files without the directory lock: while the watcher compiles
+/// eight new large components, an install through the API is answered at once instead of
+/// waiting for the whole rescan.
+#[test]
+fn an_install_does_not_wait_for_a_rescan_that_is_compiling() {
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, Options::default());
+    let component = std::fs::read(plugin("request-flood")).unwrap();
+    for copy in 0..8u8 {
+        let name = b"netassure-test-copy";
+        let mut bytes = component.clone();
+        bytes.extend_from_slice(&[0, (1 + name.len() + 1) as u8, name.len() as u8]);
+        bytes.extend_from_slice(name);
+        bytes.push(copy);
+        std::fs::write(dirs.plugins().join(format!("late{copy}.wasm")), bytes).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, answer) = host.install("quick", &fixture("tagger-v1"));
+    assert_eq!(status, 201, "{answer}");
+    let total = host.get("/status").1["plugins"]["total"].as_u64().unwrap();
+    assert!(
+        total < 9,
+        "the install waited for the rescan: {total} plugins when it was answered"
+    );
+    wait_until(Duration::from_secs(120), "the rescan done", || {
+        host.get("/status").1["plugins"]["total"] == 9
+    });
+}

@@ -1,5 +1,10 @@
 //! Mirroring the plugin directory: every `NAME.wasm` (with its optional `NAME.toml`) is a
 //! plugin called `NAME`. A rescan is idempotent: unchanged files cause no work.
+//!
+//! A changed file is validated without holding the directory lock (validation compiles and
+//! calls the plugin, which takes time); under the lock the file is read again and deployed
+//! only if it is still what was validated — if the API wrote a newer version meanwhile, that
+//! write's own rescan handles it. So a slow component never holds up the API's installs.
 
 use std::collections::BTreeSet;
 
@@ -21,7 +26,7 @@ pub struct ScanReport {
 impl Registry {
     /// Bring the registry in line with the plugin directory.
     pub fn scan_directory(&self) -> ScanReport {
-        let _files = self.files.lock().expect("registry lock");
+        let _scan = self.scanning.lock().expect("registry lock");
         let mut report = ScanReport::default();
         let mut present = BTreeSet::new();
         let entries = match std::fs::read_dir(&self.dir) {
@@ -62,8 +67,10 @@ impl Registry {
                 }
             }
         }
+        let _files = self.files.lock().expect("registry lock");
         for entry in self.list() {
-            if !present.contains(&*entry.name) {
+            // Gone from the directory, and not just written by the API since the listing.
+            if !present.contains(&*entry.name) && !self.wasm_path(&entry.name).exists() {
                 self.unload(&entry.name);
                 report.removed.push(entry.name.to_string());
             }
@@ -93,6 +100,13 @@ impl Registry {
         let loaded = self
             .validate(name, &bytes, &manifest)
             .map_err(|err| err.to_string())?;
+        let _files = self.files.lock().expect("registry lock");
+        let still_there = std::fs::read(self.wasm_path(name))
+            .is_ok_and(|now| crate::runtime::content_hash(&now) == loaded.hash)
+            && Manifest::read(&self.manifest_path(name)).is_ok_and(|now| now == manifest);
+        if !still_there {
+            return Ok(InstallOutcome::Unchanged);
+        }
         Ok(self.deploy(name, loaded, manifest, false).0)
     }
 }

@@ -98,9 +98,11 @@ pub struct Registry {
     plugins: RwLock<BTreeMap<String, Arc<PluginEntry>>>,
     /// Serialises changes to the set of plugins and their deployments.
     changes: Mutex<u64>,
-    /// Held while the directory is written and applied (API) or read and applied (rescan),
-    /// so a rescan never sees a file the API has written but not yet deployed.
+    /// Held while the directory is written and applied (API) or a rescan's validated file is
+    /// checked again and applied, so a rescan never deploys over a newer API write.
     files: Mutex<()>,
+    /// Serialises rescans (the watcher's and the one at start).
+    scanning: Mutex<()>,
     /// Files in the plugin directory that failed to load, with the reason.
     load_errors: Mutex<BTreeMap<String, String>>,
     closed: AtomicBool,
@@ -139,6 +141,7 @@ impl Registry {
             plugins: RwLock::new(BTreeMap::new()),
             changes: Mutex::new(0),
             files: Mutex::new(()),
+            scanning: Mutex::new(()),
             load_errors: Mutex::new(BTreeMap::new()),
             closed: AtomicBool::new(false),
             runs: runs::RunSlots::default(),
