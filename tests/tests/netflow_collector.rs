@@ -224,3 +224,100 @@ fn malformed_truncated_unknown_and_template_less_datagrams_are_counted_not_fatal
     assert_eq!(status, 200, "the host keeps serving");
     assert_eq!(exporters(&host)[&sender]["flows"], 0);
 }
+
+/// A NetFlow v9 datagram from `sets` (flowset id, body).
+fn v9(sequence: u32, sets: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut datagram = vec![0, 9];
+    datagram.extend((sets.len() as u16).to_be_bytes());
+    datagram.extend(1_000u32.to_be_bytes());
+    datagram.extend(1_790_000_000u32.to_be_bytes());
+    datagram.extend(sequence.to_be_bytes());
+    datagram.extend(0u32.to_be_bytes());
+    for (id, body) in sets {
+        datagram.extend(id.to_be_bytes());
+        datagram.extend(((body.len() + 4) as u16).to_be_bytes());
+        datagram.extend(body);
+    }
+    datagram
+}
+
+/// What anyone who can send UDP can do to the collector's memory: 200 source ports (each a
+/// new exporter) define 4,000 templates each, and 120 more send data sets for templates that
+/// never come. The host's memory stays where it was (the collector keeps 256 templates per
+/// exporter and 16 KiB of waiting data per exporter, 32 MiB in all) and the refusals are
+/// counted. Without those bounds such floods took the host past 1.5 GB.
+#[test]
+fn template_and_pending_floods_from_many_ports_leave_the_hosts_memory_where_it_was() {
+    const TEMPLATE_PORTS: usize = 200;
+    const PENDING_PORTS: usize = 120;
+    let dirs = HostDirs::new();
+    let port = free_port();
+    let extra = dirs.config(&format!(
+        "[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\n"
+    ));
+    let host = Host::start(
+        &dirs,
+        Options {
+            extra,
+            ..Options::default()
+        },
+    );
+    let before = host.rss_bytes();
+    let template_sets: Vec<Vec<u8>> = (0..2u16)
+        .map(|chunk| {
+            let mut body = Vec::new();
+            for id in (256 + chunk * 2_000)..(256 + (chunk + 1) * 2_000) {
+                for value in [id, 1, 1, 4] {
+                    body.extend(value.to_be_bytes());
+                }
+            }
+            v9(u32::from(chunk), &[(0, body)])
+        })
+        .collect();
+    let pending: Vec<Vec<u8>> = (0..4u32)
+        .map(|n| v9(n, &[(300 + n as u16, vec![7u8; 8_000])]))
+        .collect();
+    let send = |datagrams: &[Vec<u8>], exporters: usize| {
+        for _ in 0..exporters {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            for datagram in datagrams {
+                socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    };
+    send(&template_sets, TEMPLATE_PORTS);
+    send(&pending, PENDING_PORTS);
+    let sent = (TEMPLATE_PORTS * template_sets.len() + PENDING_PORTS * pending.len()) as u64;
+    let total = |netflow: &Value, counter: &str| -> u64 {
+        netflow["exporters"]
+            .as_object()
+            .map(|all| {
+                all.values()
+                    .map(|counters| counters[counter].as_u64().unwrap_or(0))
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    wait_until(Duration::from_secs(60), "the datagrams taken in", || {
+        total(&host.get("/status").1["ingest"]["netflow"], "packets") * 10 >= sent * 9
+    });
+    let netflow = host.get("/status").1["ingest"]["netflow"].clone();
+    assert!(
+        total(&netflow, "templates_refused") >= (TEMPLATE_PORTS as u64 / 2) * 3_744,
+        "{netflow}"
+    );
+    assert!(total(&netflow, "templates") <= 256 * TEMPLATE_PORTS as u64);
+    let pending_bytes = netflow["pending_bytes"].as_u64().unwrap();
+    assert!(
+        pending_bytes > 0 && pending_bytes <= (16 << 10) * PENDING_PORTS as u64,
+        "{pending_bytes}"
+    );
+    let grew = host.rss_bytes().saturating_sub(before);
+    assert!(
+        grew < 64 << 20,
+        "the floods took {} MiB of the host's memory",
+        grew >> 20
+    );
+    assert_eq!(host.get("/status").0, 200, "the host keeps serving");
+}
