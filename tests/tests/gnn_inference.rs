@@ -288,6 +288,39 @@ fn model_train_and_eval_per_flow_and_per_incident() {
         let bytes = std::fs::read(dir.path().join(name)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name}");
     }
+
+    // The benign day read first (`--warm-up`): the same attacks found, and neither the
+    // warm-up's traffic nor its incidents are counted.
+    let warmed = run(
+        &["--json", "eval", "--model", "flow-gae", "--plugins"],
+        &[
+            &common::plugins_dir(),
+            Path::new("--models-dir"),
+            &models,
+            Path::new("--plots"),
+            dir.path(),
+            Path::new("--flows"),
+            &attacks,
+            Path::new("--labels"),
+            &labels,
+            Path::new("--warm-up"),
+            &benign,
+        ],
+    );
+    let warmed = &warmed["incidents"];
+    assert_eq!(
+        (&warmed["attacks"], &warmed["detected"], &warmed["bytes"]),
+        (
+            &incidents["attacks"],
+            &incidents["detected"],
+            &incidents["bytes"]
+        ),
+        "{warmed}"
+    );
+    assert!(
+        warmed["benign_hours"].as_f64() <= incidents["benign_hours"].as_f64(),
+        "{warmed}"
+    );
 }
 
 #[test]

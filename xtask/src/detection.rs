@@ -2,7 +2,8 @@
 //! never saw — for each network, one benign day trains a model of it (`netassure model train`,
 //! timed), then `netassure eval --labels` measures an attack day per flow (ROC-AUC, TPR at
 //! FPR <= 1%, per class) and per incident with every shipped plugin on its defaults (recall,
-//! precision, false alerts per benign hour). Networks: the project's generator with another
+//! precision, false alerts per benign hour), after the benign day went through the same stack
+//! (`--warm-up`: the plugins' baselines learned as a host running since then would have them). Networks: the project's generator with another
 //! seed, size and day (`generate-flows`), and an independently written campus generator
 //! (`tools/campusgen`, two sites). Release build; results in `target/bench-detection/`.
 
@@ -128,6 +129,9 @@ pub fn bench_detection() -> anyhow::Result<()> {
             .arg(&attack)
             .arg("--labels")
             .arg(attack.with_extension("labels.toml"))
+            // The benign day first, as a host running since then would have seen it.
+            .arg("--warm-up")
+            .arg(&benign)
             .arg("--models-dir")
             .arg(&models)
             .arg("--plugins")

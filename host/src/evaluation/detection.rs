@@ -37,7 +37,14 @@ pub struct DetectionRun {
 
 /// Read `files` through the host built from `config` (its plugin directory, models and
 /// settings; watching, live sources and the HTTP server off) and collect the incidents.
-pub fn run(config: &Config, files: &[PathBuf]) -> anyhow::Result<DetectionRun> {
+/// `warm_up` files are read first, as the days a running host saw before (the plugins learn
+/// their baselines from them); incidents that began in them are left out, and so is their
+/// traffic.
+pub fn run(
+    config: &Config,
+    warm_up: &[PathBuf],
+    files: &[PathBuf],
+) -> anyhow::Result<DetectionRun> {
     let started = Instant::now();
     let mut config = config.clone();
     config.plugins.watch = false;
@@ -56,36 +63,15 @@ pub fn run(config: &Config, files: &[PathBuf]) -> anyhow::Result<DetectionRun> {
         "no plugin loaded from {} (build them with `cargo xtask build-plugins`, or pass --plugins)",
         config.plugins.dir.display()
     );
-    let mut traffic = Traffic {
-        first_ms: u64::MAX,
-        ..Traffic::default()
-    };
-    let (mut flows, mut windows) = (0, 0);
-    for file in files {
-        let status = Mutex::new(FlowFileStatus::default());
-        crate::ingest::flow_file::ingest_file(
-            &host.state.pipeline,
-            &config.ingest.files,
-            file,
-            &status,
-        );
-        let status = status.into_inner().unwrap_or_default();
-        if let Some(error) = &status.error
-            && status.flows == 0
-        {
-            anyhow::bail!("{}: {error}", file.display());
-        }
-        flows += status.flows;
-        windows += status.windows;
-        traffic.bytes += status.flow_bytes;
-        if status.flows > 0 {
-            traffic.first_ms = traffic.first_ms.min(status.first_flow_ms);
-            traffic.last_ms = traffic.last_ms.max(status.last_flow_ms);
-        }
-    }
+    let warmed = read_files(&host, &config, warm_up)?;
     host.state.registry.flush();
     host.state.pipeline.close_quiet_incidents();
-    let incidents = host
+    let measured = read_files(&host, &config, files)?;
+    let mut traffic = measured.traffic;
+    let (flows, windows) = (measured.flows, measured.windows);
+    host.state.registry.flush();
+    host.state.pipeline.close_quiet_incidents();
+    let mut incidents = host
         .state
         .findings
         .incidents(&IncidentFilter {
@@ -93,6 +79,9 @@ pub fn run(config: &Config, files: &[PathBuf]) -> anyhow::Result<DetectionRun> {
             ..IncidentFilter::default()
         })
         .context("reading the incidents")?;
+    if warmed.flows > 0 {
+        incidents.retain(|incident| incident.first_seen_ms > warmed.traffic.last_ms);
+    }
     let plugin_health = host.state.health.not_ok();
     host.state.registry.shutdown();
     if traffic.first_ms == u64::MAX {
@@ -107,4 +96,50 @@ pub fn run(config: &Config, files: &[PathBuf]) -> anyhow::Result<DetectionRun> {
         plugin_health,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What reading some flow files gave.
+struct Read {
+    traffic: Traffic,
+    flows: u64,
+    windows: u64,
+}
+
+/// Read `files` one after the other into the host's pipeline.
+fn read_files(
+    host: &crate::server::Host,
+    config: &Config,
+    files: &[PathBuf],
+) -> anyhow::Result<Read> {
+    let mut read = Read {
+        traffic: Traffic {
+            first_ms: u64::MAX,
+            ..Traffic::default()
+        },
+        flows: 0,
+        windows: 0,
+    };
+    for file in files {
+        let status = Mutex::new(FlowFileStatus::default());
+        crate::ingest::flow_file::ingest_file(
+            &host.state.pipeline,
+            &config.ingest.files,
+            file,
+            &status,
+        );
+        let status = status.into_inner().unwrap_or_default();
+        if let Some(error) = &status.error
+            && status.flows == 0
+        {
+            anyhow::bail!("{}: {error}", file.display());
+        }
+        read.flows += status.flows;
+        read.windows += status.windows;
+        read.traffic.bytes += status.flow_bytes;
+        if status.flows > 0 {
+            read.traffic.first_ms = read.traffic.first_ms.min(status.first_flow_ms);
+            read.traffic.last_ms = read.traffic.last_ms.max(status.last_flow_ms);
+        }
+    }
+    Ok(read)
 }

@@ -32,6 +32,11 @@ pub struct EvalArgs {
     /// docs/evaluation.md). Turns on the incident-level evaluation.
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
+    /// Flow files of the days before (a benign day, say), read first through the whole stack
+    /// so the plugins learn their baselines as a running host would; their incidents and
+    /// traffic are not counted. Repeat for several.
+    #[arg(long = "warm-up", value_name = "FILE")]
+    warm_up: Vec<PathBuf>,
     /// The model (`NAME.onnx` + `NAME.toml` in --models-dir) for the per-flow figures.
     #[arg(long, default_value = "flow-gae")]
     model: String,
@@ -223,7 +228,7 @@ fn per_incident(args: &EvalArgs, labels: &Labels, json: bool) -> anyhow::Result<
             })
             .learn = "0".into();
     }
-    let run = evaluation::detection::run(&config, &args.flows);
+    let run = evaluation::detection::run(&config, &args.warm_up, &args.flows);
     let _ = std::fs::remove_dir_all(&data);
     let run = run?;
     let report = evaluation::incidents::evaluate(labels, &run.incidents, run.traffic, 60_000);
