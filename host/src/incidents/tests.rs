@@ -238,3 +238,41 @@ fn impossible_settings_are_refused() {
     };
     assert!(config.validate().is_err());
 }
+
+#[test]
+fn evidence_after_a_quiet_period_starts_a_new_incident_even_before_the_sweep() {
+    let mut book = Book::default();
+    let quiet_s = IncidentsConfig::default().quiet_s;
+    let scanner = ["198.51.100.7"];
+    let yesterday = observe(
+        &mut book,
+        &anomaly("super-spreader", "port-scan", 0.6, 1),
+        &evidence(&scanner, &["10.0.0.5"], "tcp/22", 100),
+    )
+    .unwrap();
+    let still = observe(
+        &mut book,
+        &anomaly("super-spreader", "port-scan", 0.6, 2),
+        &evidence(&scanner, &["10.0.0.6"], "tcp/22", 100 + quiet_s / 2),
+    )
+    .unwrap();
+    assert_eq!(still.incident.incident_id, yesterday.incident.incident_id);
+    let later = 100 + quiet_s / 2 + quiet_s + 1;
+    let today = observe(
+        &mut book,
+        &anomaly("super-spreader", "port-scan", 0.6, 3),
+        &evidence(&scanner, &["10.0.0.7"], "tcp/22", later),
+    )
+    .unwrap();
+    assert_ne!(today.incident.incident_id, yesterday.incident.incident_id);
+    let again = observe(
+        &mut book,
+        &anomaly("super-spreader", "port-scan", 0.6, 4),
+        &evidence(&scanner, &["10.0.0.8"], "tcp/22", later + 1),
+    )
+    .unwrap();
+    assert_eq!(
+        again.incident.incident_id, today.incident.incident_id,
+        "the new one is followed"
+    );
+}
