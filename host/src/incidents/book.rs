@@ -124,7 +124,7 @@ impl Book {
             return None;
         }
         let (first_ms, last_ms) = span_of(facts, evidence.detected_at_ms);
-        let id = match self.find(config, &evidence, first_ms) {
+        let id = match self.find(config, &evidence) {
             Some(id) => id,
             None if facts.alerting => self.start(config, &evidence, first_ms),
             None => return None,
@@ -141,11 +141,9 @@ impl Book {
         let new_victims: Vec<String> = facts.victims.clone();
         let incident = open.record.clone();
         for attacker in new_attackers {
-            // A later incident of the same attacker takes over from one that went quiet.
-            let current = self.by_attacker.get(&attacker);
-            if current.is_none_or(|other| self.is_quiet_at(config, other, first_ms)) {
-                self.by_attacker.insert(attacker, id.clone());
-            }
+            self.by_attacker
+                .entry(attacker)
+                .or_insert_with(|| id.clone());
         }
         for victim in new_victims {
             let ids = self.by_victim.entry(victim).or_default();
@@ -159,28 +157,8 @@ impl Book {
         })
     }
 
-    /// True when incident `id` had been quiet for `quiet_s` at flow time `at_ms`: evidence
-    /// from then on starts a new incident (after a night of silence, this morning's flows
-    /// are not yesterday's incident), even before the sweep has closed it.
-    fn is_quiet_at(&self, config: &IncidentsConfig, id: &str, at_ms: u64) -> bool {
-        self.open.get(id).is_none_or(|open| {
-            at_ms.saturating_sub(open.record.last_seen_ms) > config.quiet_s.saturating_mul(1000)
-        })
-    }
-
-    /// The open incident `evidence` (from flow time `at_ms`) belongs to; incidents quiet by
-    /// then are not joined.
-    fn find(
-        &self,
-        config: &IncidentsConfig,
-        evidence: &Evidence<'_>,
-        at_ms: u64,
-    ) -> Option<String> {
-        self.find_open(config, evidence)
-            .filter(|id| !self.is_quiet_at(config, id, at_ms))
-    }
-
-    fn find_open(&self, config: &IncidentsConfig, evidence: &Evidence<'_>) -> Option<String> {
+    /// The open incident `evidence` belongs to.
+    fn find(&self, config: &IncidentsConfig, evidence: &Evidence<'_>) -> Option<String> {
         let facts = evidence.evidence;
         if is_distributed(config, facts) {
             return facts
