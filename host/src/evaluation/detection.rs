@@ -65,7 +65,8 @@ pub fn run(
     );
     let warmed = read_files(&host, &config, warm_up)?;
     host.state.registry.flush();
-    host.state.pipeline.close_quiet_incidents();
+    // The warm-up's incidents end with it: the next day's evidence starts incidents of its own.
+    host.state.pipeline.close_all_incidents();
     let measured = read_files(&host, &config, files)?;
     let mut traffic = measured.traffic;
     let (flows, windows) = (measured.flows, measured.windows);

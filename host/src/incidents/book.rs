@@ -275,6 +275,14 @@ impl Book {
             .collect()
     }
 
+    /// Close every open incident (a boundary: what follows is another time); returns them.
+    pub fn close_all(&mut self, wall_ms: u64) -> Vec<IncidentRecord> {
+        let ids: Vec<String> = self.open.keys().cloned().collect();
+        ids.into_iter()
+            .filter_map(|id| self.close(&id, wall_ms))
+            .collect()
+    }
+
     fn close(&mut self, id: &str, wall_ms: u64) -> Option<IncidentRecord> {
         let open = self.open.remove(id)?;
         self.by_attacker.retain(|_, incident| incident != id);

@@ -135,6 +135,15 @@ impl Incidents {
         closed
     }
 
+    /// Close every open incident (the end of an evaluation's warm-up days); returns them.
+    pub fn close_all(&self) -> Vec<IncidentRecord> {
+        let closed = self.book().close_all(crate::model::now_ms());
+        for incident in &closed {
+            self.save(incident);
+        }
+        closed
+    }
+
     /// Flow detector `detector` has finished the flow window ending at `window_end_ms`.
     pub fn advance(&self, detector: &str, window_end_ms: u64) {
         self.book().advance(detector, window_end_ms);

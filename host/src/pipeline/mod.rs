@@ -359,7 +359,19 @@ impl Pipeline {
         let Some(incidents) = self.incidents.get() else {
             return;
         };
-        for incident in incidents.sweep() {
+        self.resolve_closed(incidents.sweep());
+    }
+
+    /// Close every open incident and resolve its alert (the end of an evaluation's warm-up).
+    pub fn close_all_incidents(&self) {
+        if let Some(incidents) = self.incidents.get() {
+            self.resolve_closed(incidents.close_all());
+        }
+    }
+
+    /// Resolve the alerts of incidents just closed.
+    fn resolve_closed(&self, closed: Vec<IncidentRecord>) {
+        for incident in closed {
             let (Some(alert_id), Some(findings)) = (&incident.alert_id, self.findings.get()) else {
                 continue;
             };
