@@ -81,7 +81,9 @@ pub fn run(
         })
         .context("reading the incidents")?;
     if warmed.flows > 0 {
-        incidents.retain(|incident| incident.first_seen_ms > warmed.traffic.last_ms);
+        // Every incident of the warm-up was closed at its end: what has evidence after it is
+        // the evaluated days'.
+        incidents.retain(|incident| incident.last_seen_ms > warmed.traffic.last_ms);
     }
     let plugin_health = host.state.health.not_ok();
     host.state.registry.shutdown();

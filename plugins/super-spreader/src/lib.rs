@@ -157,6 +157,11 @@ impl SuperSpreader {
             let Some(source) = self.table.sources.get_mut(&src) else {
                 continue;
             };
+            // A source quiet for longer than the span starts a new episode: its evidence must
+            // not reach back to an earlier one (yesterday's failed attempts).
+            if source.last_ms / 1000 + bounds.span_s < now_s {
+                source.first_ms = 0;
+            }
             source.first_ms = match source.first_ms {
                 0 => batch.start_ms[i],
                 first => first.min(batch.start_ms[i]),

@@ -57,7 +57,8 @@ pub const EVIDENCE: usize = 8;
 pub struct Source {
     /// Distinct failed targets.
     pub targets: HashMap<Target, Seen>,
-    /// Earliest start of its failed attempts, ms.
+    /// Earliest start of its failed attempts in this episode (since it was last quiet for a
+    /// whole span), ms.
     pub first_ms: u64,
     /// Latest end of its failed attempts, ms.
     pub last_ms: u64,

@@ -585,3 +585,33 @@ fn every_field_is_documented_and_nonsense_is_refused() {
     let parsed: Result<Config, _> = netassure_plugin_sdk::parse_config(r#"{"min_port": 3}"#);
     assert!(parsed.is_err());
 }
+
+#[test]
+fn a_scan_after_a_quiet_day_is_evidence_of_today_not_of_yesterday() {
+    let scan = |t0: u64| {
+        let mut records = Vec::new();
+        for port in 1..=100u16 {
+            syn_probe(
+                &mut records,
+                "198.51.100.23",
+                "10.20.0.10",
+                port,
+                false,
+                t0 + u64::from(port),
+            );
+        }
+        records
+    };
+    let mut detector = detector();
+    let yesterday = window(&mut detector, T0 + 10_000, &scan(T0));
+    assert_eq!(yesterday.len(), 1);
+    let day = 86_400_000;
+    let today = window(&mut detector, T0 + day + 10_000, &scan(T0 + day));
+    assert_eq!(today.len(), 1);
+    let evidence = today[0].evidence.as_ref().unwrap();
+    assert!(
+        evidence.first_seen_ms >= T0 + day,
+        "today's scan reaches back to {} (yesterday)",
+        evidence.first_seen_ms
+    );
+}
