@@ -5,7 +5,9 @@
 //! attacker — the host that started the conversation, never one that only answered — or, when
 //! many attackers hit one victim, per victim ([`group`]), each group is one `flow-gae` anomaly
 //! naming its attacker(s) first, then its victims and services, with its strongest flows and,
-//! for each, the features furthest from what the model expected ([`explain`]).
+//! for each, the features furthest from what the model expected ([`explain`]). A flagged flow
+//! of a routine conversation — a pair that talks on one service all the time, almost never
+//! flagged — is that conversation's tail, not evidence ([`routine`]).
 //!
 //! The host serves the model only once it was trained on this network (or when told to use
 //! the generic one); until then inference is "not available", the detector finds nothing, and
@@ -13,6 +15,7 @@
 
 pub mod explain;
 pub mod group;
+pub mod routine;
 
 use netassure_flowgraph::gae::{FLOW_COLUMNS, GaeInputs, HOST_COLUMNS};
 use netassure_flowgraph::{HostGraph, flow_slices};
@@ -37,6 +40,13 @@ pub struct Config {
     pub distributed: usize,
     /// Features explained per evidence flow (those furthest from expectation).
     pub features: usize,
+    /// A conversation (initiator, responder, service) with at least this many flows behind it
+    /// (decayed) is routine when few of them were flagged; 0 turns routine tails off.
+    pub routine_min_flows: usize,
+    /// Largest share of a routine conversation's flows that may have been flagged.
+    pub routine_max_flagged_share: f64,
+    /// Half-life of the conversations' counts, seconds.
+    pub routine_half_life_s: u64,
 }
 
 impl Default for Config {
@@ -48,6 +58,9 @@ impl Default for Config {
             min_flows: 1,
             distributed: 20,
             features: 3,
+            routine_min_flows: 50,
+            routine_max_flagged_share: 0.05,
+            routine_half_life_s: 3_600,
         }
     }
 }
@@ -56,6 +69,7 @@ impl Default for Config {
 #[derive(Default)]
 pub struct FlowGae {
     config: Config,
+    routine: routine::Routine,
 }
 
 fn tensor(name: &str, shape: Vec<u64>, data: TensorData) -> Tensor {
@@ -126,15 +140,39 @@ pub fn model_output(outputs: Vec<Tensor>) -> Result<ModelOutput, PluginError> {
 }
 
 impl FlowGae {
-    fn report(&self, window: &FlowWindow, output: &ModelOutput, threshold: f64) -> Vec<Finding> {
+    fn rule(&self) -> routine::Rule {
+        routine::Rule {
+            min_flows: self.config.routine_min_flows as f32,
+            max_flagged_share: self.config.routine_max_flagged_share as f32,
+            half_life_s: self.config.routine_half_life_s as f64,
+        }
+    }
+
+    fn report(
+        &mut self,
+        window: &FlowWindow,
+        output: &ModelOutput,
+        threshold: f64,
+    ) -> Vec<Finding> {
         let batch = &window.flows;
-        let flagged: Vec<usize> = (0..output.score.len().min(batch.len()))
-            .filter(|&flow| f64::from(output.score[flow]) >= threshold)
-            .collect();
+        let scored = output.score.len().min(batch.len());
+        let is_flagged = |flow: usize| f64::from(output.score[flow]) >= threshold;
+        let conversations = host::flows::conversations();
+        let mut flagged: Vec<usize> = (0..scored).filter(|&flow| is_flagged(flow)).collect();
+        if self.config.routine_min_flows > 0 {
+            let (now_s, rule) = (window.end_ms / 1000, self.rule());
+            let pair = |flow| routine::pair(batch, conversations.as_ref(), flow);
+            let before = flagged.len();
+            flagged.retain(|&flow| !self.routine.is_tail(&pair(flow), now_s, rule));
+            if flagged.len() < before {
+                host::metrics::counter_add("routine_tail_flows", (before - flagged.len()) as u64);
+            }
+            let seen = (0..scored).map(|flow| (pair(flow), is_flagged(flow)));
+            self.routine.add(seen, now_s, rule);
+        }
         if flagged.is_empty() {
             return Vec::new();
         }
-        let conversations = host::flows::conversations();
         group::group(
             batch,
             conversations.as_ref(),
@@ -255,6 +293,9 @@ impl Detector for FlowGae {
             .field(ConfigField::integer("min_flows", "Flagged flows a group needs in a window to be reported", 1))
             .field(ConfigField::integer("distributed", "Attackers on one victim that make one distributed anomaly", 20))
             .field(ConfigField::integer("features", "Features explained per evidence flow", 3))
+            .field(ConfigField::integer("routine_min_flows", "Flows (decayed) a conversation needs behind it before its rarely flagged flows count as its routine tail; 0: off", 50))
+            .field(ConfigField::float("routine_max_flagged_share", "Largest share of a routine conversation's flows that may have been flagged", 0.05))
+            .field(ConfigField::integer("routine_half_life_s", "Half-life of the conversations' counts, seconds", 3600))
             .build()
     }
 
@@ -265,6 +306,14 @@ impl Detector for FlowGae {
         if config.threshold.is_some_and(|t| !t.is_finite() || t < 0.0) {
             return Err(PluginError::InvalidConfig(
                 "threshold must be a non-negative number".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&config.routine_max_flagged_share)
+            || config.routine_half_life_s == 0
+        {
+            return Err(PluginError::InvalidConfig(
+                "routine_max_flagged_share must be within 0..1 and routine_half_life_s positive"
+                    .into(),
             ));
         }
         if config.min_flows == 0 || config.distributed < 2 {
