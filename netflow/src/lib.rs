@@ -17,6 +17,8 @@
 
 mod collector;
 mod columns;
+#[doc(hidden)]
+pub mod craft;
 mod fields;
 pub mod files;
 #[doc(hidden)]

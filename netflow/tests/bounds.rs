@@ -4,35 +4,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use netassure_netflow::craft::{v9_datagram as v9, v9_template_set as templates};
 use netassure_netflow::{Collector, CollectorConfig, DecodeError, FlowColumns};
-
-/// A NetFlow v9 datagram of `sets` (each `(flowset id, body)`).
-fn v9(sequence: u32, sets: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut datagram = Vec::new();
-    datagram.extend(9u16.to_be_bytes());
-    datagram.extend((sets.len() as u16).to_be_bytes());
-    datagram.extend(1_000u32.to_be_bytes());
-    datagram.extend(1_790_000_000u32.to_be_bytes());
-    datagram.extend(sequence.to_be_bytes());
-    datagram.extend(0u32.to_be_bytes());
-    for (id, body) in sets {
-        datagram.extend(id.to_be_bytes());
-        datagram.extend(((body.len() + 4) as u16).to_be_bytes());
-        datagram.extend(body);
-    }
-    datagram
-}
-
-/// A template set defining templates `ids`, each one 4-byte IN_BYTES field.
-fn templates(ids: std::ops::Range<u16>) -> (u16, Vec<u8>) {
-    let mut body = Vec::new();
-    for id in ids {
-        for value in [id, 1, 1, 4] {
-            body.extend(value.to_be_bytes());
-        }
-    }
-    (0, body)
-}
 
 fn exporter(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::new(192, 0, 2, 1), port))

@@ -20,6 +20,22 @@ fn start(dirs: &HostDirs) -> Host {
     )
 }
 
+/// A host with `link-utilisation` and `severity-mapping` that has replayed
+/// `fabric.jsonl`, once its four alerts are in.
+fn start_with_alerts(dirs: &HostDirs) -> Host {
+    dirs.add(&plugin("link-utilisation"), "link-utilisation");
+    dirs.add(&plugin("severity-mapping"), "severity-mapping");
+    let mut host = start(dirs);
+    host.send_file(&events("fabric.jsonl"));
+    wait_until(Duration::from_secs(30), "the alerts", || {
+        host.get("/alerts")
+            .1
+            .as_array()
+            .is_some_and(|a| a.len() == 4)
+    });
+    host
+}
+
 fn alert_for<'a>(alerts: &'a Value, key: &str) -> &'a Value {
     alerts
         .as_array()
@@ -32,16 +48,7 @@ fn alert_for<'a>(alerts: &'a Value, key: &str) -> &'a Value {
 #[test]
 fn alerts_and_anomalies_lifecycle_over_rest() {
     let dirs = HostDirs::new();
-    dirs.add(&plugin("link-utilisation"), "link-utilisation");
-    dirs.add(&plugin("severity-mapping"), "severity-mapping");
-    let mut host = start(&dirs);
-    host.send_file(&events("fabric.jsonl"));
-    wait_until(Duration::from_secs(30), "the alerts", || {
-        host.get("/alerts")
-            .1
-            .as_array()
-            .is_some_and(|a| a.len() == 4)
-    });
+    let mut host = start_with_alerts(&dirs);
 
     let (status, alerts) = host.get("/alerts");
     assert_eq!(status, 200);
@@ -346,16 +353,7 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
 #[test]
 fn operator_calls_need_the_operator_token_and_posts_must_be_json() {
     let dirs = HostDirs::new();
-    dirs.add(&plugin("link-utilisation"), "link-utilisation");
-    dirs.add(&plugin("severity-mapping"), "severity-mapping");
-    let mut host = start(&dirs);
-    host.send_file(&events("fabric.jsonl"));
-    wait_until(Duration::from_secs(30), "the alerts", || {
-        host.get("/alerts")
-            .1
-            .as_array()
-            .is_some_and(|a| a.len() == 4)
-    });
+    let host = start_with_alerts(&dirs);
     let (_, alerts) = host.get("/alerts");
     let ids: Vec<String> = alerts
         .as_array()

@@ -248,10 +248,10 @@ fn model_train_and_eval_per_flow_and_per_incident() {
     let card = std::fs::read_to_string(models.join("flow-gae.toml")).unwrap();
     assert!(card.contains("scope = \"network\""), "{card}");
 
-    let report = run(
-        &["--json", "eval", "--model", "flow-gae", "--plugins"],
-        &[
-            &common::plugins_dir(),
+    let plugins = common::plugins_dir();
+    let eval = |more: &[&Path]| {
+        let mut paths: Vec<&Path> = vec![
+            &plugins,
             Path::new("--models-dir"),
             &models,
             Path::new("--plots"),
@@ -260,8 +260,14 @@ fn model_train_and_eval_per_flow_and_per_incident() {
             &attacks,
             Path::new("--labels"),
             &labels,
-        ],
-    );
+        ];
+        paths.extend_from_slice(more);
+        run(
+            &["--json", "eval", "--model", "flow-gae", "--plugins"],
+            &paths,
+        )
+    };
+    let report = eval(&[]);
     let flows = &report["flows"];
     assert!(flows["roc_auc"].as_f64().unwrap() > 0.95, "{flows}");
     let classes: Vec<&str> = flows["classes"]
@@ -291,22 +297,7 @@ fn model_train_and_eval_per_flow_and_per_incident() {
 
     // The benign day read first (`--warm-up`): the same attacks found, and neither the
     // warm-up's traffic nor its incidents are counted.
-    let warmed = run(
-        &["--json", "eval", "--model", "flow-gae", "--plugins"],
-        &[
-            &common::plugins_dir(),
-            Path::new("--models-dir"),
-            &models,
-            Path::new("--plots"),
-            dir.path(),
-            Path::new("--flows"),
-            &attacks,
-            Path::new("--labels"),
-            &labels,
-            Path::new("--warm-up"),
-            &benign,
-        ],
-    );
+    let warmed = eval(&[Path::new("--warm-up"), &benign]);
     let warmed = &warmed["incidents"];
     assert_eq!(
         (&warmed["attacks"], &warmed["detected"], &warmed["bytes"]),

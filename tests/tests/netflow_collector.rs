@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{Host, HostDirs, Options, fixture, free_port, wait_until};
+use netassure_netflow::craft::{v9_datagram as v9, v9_template_set};
 use serde_json::Value;
 
 fn pcap() -> String {
@@ -225,22 +226,6 @@ fn malformed_truncated_unknown_and_template_less_datagrams_are_counted_not_fatal
     assert_eq!(exporters(&host)[&sender]["flows"], 0);
 }
 
-/// A NetFlow v9 datagram from `sets` (flowset id, body).
-fn v9(sequence: u32, sets: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut datagram = vec![0, 9];
-    datagram.extend((sets.len() as u16).to_be_bytes());
-    datagram.extend(1_000u32.to_be_bytes());
-    datagram.extend(1_790_000_000u32.to_be_bytes());
-    datagram.extend(sequence.to_be_bytes());
-    datagram.extend(0u32.to_be_bytes());
-    for (id, body) in sets {
-        datagram.extend(id.to_be_bytes());
-        datagram.extend(((body.len() + 4) as u16).to_be_bytes());
-        datagram.extend(body);
-    }
-    datagram
-}
-
 /// What anyone who can send UDP can do to the collector's memory: 200 source ports (each a
 /// new exporter) define 4,000 templates each, and 120 more send data sets for templates that
 /// never come. The host's memory stays where it was (the collector keeps 256 templates per
@@ -265,13 +250,8 @@ fn template_and_pending_floods_from_many_ports_leave_the_hosts_memory_where_it_w
     let before = host.rss_bytes();
     let template_sets: Vec<Vec<u8>> = (0..2u16)
         .map(|chunk| {
-            let mut body = Vec::new();
-            for id in (256 + chunk * 2_000)..(256 + (chunk + 1) * 2_000) {
-                for value in [id, 1, 1, 4] {
-                    body.extend(value.to_be_bytes());
-                }
-            }
-            v9(u32::from(chunk), &[(0, body)])
+            let ids = (256 + chunk * 2_000)..(256 + (chunk + 1) * 2_000);
+            v9(u32::from(chunk), &[v9_template_set(ids)])
         })
         .collect();
     let pending: Vec<Vec<u8>> = (0..4u32)

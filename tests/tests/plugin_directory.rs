@@ -95,22 +95,27 @@ fn directory_changes_apply_at_runtime_and_survive_a_restart() {
     assert_eq!(found[0]["detector"], "util-high");
 }
 
+/// Eight copies of a large shipped plugin as `PREFIX0.wasm`..`PREFIX7.wasm`, each made a
+/// distinct component (compiled on its own) by a custom section of its own.
+fn write_distinct_copies(dirs: &HostDirs, prefix: &str) {
+    let component = std::fs::read(plugin("request-flood")).unwrap();
+    let name = b"netassure-test-copy";
+    for copy in 0..8u8 {
+        let mut bytes = component.clone();
+        bytes.extend_from_slice(&[0, (1 + name.len() + 1) as u8, name.len() as u8]);
+        bytes.extend_from_slice(name);
+        bytes.push(copy);
+        std::fs::write(dirs.plugins().join(format!("{prefix}{copy}.wasm")), bytes).unwrap();
+    }
+}
+
 /// The API answers while the plugin directory loads: `/status` is 503 `starting` (so a
 /// readiness probe waits) until every plugin is in, then 200 — a slow directory (here: eight
 /// distinct large components, none compiled yet) no longer keeps the host off the network.
 #[test]
 fn the_api_answers_while_the_plugins_load() {
     let dirs = HostDirs::new();
-    let component = std::fs::read(common::plugin("request-flood")).unwrap();
-    for copy in 0..8u8 {
-        // A custom section makes each copy a distinct component (compiled on its own).
-        let name = b"netassure-test-copy";
-        let mut bytes = component.clone();
-        bytes.extend_from_slice(&[0, (1 + name.len() + 1) as u8, name.len() as u8]);
-        bytes.extend_from_slice(name);
-        bytes.push(copy);
-        std::fs::write(dirs.plugins().join(format!("copy{copy}.wasm")), bytes).unwrap();
-    }
+    write_distinct_copies(&dirs, "copy");
     let port = common::free_port();
     let mut child = std::process::Command::new(common::host_bin())
         .current_dir(dirs.root.path())
@@ -167,15 +172,7 @@ fn the_api_answers_while_the_plugins_load() {
 fn an_install_does_not_wait_for_a_rescan_that_is_compiling() {
     let dirs = HostDirs::new();
     let host = Host::start(&dirs, Options::default());
-    let component = std::fs::read(plugin("request-flood")).unwrap();
-    for copy in 0..8u8 {
-        let name = b"netassure-test-copy";
-        let mut bytes = component.clone();
-        bytes.extend_from_slice(&[0, (1 + name.len() + 1) as u8, name.len() as u8]);
-        bytes.extend_from_slice(name);
-        bytes.push(copy);
-        std::fs::write(dirs.plugins().join(format!("late{copy}.wasm")), bytes).unwrap();
-    }
+    write_distinct_copies(&dirs, "late");
     std::thread::sleep(Duration::from_millis(500));
     let (status, answer) = host.install("quick", &fixture("tagger-v1"));
     assert_eq!(status, 201, "{answer}");
