@@ -74,14 +74,7 @@ fn a_replayed_link_failure_becomes_an_alert_on_rest_websocket_and_nats() {
     dirs.add(&plugin("topology-health"), "topology-health");
     dirs.add(&plugin("severity-mapping"), "severity-mapping");
     let extra = dirs.config(&format!("[sinks.nats]\nurl = \"{}\"\n", nats.url));
-    let mut host = Host::start(
-        &dirs,
-        Options {
-            stdin: true,
-            extra,
-            ..Options::default()
-        },
-    );
+    let mut host = Host::start(&dirs, Options::piped(extra));
     let feed_url = format!(
         "{}/ws/events?types=alert-opened",
         host.base.replace("http://", "ws://")

@@ -235,14 +235,7 @@ fn a_busy_plugin_with_a_full_queue_is_removed_at_once() {
         "[limits]\ndeadline_ms = 3000\nmax_consecutive_failures = 100\n\n[config]\nmode = \"loop\"\n",
     );
     let extra = dirs.config("[plugins]\nqueue_capacity = 2\n");
-    let mut host = Host::start(
-        &dirs,
-        Options {
-            stdin: true,
-            extra,
-            ..Options::default()
-        },
-    );
+    let mut host = Host::start(&dirs, Options::piped(extra));
     // One call running, two waiting, the publisher waiting for room.
     for i in 0..4 {
         host.send(&telemetry("l1", f64::from(i) / 10.0));

@@ -97,14 +97,7 @@ fn alerts_are_posted_with_retries() {
     let extra = dirs.config(&format!(
         "[sinks.webhook]\nurl = \"{url}\"\nmax_retries = 3\nbackoff_ms = 50\n"
     ));
-    let mut host = Host::start(
-        &dirs,
-        Options {
-            stdin: true,
-            extra,
-            ..Options::default()
-        },
-    );
+    let mut host = Host::start(&dirs, Options::piped(extra));
     host.send_file(&events("fabric.jsonl"));
     wait_until(Duration::from_secs(30), "five alerts delivered", || {
         accepted.lock().unwrap().len() == 5
@@ -235,14 +228,7 @@ fn an_https_webhook_trusted_through_ca_file_receives_alerts_and_a_bad_url_is_ref
         "[sinks.webhook]\nurl = \"{url}\"\nca_file = \"{}\"\n",
         ca_file.display()
     ));
-    let mut host = Host::start(
-        &dirs,
-        Options {
-            stdin: true,
-            extra,
-            ..Options::default()
-        },
-    );
+    let mut host = Host::start(&dirs, Options::piped(extra));
     host.send_file(&events("fabric.jsonl"));
     wait_until(Duration::from_secs(30), "five alerts over TLS", || {
         accepted.lock().unwrap().len() == 5

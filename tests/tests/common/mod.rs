@@ -125,6 +125,17 @@ pub struct Options<'a> {
     pub extra: Vec<String>,
 }
 
+impl Options<'_> {
+    /// Events from the test through stdin (`--replay -`), with `extra` arguments.
+    pub fn piped(extra: Vec<String>) -> Self {
+        Options {
+            stdin: true,
+            extra,
+            ..Options::default()
+        }
+    }
+}
+
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
