@@ -165,12 +165,8 @@ async fn raw_server(port: u16) {
         socket.send(Message::text(text)).await.unwrap();
     }
     socket.send(Message::binary(vec![0u8, 1, 2])).await.unwrap();
-    // The gap (12 → 14) must make the client ask for a resync.
-    let request = tokio::time::timeout(Duration::from_secs(20), socket.next())
-        .await
-        .expect("a resync request")
-        .unwrap()
-        .unwrap();
+    // The gap (12 → 14) must make the client ask for a resync (its pings aside).
+    let request = next_request(&mut socket).await;
     assert_eq!(
         request.into_text().unwrap().as_str(),
         r#"{"type":"resync"}"#
@@ -277,11 +273,7 @@ async fn last_number_server(port: u16) {
     for text in first {
         socket.send(Message::text(text)).await.unwrap();
     }
-    let request = tokio::time::timeout(Duration::from_secs(20), socket.next())
-        .await
-        .expect("a resync request")
-        .unwrap()
-        .unwrap();
+    let request = next_request(&mut socket).await;
     assert_eq!(
         request.into_text().unwrap().as_str(),
         r#"{"type":"resync"}"#
@@ -420,6 +412,23 @@ fn simulator_injects_link_flaps_node_failures_and_route_leaks() {
             && stream_status(&host)["deltas"].as_u64().unwrap_or(0) >= 6
     });
     assert_eq!(stream_status(&host)["gaps"], 0);
+}
+
+/// The next message the client sends, its pings aside (within 20 s).
+async fn next_request(
+    socket: &mut tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+) -> Message {
+    let request = async {
+        loop {
+            match socket.next().await.unwrap().unwrap() {
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => return other,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), request)
+        .await
+        .expect("a request from the client")
 }
 
 /// An engine that follows each snapshot with a message over the client's limit.

@@ -230,7 +230,9 @@ impl TopologyStreamClient {
         let resync_timeout = Duration::from_millis(self.config.resync_timeout_ms.max(1));
         let idle_timeout = Duration::from_millis(self.config.idle_timeout_ms.max(3));
         let mut tick = tokio::time::interval(Duration::from_millis(200));
-        let mut ping = tokio::time::interval(idle_timeout / 3);
+        let ping_every = idle_timeout / 3;
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         let mut heard = Instant::now();
         loop {
             let message = tokio::select! {
