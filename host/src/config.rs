@@ -59,7 +59,8 @@ pub struct ServerConfig {
     /// API connections open at once (WebSockets included); more clients wait to be accepted.
     /// Example: `max_connections = 512`.
     pub max_connections: usize,
-    /// Seconds a client has to send a request's headers. Example: `header_timeout_s = 10`.
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive
+    /// connection is kept: above common clients' pool ages). Example: `header_timeout_s = 30`.
     pub header_timeout_s: u64,
     /// Seconds without progress (nothing read, nothing written) before a connection is closed.
     /// Example: `idle_timeout_s = 60`.
@@ -88,7 +89,7 @@ impl Default for ServerConfig {
             admin_token: None,
             operator_token: None,
             max_connections: 512,
-            header_timeout_s: 10,
+            header_timeout_s: 30,
             idle_timeout_s: 60,
             shutdown_timeout_s: 30,
         }

@@ -4,7 +4,8 @@
 //!   the socket); further clients wait in the kernel's accept queue, so the host never runs
 //!   out of file descriptors to idle clients;
 //! - a request's headers must arrive within `header_timeout_s` (slow-loris clients are
-//!   dropped);
+//!   dropped; an idle keep-alive connection waits that long for its next request, so the
+//!   default, 30 s, is above common clients' pool ages);
 //! - a connection on which nothing moves, in either direction, for `idle_timeout_s` is
 //!   closed: an idle keep-alive client, a client that stopped reading its answer, a
 //!   WebSocket peer that answers no ping (the feed pings every 20 s);

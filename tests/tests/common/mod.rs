@@ -139,6 +139,8 @@ impl Options<'_> {
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // Below the host's keep-alive time, so a pooled connection is never one it closed.
+        .max_idle_age(Duration::from_secs(5))
         .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into()
