@@ -91,6 +91,22 @@ fn softflowd(dirs: &HostDirs, version: &str, port: u16) {
     assert!(status.success());
 }
 
+/// A host whose NetFlow collector listens on a free port; the port.
+fn with_collector(dirs: &HostDirs) -> (Host, u16) {
+    let port = free_port();
+    let extra = dirs.config(&format!(
+        "[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\n"
+    ));
+    let host = Host::start(
+        dirs,
+        Options {
+            extra,
+            ..Options::default()
+        },
+    );
+    (host, port)
+}
+
 fn exporters(host: &Host) -> Value {
     host.get("/status").1["ingest"]["netflow"]["exporters"].clone()
 }
@@ -183,17 +199,7 @@ fn softflowd_exports_reach_the_detectors_and_match_nfdump() {
 #[test]
 fn malformed_truncated_unknown_and_template_less_datagrams_are_counted_not_fatal() {
     let dirs = HostDirs::new();
-    let port = free_port();
-    let extra = dirs.config(&format!(
-        "[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\n"
-    ));
-    let host = Host::start(
-        &dirs,
-        Options {
-            extra,
-            ..Options::default()
-        },
-    );
+    let (host, port) = with_collector(&dirs);
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let sender = socket.local_addr().unwrap().to_string();
     let v9_header = |count: u8| -> Vec<u8> {
@@ -236,17 +242,7 @@ fn template_and_pending_floods_from_many_ports_leave_the_hosts_memory_where_it_w
     const TEMPLATE_PORTS: usize = 200;
     const PENDING_PORTS: usize = 120;
     let dirs = HostDirs::new();
-    let port = free_port();
-    let extra = dirs.config(&format!(
-        "[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\n"
-    ));
-    let host = Host::start(
-        &dirs,
-        Options {
-            extra,
-            ..Options::default()
-        },
-    );
+    let (host, port) = with_collector(&dirs);
     let before = host.rss_bytes();
     let template_sets: Vec<Vec<u8>> = (0..2u16)
         .map(|chunk| {

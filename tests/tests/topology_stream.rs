@@ -431,20 +431,23 @@ async fn next_request(
         .expect("a request from the client")
 }
 
+/// The next client, sent a snapshot of two nodes and a link (sequence 1).
+async fn accept_with_snapshot(
+    listener: &tokio::net::TcpListener,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    let mut socket = accept(listener).await;
+    let first = snapshot(1, &["a", "b"], &[("a-b", "a", "b")]);
+    let _ = socket.send(Message::text(first)).await;
+    socket
+}
+
 /// An engine that follows each snapshot with a message over the client's limit.
 async fn oversize_server(port: u16) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
     loop {
-        let mut socket = accept(&listener).await;
-        let _ = socket
-            .send(Message::text(snapshot(
-                1,
-                &["a", "b"],
-                &[("a-b", "a", "b")],
-            )))
-            .await;
+        let mut socket = accept_with_snapshot(&listener).await;
         let padding = "x".repeat(2 << 20);
         let oversize =
             format!(r#"{{"type": "delta", "seq": 2, "changes": [], "pad": "{padding}"}}"#);
@@ -485,14 +488,7 @@ async fn frozen_server(port: u16) {
         .unwrap();
     let mut held = Vec::new();
     loop {
-        let mut socket = accept(&listener).await;
-        let _ = socket
-            .send(Message::text(snapshot(
-                1,
-                &["a", "b"],
-                &[("a-b", "a", "b")],
-            )))
-            .await;
+        let socket = accept_with_snapshot(&listener).await;
         held.push(socket);
     }
 }

@@ -138,6 +138,26 @@ fn alerts_are_posted_with_retries() {
     );
 }
 
+/// A host with `link-utilisation` and `severity-mapping` replaying `alerts` telemetry lines
+/// over 95% on as many links (one alert each), configured with `config`.
+fn replay_burst(dirs: &HostDirs, alerts: usize, config: &str) -> Host {
+    dirs.add(&plugin("link-utilisation"), "link-utilisation");
+    dirs.add(&plugin("severity-mapping"), "severity-mapping");
+    let burst = dirs.root.path().join("burst.jsonl");
+    let lines: Vec<String> = (0..alerts)
+        .map(|link| common::telemetry(&format!("link-{link}"), 0.95).to_string())
+        .collect();
+    std::fs::write(&burst, lines.join("\n")).unwrap();
+    Host::start(
+        dirs,
+        Options {
+            replay: Some(&burst),
+            extra: dirs.config(config),
+            ..Options::default()
+        },
+    )
+}
+
 /// Alerts published faster than the receiver takes them all arrive, each once: the notifier
 /// has a queue of its own instead of reading the shared feed (which skips on lag).
 #[test]
@@ -145,21 +165,10 @@ fn a_burst_of_alerts_reaches_the_webhook_every_one() {
     const ALERTS: usize = 2_000;
     let (url, accepted, _) = receiver_with(0, Duration::from_millis(1), None);
     let dirs = HostDirs::new();
-    dirs.add(&plugin("link-utilisation"), "link-utilisation");
-    dirs.add(&plugin("severity-mapping"), "severity-mapping");
-    let burst = dirs.root.path().join("burst.jsonl");
-    let lines: Vec<String> = (0..ALERTS)
-        .map(|link| common::telemetry(&format!("link-{link}"), 0.95).to_string())
-        .collect();
-    std::fs::write(&burst, lines.join("\n")).unwrap();
-    let extra = dirs.config(&format!("[sinks.webhook]\nurl = \"{url}\"\n"));
-    let host = Host::start(
+    let host = replay_burst(
         &dirs,
-        Options {
-            replay: Some(&burst),
-            extra,
-            ..Options::default()
-        },
+        ALERTS,
+        &format!("[sinks.webhook]\nurl = \"{url}\"\n"),
     );
     wait_until(Duration::from_secs(120), "every alert delivered", || {
         accepted.lock().unwrap().len() >= ALERTS
@@ -274,23 +283,10 @@ fn findings_that_could_not_be_stored_are_marked_and_the_host_says_degraded() {
     const ALERTS: usize = 6_000;
     let (url, accepted, _) = receiver_with(0, Duration::ZERO, None);
     let dirs = HostDirs::new();
-    dirs.add(&plugin("link-utilisation"), "link-utilisation");
-    dirs.add(&plugin("severity-mapping"), "severity-mapping");
-    let burst = dirs.root.path().join("burst.jsonl");
-    let lines: Vec<String> = (0..ALERTS)
-        .map(|link| common::telemetry(&format!("link-{link}"), 0.95).to_string())
-        .collect();
-    std::fs::write(&burst, lines.join("\n")).unwrap();
-    let extra = dirs.config(&format!(
-        "[sinks.webhook]\nurl = \"{url}\"\n\n[findings]\nmax_db_mb = 1\n"
-    ));
-    let host = Host::start(
+    let host = replay_burst(
         &dirs,
-        Options {
-            replay: Some(&burst),
-            extra,
-            ..Options::default()
-        },
+        ALERTS,
+        &format!("[sinks.webhook]\nurl = \"{url}\"\n\n[findings]\nmax_db_mb = 1\n"),
     );
     wait_until(Duration::from_secs(120), "every alert delivered", || {
         accepted.lock().unwrap().len() >= ALERTS
