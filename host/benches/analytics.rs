@@ -36,6 +36,7 @@ fn wasm(dir: &str, var: &str, name: &str) -> Vec<u8> {
 fn limits() -> Limits {
     Limits {
         deadline_ms: 600_000,
+        deadline_us_per_flow: 0,
         run_deadline_ms: 600_000,
         memory_mb: 2048,
         max_consecutive_failures: 5,

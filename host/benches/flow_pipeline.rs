@@ -1,8 +1,19 @@
 //! NetFlow end to end (`cargo xtask bench`): a synthetic NetFlow v9 exporter on loopback sends
-//! to a real `netassure-host` (its UDP collector → tumbling windows → the `heavy-hitters`
-//! Count-Min plugin), and the same datagrams to `nfcapd` (nfdump), the peer. Reports, for each
-//! offered rate, the flows each receiver accepted, the loss, and for the host the rate at which
-//! the plugin finished the windows. Results go to BENCHMARKS.md.
+//! to a real `netassure-host` and the same datagrams to `nfcapd` (nfdump), the peer, in two
+//! configurations:
+//!
+//! - **one plugin**: the UDP collector → 1 s / 100k-flow windows → the `heavy-hitters`
+//!   Count-Min plugin; for each offered rate, the flows each receiver accepted, the loss, and
+//!   the rate at which the plugin finished the windows;
+//! - **realistic**: every shipped flow detector on its defaults (`flow-gae`, `heavy-hitters`,
+//!   `top-talkers`, `super-spreader`, `volumetric-ddos`, `beacon-watch`) with
+//!   `severity-mapping`, the collector's default windows (10 s / 100k flows), paced at
+//!   0.25 / 0.5 / 1 / 2 M flows/s: flows lost, and per detector windows handled and skipped,
+//!   call p50/p99 and whether it was quarantined; the host's peak memory (VmHWM).
+//!
+//! `NETASSURE_BENCH_ONLY=one-plugin|realistic` runs one of them; `NETASSURE_BENCH_SECONDS`
+//! sets the realistic runs' length (default 20 s, 60 s at 1 M flows/s). Results go to
+//! BENCHMARKS.md.
 //!
 //! Both receivers get the same datagrams at the same pace from the same process, one after the
 //! other; on the 2-core machine the sender shares the cores with the receiver it measures.
@@ -13,6 +24,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+#[path = "flow_pipeline/realistic.rs"]
+mod realistic;
 
 /// Flow records per export datagram (34 bytes each: 1,384-byte datagrams).
 const PER_DATAGRAM: usize = 40;
@@ -147,20 +161,24 @@ struct HostProcess {
 }
 
 impl HostProcess {
-    fn start(plugins: &Path) -> HostProcess {
+    /// A host running `names` from `plugins`; `windows` is the `[ingest.netflow]` window
+    /// settings (empty: the defaults).
+    fn start(plugins: &Path, names: &[&str], windows: &str) -> HostProcess {
         let dir = tempfile::tempdir().unwrap();
         let plugin_dir = dir.path().join("plugins");
         std::fs::create_dir_all(&plugin_dir).unwrap();
-        std::fs::copy(
-            plugins.join("heavy-hitters.wasm"),
-            plugin_dir.join("heavy-hitters.wasm"),
-        )
-        .unwrap();
+        for name in names {
+            std::fs::copy(
+                plugins.join(format!("{name}.wasm")),
+                plugin_dir.join(format!("{name}.wasm")),
+            )
+            .unwrap();
+        }
         let (api_port, udp_port) = (free_tcp_port(), free_udp_port());
         let config = format!(
             "[server]\nlisten = \"127.0.0.1:{api_port}\"\n[plugins]\ndir = \"{}\"\nwatch = false\n\
              [data]\ndir = \"{}\"\n[ingest.netflow]\nlisten = \"127.0.0.1:{udp_port}\"\n\
-             window_ms = 1000\nwindow_flows = 100000\nreceive_buffer_bytes = 33554432\n",
+             {windows}receive_buffer_bytes = 33554432\n",
             plugin_dir.display(),
             dir.path().join("data").display()
         );
@@ -231,7 +249,11 @@ struct HostRun {
 
 /// One run against the host.
 fn host_run(plugins: &Path, flows: u64, rate: u64) -> HostRun {
-    let host = HostProcess::start(plugins);
+    let host = HostProcess::start(
+        plugins,
+        &["heavy-hitters"],
+        "window_ms = 1000\nwindow_flows = 100000\n",
+    );
     let started = Instant::now();
     let sending = send(host.netflow, flows, rate);
     // The last window closes 1 s after its first flow; then the plugin finishes it.
@@ -311,6 +333,16 @@ fn plugins_dir() -> PathBuf {
 }
 
 fn main() {
+    let only = std::env::var("NETASSURE_BENCH_ONLY").unwrap_or_default();
+    if only != "realistic" {
+        one_plugin();
+    }
+    if only != "one-plugin" {
+        realistic::run(&plugins_dir());
+    }
+}
+
+fn one_plugin() {
     let plugins = plugins_dir();
     println!(
         "NetFlow v9 end to end: UDP → collector → 1 s / 100k-flow windows → heavy-hitters (Count-Min 16384×5)"

@@ -44,6 +44,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn limits() -> Limits {
     Limits {
         deadline_ms: 10_000,
+        deadline_us_per_flow: 0,
         run_deadline_ms: 600_000,
         memory_mb: 1024,
         max_consecutive_failures: 5,
@@ -245,7 +246,7 @@ fn hot_swap() {
         pipeline,
         &dir.path().join("plugins"),
         Limits::default(),
-        1024,
+        netassure_host::registry::QueueLimits::default(),
     )
     .unwrap();
     let versions = [fixture("tagger-v1"), fixture("tagger-v2")];

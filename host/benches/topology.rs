@@ -231,8 +231,17 @@ fn latency(nodes: Vec<Node>, links: Vec<Link>) {
         metrics,
         Sinks::new(Some(&output), false).unwrap(),
     ));
-    let registry =
-        Registry::new(runtime, pipeline.clone(), &plugins, Limits::default(), 4096).unwrap();
+    let registry = Registry::new(
+        runtime,
+        pipeline.clone(),
+        &plugins,
+        Limits::default(),
+        netassure_host::registry::QueueLimits {
+            jobs: 4096,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     registry.scan_directory();
 
     let tokio = tokio::runtime::Builder::new_multi_thread()

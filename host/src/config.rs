@@ -106,6 +106,15 @@ pub struct PluginsConfig {
     pub watch: bool,
     /// Jobs a plugin may have waiting before publishers wait for it. Example: `queue_capacity = 1024`.
     pub queue_capacity: usize,
+    /// Flows a flow detector may have waiting (the memory bound of its backlog: about 80
+    /// bytes a flow). When a live source (the NetFlow collector) publishes a window and a
+    /// detector's backlog is full, that detector skips the window: it is counted
+    /// (`windows_skipped`, `flows_skipped`) and one host-health anomaly says so; flow files
+    /// wait instead. Example: `max_queued_flows = 2000000`.
+    pub max_queued_flows: u64,
+    /// Threads the detectors share (0: one per core). Detectors take turns on them a job at
+    /// a time; alert rules and graph algorithms have a thread each. Example: `workers = 0`.
+    pub workers: usize,
     /// Default sandbox limits of every plugin. Example: `[plugins.limits] deadline_ms = 100`.
     pub limits: Limits,
 }
@@ -116,6 +125,8 @@ impl Default for PluginsConfig {
             dir: PathBuf::from("plugins"),
             watch: true,
             queue_capacity: 1024,
+            max_queued_flows: 2_000_000,
+            workers: 0,
             limits: Limits::default(),
         }
     }

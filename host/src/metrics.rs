@@ -59,6 +59,10 @@ pub struct Metrics {
     pub plugin_calls: Family<PluginLabels, Counter>,
     /// Plugin calls that trapped.
     pub plugin_failures: Family<PluginLabels, Counter>,
+    /// Flow windows a detector never handled (busy, disabled, quarantined, failed call).
+    pub plugin_windows_skipped: Family<PluginLabels, Counter>,
+    /// Flows in those windows.
+    pub plugin_flows_skipped: Family<PluginLabels, Counter>,
     /// Plugin call latency, seconds.
     pub plugin_latency: Family<PluginLabels, Histogram>,
     /// Events received, by source and kind.
@@ -104,6 +108,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("netassure");
         let plugin_calls = Family::<PluginLabels, Counter>::default();
         let plugin_failures = Family::<PluginLabels, Counter>::default();
+        let plugin_windows_skipped = Family::<PluginLabels, Counter>::default();
+        let plugin_flows_skipped = Family::<PluginLabels, Counter>::default();
         let plugin_latency = Family::<PluginLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(1e-6, 4.0, 12))
         });
@@ -134,6 +140,16 @@ impl Metrics {
             "plugin_failures",
             "Plugin calls that trapped",
             plugin_failures.clone(),
+        );
+        registry.register(
+            "plugin_windows_skipped",
+            "Flow windows a detector never handled (busy, disabled, quarantined, failed call)",
+            plugin_windows_skipped.clone(),
+        );
+        registry.register(
+            "plugin_flows_skipped",
+            "Flows in the windows a detector never handled",
+            plugin_flows_skipped.clone(),
         );
         registry.register(
             "plugin_call_seconds",
@@ -186,6 +202,8 @@ impl Metrics {
             registry: Mutex::new(registry),
             plugin_calls,
             plugin_failures,
+            plugin_windows_skipped,
+            plugin_flows_skipped,
             plugin_latency,
             events_received,
             events_delivered,
@@ -246,6 +264,8 @@ impl Metrics {
         };
         self.plugin_calls.remove(&labels);
         self.plugin_failures.remove(&labels);
+        self.plugin_windows_skipped.remove(&labels);
+        self.plugin_flows_skipped.remove(&labels);
         self.plugin_latency.remove(&labels);
     }
 

@@ -100,7 +100,11 @@ pub fn prepare(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
         pipeline.clone(),
         &config.plugins.dir,
         config.plugins.limits,
-        config.plugins.queue_capacity,
+        crate::registry::QueueLimits {
+            jobs: config.plugins.queue_capacity,
+            flows: config.plugins.max_queued_flows,
+            detector_threads: config.plugins.workers,
+        },
     )?;
     registry.keep_quarantines_in(config.data.dir.join("quarantine.json"));
     let topology_stream = config

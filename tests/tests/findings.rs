@@ -156,6 +156,26 @@ fn alerts_and_anomalies_lifecycle_over_rest() {
         ),
         (Some(1), Some("problem-potential"))
     );
+    // The IETF export of each is valid against the NMOP modules, checked by the real
+    // yanglint; and yanglint does refuse a broken one.
+    for anomaly in anomalies.as_array().unwrap() {
+        let id = anomaly["anomaly_id"].as_str().unwrap();
+        let (status, ietf) = host.get(&format!("/anomalies/{id}/ietf"));
+        assert_eq!(status, 200, "{ietf}");
+        if let Err(complaint) = common::yanglint(&ietf) {
+            panic!("yanglint refuses the IETF export of {id}: {complaint}\n{ietf:#}");
+        }
+        let broken = serde_json::to_string(&ietf).unwrap().replacen(
+            "\"ietf-relevant-state:",
+            "\"ietf-relevant-state:no-such-",
+            1,
+        );
+        let broken: Value = serde_json::from_str(&broken).unwrap();
+        assert!(
+            common::yanglint(&broken).is_err(),
+            "yanglint takes anything: {broken}"
+        );
+    }
 
     // Acknowledge, resolve.
     let id = alert_for(&alerts, "link-over-utilised:r2-r3")["alert_id"]

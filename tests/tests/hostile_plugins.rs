@@ -56,7 +56,7 @@ fn misbehaving_plugins_are_contained_and_quarantined() {
     );
     assert_eq!(
         looper["last_error"]["message"],
-        "deadline of 50 ms exceeded"
+        "CPU deadline of 50 ms exceeded"
     );
 
     let hog = host.plugin("hog");

@@ -9,7 +9,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, fixture, free_port, wait_until};
+use common::{Host, HostDirs, Options, fixture, free_port, plugin, wait_until};
 use netassure_netflow::craft::{v9_datagram as v9, v9_template_set};
 use serde_json::Value;
 
@@ -296,4 +296,108 @@ fn template_and_pending_floods_from_many_ports_leave_the_hosts_memory_where_it_w
         grew >> 20
     );
     assert_eq!(host.get("/status").0, 200, "the host keeps serving");
+}
+
+/// A detector that cannot take the collector's windows — it loops until its CPU deadline, and
+/// while it does its backlog (`max_queued_flows = 1`) is full — never slows the others and
+/// never loses a window unseen: every window it missed is counted, with its flows, in
+/// `GET /plugins/{name}`, `/status` and `/metrics`, and one host-health anomaly says so.
+#[test]
+fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
+    const WINDOWS: u32 = 6;
+    const FLOWS: u32 = 10;
+    let dirs = HostDirs::new();
+    dirs.add(&fixture("hostile"), "looper");
+    dirs.manifest(
+        "looper",
+        "[limits]\ndeadline_ms = 200\ndeadline_us_per_flow = 0\nmax_consecutive_failures = 1000\n\n[config]\nmode = \"loop\"\n",
+    );
+    dirs.add(&plugin("heavy-hitters"), "heavy-hitters");
+    let port = free_port();
+    let extra = dirs.config(&format!(
+        "[plugins]\nmax_queued_flows = 1\n[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\nwindow_flows = {FLOWS}\n"
+    ));
+    let host = Host::start(
+        &dirs,
+        Options {
+            extra,
+            ..Options::default()
+        },
+    );
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let handled = |name: &str| host.plugin(name)["calls"].as_u64().unwrap_or(0);
+    for window in 0..WINDOWS {
+        // Template 256 (one IN_BYTES field) with every datagram; FLOWS records close a window.
+        let records: Vec<u8> = (0..FLOWS).flat_map(|n| (100 + n).to_be_bytes()).collect();
+        let datagram = v9(window, &[v9_template_set(256..257), (256, records)]);
+        socket.send_to(&datagram, ("127.0.0.1", port)).unwrap();
+        // heavy-hitters handles each window before the next comes: its backlog never fills.
+        wait_until(
+            Duration::from_secs(30),
+            "heavy-hitters handles the window",
+            || handled("heavy-hitters") > u64::from(window),
+        );
+    }
+    wait_until(
+        Duration::from_secs(30),
+        "the looper's windows counted",
+        || host.plugin("looper")["windows_skipped"] == WINDOWS,
+    );
+    let looper = host.plugin("looper");
+    assert_eq!(looper["flows_skipped"], WINDOWS * FLOWS, "{looper}");
+    assert_eq!(
+        looper["status"], "enabled",
+        "a loop is stopped, not quarantined here"
+    );
+    assert!(
+        looper["last_error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("CPU deadline of 200 ms")),
+        "{looper}"
+    );
+    let hitters = host.plugin("heavy-hitters");
+    assert_eq!(
+        (
+            hitters["windows_skipped"].as_u64(),
+            hitters["failures"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{hitters}"
+    );
+    let status = host.get("/status").1;
+    assert_eq!(status["plugins"]["windows_skipped"], WINDOWS);
+    assert_eq!(
+        status["plugin_skipped"]["looper"]["flows_skipped"],
+        WINDOWS * FLOWS
+    );
+    assert!(
+        status["plugin_skipped"].get("heavy-hitters").is_none(),
+        "{status}"
+    );
+    let metrics = common::agent()
+        .get(format!("{}/metrics", host.base))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "netassure_plugin_windows_skipped_total{{plugin=\"looper\"}} {WINDOWS}"
+        )) && metrics.contains(&format!(
+            "netassure_plugin_flows_skipped_total{{plugin=\"looper\"}} {}",
+            WINDOWS * FLOWS
+        )),
+        "{metrics}"
+    );
+    let reports = host.get("/anomalies?kind=plugin-windows-skipped").1;
+    let reports = reports.as_array().unwrap();
+    assert_eq!(reports.len(), 1, "one anomaly for the episode: {reports:?}");
+    assert_eq!(reports[0]["detector"], "netassure-host");
+    assert!(
+        reports[0]["description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("detector looper skipped a window of 10 flows")),
+        "{reports:?}"
+    );
 }

@@ -25,6 +25,17 @@ pub struct PluginCounts {
     learning: usize,
     /// Running without something they need (a model, the inference library).
     degraded: usize,
+    /// Flow windows detectors never handled, all detectors together.
+    windows_skipped: u64,
+    /// Flows in those windows.
+    flows_skipped: u64,
+}
+
+/// What one detector never handled (`GET /plugins/{name}` has the same fields).
+#[derive(Debug, Serialize)]
+pub struct SkippedWindows {
+    windows_skipped: u64,
+    flows_skipped: u64,
 }
 
 /// Topology summary.
@@ -48,6 +59,8 @@ pub struct StatusReply {
     uptime_s: u64,
     plugins: PluginCounts,
     plugin_load_errors: BTreeMap<String, String>,
+    /// Detectors that skipped flow windows (busy, disabled, quarantined, failed calls).
+    plugin_skipped: BTreeMap<String, SkippedWindows>,
     /// Plugins that are learning or degraded, with the reason.
     plugin_health: BTreeMap<String, crate::runtime::health::Health>,
     pipeline: PipelineCounters,
@@ -72,8 +85,18 @@ pub struct IngestReply {
 /// `GET /status`
 pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<StatusReply>) {
     let mut plugins = PluginCounts::default();
+    let mut plugin_skipped = BTreeMap::new();
     for entry in state.registry.list() {
         plugins.total += 1;
+        let skipped = SkippedWindows {
+            windows_skipped: entry.backlog.windows_skipped(),
+            flows_skipped: entry.backlog.flows_skipped(),
+        };
+        plugins.windows_skipped += skipped.windows_skipped;
+        plugins.flows_skipped += skipped.flows_skipped;
+        if skipped.windows_skipped > 0 {
+            plugin_skipped.insert(entry.name.to_string(), skipped);
+        }
         match entry.status() {
             Status::Enabled => plugins.enabled += 1,
             Status::Disabled => plugins.disabled += 1,
@@ -107,6 +130,7 @@ pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<StatusRe
         uptime_s: state.started.elapsed().as_secs(),
         plugins,
         plugin_load_errors: state.registry.load_errors(),
+        plugin_skipped,
         plugin_health,
         pipeline: state.pipeline.counters(),
         findings_store,

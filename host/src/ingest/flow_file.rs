@@ -121,7 +121,13 @@ pub fn ingest_file(
             .min()
             .unwrap_or(u64::MAX);
         let last = window.flows.end_ms.iter().copied().max().unwrap_or(0);
-        pipeline.publish_flows(&source, window.start_ms, window.end_ms, window.flows);
+        pipeline.publish_flows(
+            &source,
+            window.start_ms,
+            window.end_ms,
+            window.flows,
+            crate::pipeline::WhenBusy::Wait,
+        );
         let (read, malformed) = (file.bytes_read(), file.malformed());
         update(&|s| {
             s.flows = flows;

@@ -268,8 +268,13 @@ impl Worker {
         // Each window names only the exporters of its own flows (a list kept from window to
         // window would grow with every exporter ever seen, past what its 16-bit index holds).
         let columns = std::mem::take(window);
-        self.pipeline
-            .publish_flows("netflow", start_ms, crate::model::now_ms(), columns);
+        self.pipeline.publish_flows(
+            "netflow",
+            start_ms,
+            crate::model::now_ms(),
+            columns,
+            crate::pipeline::WhenBusy::Skip,
+        );
         if let Ok(mut status) = self.status.lock() {
             status.windows += 1;
             status.flows += flows;

@@ -8,9 +8,13 @@
 //! ```
 //!
 //! Queues are bounded: when a plugin falls behind, `publish` waits (back-pressure) instead of
-//! dropping events.
+//! dropping events — except a live flow collector's windows, which a detector whose backlog is
+//! full skips, counted and reported (`backlog`, `health`): waiting would lose datagrams at the
+//! socket, unseen.
 
+mod backlog;
 mod feed;
+mod health;
 mod replay;
 mod sink;
 mod storage;
@@ -19,8 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
-use crossbeam_channel::Sender;
 
+pub use backlog::{Backlog, SkipReason, WhenBusy};
 pub use feed::{Feed, FeedEvent, Published, SinkFilter, SinkQueue};
 pub use replay::{Pace, ReplaySummary, replay_file, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
@@ -57,7 +61,9 @@ pub struct Route {
     /// Kinds it receives (detectors only).
     pub kinds: Vec<EventKind>,
     /// Its queue.
-    pub jobs: Sender<Job>,
+    pub jobs: crate::registry::JobSender,
+    /// Flows waiting in its queue, and windows it skipped.
+    pub backlog: Arc<Backlog>,
 }
 
 /// Who receives what.
@@ -184,14 +190,16 @@ impl Pipeline {
         self.next_event_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Publish a window of decoded flows from `source` (the NetFlow/IPFIX collector) to the
-    /// detectors subscribed to flows; returns the event id.
+    /// Publish a window of decoded flows from `source` (a flow collector or a flow file) to
+    /// the detectors subscribed to flows; returns the event id. `when_busy` says what happens
+    /// when a detector's backlog is full (`Backlog`).
     pub fn publish_flows(
         &self,
         source: &str,
         start_ms: u64,
         end_ms: u64,
         columns: netassure_netflow::FlowColumns,
+        when_busy: WhenBusy,
     ) -> u64 {
         let id = self.receive(source, EventKind::Flows);
         let window = crate::runtime::bindings::flows::FlowWindow {
@@ -209,28 +217,54 @@ impl Pipeline {
             self.topology.version(),
         );
         let event = Arc::new(event);
-        self.deliver(&event, EventKind::Flows);
+        self.deliver_with(&event, EventKind::Flows, when_busy);
         if let Some(learner) = self.learner.get() {
             learner.offer(&event);
         }
         id
     }
 
-    /// Deliver an already-built event to the detectors subscribed to `kind`.
+    /// Deliver an already-built event to the detectors subscribed to `kind`, waiting for room
+    /// in their queues.
     pub fn deliver(&self, event: &Arc<DeliveredEvent>, kind: EventKind) {
+        self.deliver_with(event, kind, WhenBusy::Wait);
+    }
+
+    /// Deliver an already-built event to the detectors subscribed to `kind`; a flow window
+    /// that finds a detector's backlog full waits or is skipped for it, as `when_busy` says.
+    pub fn deliver_with(&self, event: &Arc<DeliveredEvent>, kind: EventKind, when_busy: WhenBusy) {
+        let flows = event.flow_count();
         let routes = self.routes.load();
         for route in routes
             .detectors
             .iter()
             .filter(|route| route.kinds.contains(&kind))
         {
-            if route
-                .jobs
-                .send(crate::registry::Job::Event(event.clone()))
-                .is_ok()
-            {
+            let job = crate::registry::Job::Event(event.clone());
+            let sent = match when_busy {
+                WhenBusy::Wait => {
+                    route.backlog.reserve(flows);
+                    route.jobs.send(job).is_ok()
+                }
+                WhenBusy::Skip if !route.backlog.try_reserve(flows) => {
+                    self.plugin_skipped(&route.plugin, &route.backlog, SkipReason::Busy, event);
+                    continue;
+                }
+                WhenBusy::Skip => match route.jobs.try_send(job) {
+                    Ok(()) => true,
+                    Err(crossbeam_channel::TrySendError::Full(_)) => {
+                        route.backlog.release(flows);
+                        self.plugin_skipped(&route.plugin, &route.backlog, SkipReason::Busy, event);
+                        continue;
+                    }
+                    Err(crossbeam_channel::TrySendError::Disconnected(_)) => false,
+                },
+            };
+            if sent {
                 self.events_delivered.fetch_add(1, Ordering::Relaxed);
                 Metrics::count(&self.metrics.events_delivered, kind_name(kind));
+            } else {
+                route.backlog.release(flows);
             }
         }
     }

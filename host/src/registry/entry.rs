@@ -4,12 +4,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use crossbeam_channel::Sender;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::manifest::Manifest;
-use super::worker::Job;
 use crate::runtime::{Limits, LoadedComponent, PluginInfoRecord};
 
 /// What a plugin runs: a component, its configuration and its limits. Replaced as a whole on
@@ -103,8 +101,10 @@ pub struct PluginEntry {
     pub quarantined: AtomicBool,
     /// Statistics.
     pub stats: PluginStats,
+    /// Flows waiting for it, and flow windows it never saw.
+    pub backlog: Arc<crate::pipeline::Backlog>,
     /// The worker's queue.
-    pub(super) jobs: Sender<Job>,
+    pub(super) jobs: super::JobSender,
     /// Where quarantines are kept across restarts, when they are.
     pub(super) quarantines: Option<Arc<super::QuarantineBook>>,
 }
@@ -221,6 +221,9 @@ impl PluginEntry {
             errors: load(&self.stats.errors),
             consecutive_failures: load(&self.stats.consecutive_failures),
             skipped: load(&self.stats.skipped),
+            windows_skipped: self.backlog.windows_skipped(),
+            flows_skipped: self.backlog.flows_skipped(),
+            queued_flows: self.backlog.queued_flows(),
             runs_abandoned: load(&self.stats.runs_abandoned),
             outputs: load(&self.stats.outputs),
             swaps: load(&self.stats.swaps),
@@ -273,6 +276,13 @@ pub struct PluginDetail {
     pub consecutive_failures: u64,
     /// Jobs skipped while disabled or quarantined.
     pub skipped: u64,
+    /// Flow windows it never handled: its backlog was full (live collector), it was disabled
+    /// or quarantined, or its call failed.
+    pub windows_skipped: u64,
+    /// Flows in those windows.
+    pub flows_skipped: u64,
+    /// Flows waiting in its queue now.
+    pub queued_flows: u64,
     /// Analysis runs dropped unstarted because their client had gone.
     pub runs_abandoned: u64,
     /// Anomalies or alerts produced.

@@ -13,6 +13,7 @@
 mod directory;
 mod entry;
 mod manifest;
+mod pool;
 mod quarantine;
 mod runs;
 mod watch;
@@ -27,6 +28,7 @@ use arc_swap::ArcSwap;
 
 pub use entry::{Deployment, LastError, PluginDetail, PluginEntry, PluginStats, Status};
 pub use manifest::Manifest;
+pub use pool::JobSender;
 pub use quarantine::QuarantineBook;
 pub use runs::{MAX_PENDING_RUNS, RunSlot};
 pub use watch::DirectoryWatcher;
@@ -94,7 +96,8 @@ pub struct Registry {
     pipeline: Arc<Pipeline>,
     dir: PathBuf,
     defaults: Limits,
-    queue_capacity: usize,
+    queues: QueueLimits,
+    pool: pool::DetectorPool,
     plugins: RwLock<BTreeMap<String, Arc<PluginEntry>>>,
     /// Serialises changes to the set of plugins and their deployments.
     changes: Mutex<u64>,
@@ -108,6 +111,36 @@ pub struct Registry {
     closed: AtomicBool,
     runs: runs::RunSlots,
     quarantines: std::sync::OnceLock<Arc<QuarantineBook>>,
+}
+
+/// How much work a plugin may have waiting (`[plugins] queue_capacity`, `max_queued_flows`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// Jobs a plugin may have waiting before publishers wait for it.
+    pub jobs: usize,
+    /// Flows a flow detector may have waiting; a live source's windows past it are skipped
+    /// for that detector and counted.
+    pub flows: u64,
+    /// Threads the detectors share (0: one per core).
+    pub detector_threads: usize,
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        QueueLimits {
+            jobs: 1024,
+            flows: 2_000_000,
+            detector_threads: 0,
+        }
+    }
+}
+
+/// Where a new plugin's jobs are taken from.
+enum Queue {
+    /// By the detector pool.
+    Pooled(Arc<pool::Mailbox>),
+    /// By a thread of its own.
+    Dedicated(crossbeam_channel::Receiver<Job>),
 }
 
 /// True for names a plugin may have (also safe as a file stem).
@@ -128,7 +161,7 @@ impl Registry {
         pipeline: Arc<Pipeline>,
         dir: &Path,
         defaults: Limits,
-        queue_capacity: usize,
+        queues: QueueLimits,
     ) -> anyhow::Result<Arc<Self>> {
         std::fs::create_dir_all(dir)
             .map_err(|err| anyhow::anyhow!("creating plugin dir {}: {err}", dir.display()))?;
@@ -137,7 +170,15 @@ impl Registry {
             pipeline,
             dir: dir.to_owned(),
             defaults,
-            queue_capacity: queue_capacity.max(1),
+            queues: QueueLimits {
+                jobs: queues.jobs.max(1),
+                ..queues
+            },
+            pool: {
+                let pool = pool::DetectorPool::start(queues.detector_threads);
+                tracing::info!("detectors share {} threads", pool.threads());
+                pool
+            },
             plugins: RwLock::new(BTreeMap::new()),
             changes: Mutex::new(0),
             files: Mutex::new(()),
@@ -254,6 +295,20 @@ impl Registry {
             .expect("registry lock")
             .remove(&format!("{name}.wasm"));
         let outcome = match existing {
+            // Another kind of plugin under the same name: its queue is drained elsewhere (the
+            // detector pool, or a thread of its own), so it gets a new entry; the old one
+            // finishes what it has queued.
+            Some(entry) if entry.deployment.load().loaded.info.kind != loaded.info.kind => {
+                stop_worker(&entry);
+                let entry = self.spawn(name, loaded, manifest, limits);
+                entry.stats.swaps.fetch_add(1, Ordering::Relaxed);
+                self.plugins
+                    .write()
+                    .expect("registry lock")
+                    .insert(name.to_owned(), entry.clone());
+                tracing::info!(plugin = name, "plugin swapped to a version of another kind");
+                (InstallOutcome::Swapped, entry)
+            }
             Some(entry) => {
                 let current = entry.deployment.load_full();
                 let same_component = current.loaded.hash == loaded.hash;
@@ -322,8 +377,8 @@ impl Registry {
         manifest: Manifest,
         limits: Limits,
     ) -> Arc<PluginEntry> {
-        let (jobs, queue) = crossbeam_channel::bounded(self.queue_capacity);
         let enabled = manifest.enabled;
+        let (jobs, queue) = self.queue_for(loaded.info.kind);
         let quarantines = self.quarantines.get().cloned();
         let quarantined = quarantines
             .as_ref()
@@ -347,19 +402,33 @@ impl Registry {
             enabled: AtomicBool::new(enabled),
             quarantined: AtomicBool::new(quarantined),
             stats: PluginStats::default(),
+            backlog: Arc::new(crate::pipeline::Backlog::new(self.queues.flows)),
             jobs,
             quarantines,
         });
-        let worker = worker::Worker {
-            entry: entry.clone(),
-            runtime: self.runtime.clone(),
-            pipeline: self.pipeline.clone(),
-        };
-        std::thread::Builder::new()
-            .name(format!("plugin-{name}"))
-            .spawn(move || worker.run(queue))
-            .expect("spawning a plugin worker");
+        let worker =
+            worker::Worker::new(entry.clone(), self.runtime.clone(), self.pipeline.clone());
+        match queue {
+            Queue::Pooled(mailbox) => mailbox.install(worker),
+            Queue::Dedicated(queue) => {
+                std::thread::Builder::new()
+                    .name(format!("plugin-{name}"))
+                    .spawn(move || worker.run(queue))
+                    .expect("spawning a plugin worker");
+            }
+        }
         entry
+    }
+
+    /// The queue of a new plugin of `kind`: on the detector pool for a detector, drained by
+    /// a thread of its own otherwise.
+    fn queue_for(&self, kind: &str) -> (JobSender, Queue) {
+        if kind == "detector" {
+            let (jobs, mailbox) = self.pool.mailbox(self.queues.jobs);
+            return (jobs, Queue::Pooled(mailbox));
+        }
+        let (jobs, queue) = crossbeam_channel::bounded(self.queues.jobs);
+        (JobSender::dedicated(jobs), Queue::Dedicated(queue))
     }
 
     /// Rebuild the pipeline's routing table from the registered plugins.
@@ -371,6 +440,7 @@ impl Registry {
                 plugin: entry.name.clone(),
                 kinds: deployment.loaded.info.subscriptions.clone(),
                 jobs: entry.jobs.clone(),
+                backlog: entry.backlog.clone(),
             };
             match deployment.loaded.info.kind {
                 "detector" => routes.detectors.push(route),

@@ -1,6 +1,7 @@
-//! The worker thread of one plugin: takes jobs from the plugin's queue in order, keeps one
-//! live instance of the current deployment, and replaces it when the deployment changes or a
-//! call traps.
+//! The worker of one plugin: takes jobs from the plugin's queue in order, keeps one live
+//! instance of the current deployment, and replaces it when the deployment changes or a call
+//! traps. A detector's worker runs on the shared pool (`pool`), one job per turn; alert rules
+//! and graph algorithms have a thread of their own (`Worker::run`).
 //!
 //! The queue belongs to the registry entry, not to a version, so a hot swap never loses or
 //! repeats a job: every job is taken exactly once and run on whatever version is current when
@@ -14,7 +15,7 @@ use crossbeam_channel::Receiver;
 
 use super::entry::{Deployment, PluginEntry};
 use crate::metrics::PluginLabels;
-use crate::pipeline::{AnomalyJob, DeliveredEvent, Pipeline};
+use crate::pipeline::{AnomalyJob, DeliveredEvent, Pipeline, SkipReason};
 use crate::runtime::bindings::algorithms::{AlgorithmResult, Param};
 use crate::runtime::{CallError, PluginInstance, Runtime, convert};
 use crate::topology::TopologySnapshot;
@@ -71,48 +72,101 @@ pub(super) struct Worker {
     pub entry: Arc<PluginEntry>,
     pub runtime: Arc<Runtime>,
     pub pipeline: Arc<Pipeline>,
+    live: Option<Live>,
+}
+
+/// Whether a worker goes on after a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Take the next job.
+    Continue,
+    /// It was told to stop.
+    Stop,
 }
 
 impl Worker {
-    /// Run until a `Stop` job or until the queue closes.
-    pub fn run(self, jobs: Receiver<Job>) {
-        let mut live: Option<Live> = None;
+    /// A worker for `entry`, with no instance yet.
+    pub fn new(entry: Arc<PluginEntry>, runtime: Arc<Runtime>, pipeline: Arc<Pipeline>) -> Self {
+        Worker {
+            entry,
+            runtime,
+            pipeline,
+            live: None,
+        }
+    }
+
+    /// On a thread of its own: run until a `Stop` job or until the queue closes.
+    pub fn run(mut self, jobs: Receiver<Job>) {
         for job in jobs {
-            match job {
-                Job::Stop => break,
-                Job::Flush(done) => {
-                    let _ = done.send(());
-                }
-                Job::Run { reply, .. } if reply.is_closed() => {
-                    // Its client left while it waited: nobody would read the answer.
-                    self.entry
-                        .stats
-                        .runs_abandoned
-                        .fetch_add(1, Ordering::Relaxed);
-                }
-                job if !self.entry.accepting() => self.skip(job),
-                job => {
-                    let deployment = self.entry.deployment.load_full();
-                    match self.instance(&mut live, &deployment) {
-                        Ok(instance) => {
-                            if let Err(failure) = self.execute(instance, &deployment, job) {
-                                live = None;
-                                self.fail(failure, &deployment);
-                            }
-                        }
-                        Err(failure) => {
-                            live = None;
-                            self.fail_job(job, failure.clone());
-                            self.fail(failure, &deployment);
-                        }
-                    }
-                }
+            if self.handle(job) == Next::Stop {
+                break;
             }
+        }
+    }
+
+    /// Handle one job.
+    pub fn handle(&mut self, job: Job) -> Next {
+        let mut live = self.live.take();
+        let next = self.handle_with(&mut live, job);
+        self.live = live;
+        next
+    }
+
+    fn handle_with(&self, live: &mut Option<Live>, job: Job) -> Next {
+        match job {
+            Job::Stop => return Next::Stop,
+            Job::Flush(done) => {
+                let _ = done.send(());
+            }
+            Job::Run { reply, .. } if reply.is_closed() => {
+                // Its client left while it waited: nobody would read the answer.
+                self.entry
+                    .stats
+                    .runs_abandoned
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            job if !self.entry.accepting() => self.skip(job),
+            job => self.call(live, job),
+        }
+        Next::Continue
+    }
+
+    /// Make the plugin call `job` asks for, on the live instance (created if need be).
+    fn call(&self, live: &mut Option<Live>, job: Job) {
+        let window = flow_window(&job);
+        let deployment = self.entry.deployment.load_full();
+        let handled = match self.instance(live, &deployment) {
+            Ok(instance) => match self.execute(instance, &deployment, job) {
+                Ok(()) => true,
+                Err(failure) => {
+                    *live = None;
+                    self.fail(failure, &deployment);
+                    false
+                }
+            },
+            Err(failure) => {
+                *live = None;
+                self.fail_job(job, failure.clone());
+                self.fail(failure, &deployment);
+                false
+            }
+        };
+        if let Some(window) = window {
+            self.window_done(&window, handled);
         }
     }
 
     fn skip(&self, job: Job) {
         self.entry.stats.skipped.fetch_add(1, Ordering::Relaxed);
+        if let Some(window) = flow_window(&job) {
+            self.entry.backlog.release(window.flow_count());
+            self.pipeline.plugin_skipped(
+                &self.entry.name,
+                &self.entry.backlog,
+                SkipReason::NotAccepting,
+                &window,
+            );
+        }
         if let Job::Run { reply, .. } = job {
             let status = if self.entry.quarantined.load(Ordering::Acquire) {
                 "quarantined"
@@ -120,6 +174,21 @@ impl Worker {
                 "disabled"
             };
             let _ = reply.send(Err(RunError::NotAccepting(status)));
+        }
+    }
+
+    /// The flow window `window` left the queue: handled, or lost to a failed call.
+    fn window_done(&self, window: &Arc<DeliveredEvent>, handled: bool) {
+        self.entry.backlog.release(window.flow_count());
+        if handled {
+            self.entry.backlog.handled();
+        } else {
+            self.pipeline.plugin_skipped(
+                &self.entry.name,
+                &self.entry.backlog,
+                SkipReason::Failed,
+                window,
+            );
         }
     }
 
@@ -286,5 +355,20 @@ impl Worker {
                 deployment.limits.max_consecutive_failures
             );
         }
+    }
+}
+
+/// The flow window a job delivers, if it delivers one.
+fn flow_window(job: &Job) -> Option<Arc<DeliveredEvent>> {
+    match job {
+        Job::Event(delivered)
+            if matches!(
+                delivered.event.payload,
+                crate::model::EventPayload::Flows(_)
+            ) =>
+        {
+            Some(delivered.clone())
+        }
+        _ => None,
     }
 }

@@ -32,6 +32,14 @@ impl DeliveredEvent {
         }
     }
 
+    /// Flows in the event's window (0 for any other kind of event).
+    pub fn flow_count(&self) -> u64 {
+        match &self.event.payload {
+            EventPayload::Flows(window) => u64::from(window.flows.len),
+            _ => 0,
+        }
+    }
+
     /// The host graph of the event's flow window; `None` for any other kind of event.
     pub fn window_graph(&self) -> Option<&HostGraph> {
         let EventPayload::Flows(window) = &self.event.payload else {

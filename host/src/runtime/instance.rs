@@ -1,5 +1,5 @@
-//! One sandboxed instance of a plugin: its own `Store`, a deadline set before every call,
-//! and failures classified so the registry can record them.
+//! One sandboxed instance of a plugin: its own `Store`, a CPU budget set before every call
+//! (`cpu_budget`), and failures classified so the registry can record them.
 
 use std::sync::Arc;
 
@@ -8,17 +8,18 @@ use wasmtime::{Store, Trap};
 use super::bindings::{
     alert_rule, algorithms, anomalies, detector, events, graph_algorithm, plugin as wp,
 };
+use super::cpu_budget::CallBudget;
 use super::host_impl::graph::SnapshotHandle;
 use super::loader::{LoadedComponent, WorldPre};
-use super::{DeliveredEvent, EPOCH_TICK, Finding, Limits, PluginState, Runtime};
+use super::{DeliveredEvent, Finding, Limits, PluginState, Runtime};
 use crate::topology::TopologySnapshot;
 
 /// Why a call did not return normally. After any of these the instance is unusable and must
 /// be replaced (the registry does this).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
-    /// The CPU deadline passed.
-    #[error("deadline of {0} ms exceeded")]
+    /// The call spent its CPU budget (milliseconds, rounded up).
+    #[error("CPU deadline of {0} ms exceeded")]
     Deadline(u64),
     /// Linear memory would have grown past the cap.
     #[error("memory limit of {0} MiB exceeded")]
@@ -61,7 +62,8 @@ impl PluginInstance {
         let state = PluginState::new(name, runtime.services().clone(), limits.memory_bytes());
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.limiter);
-        set_deadline(&mut store, limits.deadline_ms);
+        store.epoch_deadline_callback(|store| store.data().budget.on_deadline());
+        set_deadline(&mut store, limits.call_deadline_us(0));
         let world = match &loaded.pre {
             WorldPre::Detector(pre) => pre.instantiate(&mut store).map(WorldInstance::Detector),
             WorldPre::GraphAlgorithm(pre) => pre
@@ -75,7 +77,7 @@ impl PluginInstance {
                 world,
                 limits,
             }),
-            Err(err) => Err(classify(err, &store, &limits)),
+            Err(err) => Err(classify(err, &store, limits.call_deadline_us(0))),
         }
     }
 
@@ -84,23 +86,19 @@ impl PluginInstance {
         f: impl FnOnce(&WorldInstance, &mut Store<PluginState>) -> Option<wasmtime::Result<R>>,
         name: &'static str,
     ) -> Result<R, CallError> {
-        self.call_within(self.limits.deadline_ms, f, name)
+        self.call_within(self.limits.call_deadline_us(0), f, name)
     }
 
     fn call_within<R>(
         &mut self,
-        deadline_ms: u64,
+        deadline_us: u64,
         f: impl FnOnce(&WorldInstance, &mut Store<PluginState>) -> Option<wasmtime::Result<R>>,
         name: &'static str,
     ) -> Result<R, CallError> {
-        set_deadline(&mut self.store, deadline_ms);
-        let limits = Limits {
-            deadline_ms,
-            ..self.limits
-        };
+        set_deadline(&mut self.store, deadline_us);
         match f(&self.world, &mut self.store) {
             Some(Ok(value)) => Ok(value),
-            Some(Err(err)) => Err(classify(err, &self.store, &limits)),
+            Some(Err(err)) => Err(classify(err, &self.store, deadline_us)),
             None => Err(CallError::WrongWorld(name)),
         }
     }
@@ -138,7 +136,12 @@ impl PluginInstance {
         &mut self,
         event: &events::Event,
     ) -> Result<Result<Vec<anomalies::Anomaly>, wp::PluginError>, CallError> {
-        self.call(
+        let flows = match &event.payload {
+            events::EventPayload::Flows(window) => u64::from(window.flows.len),
+            _ => 0,
+        };
+        self.call_within(
+            self.limits.call_deadline_us(flows),
             |world, store| match world {
                 WorldInstance::Detector(w) => Some(w.call_on_event(store, event)),
                 _ => None,
@@ -207,7 +210,7 @@ impl PluginInstance {
             .map_err(|err| CallError::Trap(err.to_string()))?;
         let borrowed = wasmtime::component::Resource::<SnapshotHandle>::new_borrow(handle.rep());
         let result = self.call_within(
-            self.limits.run_deadline_ms,
+            self.limits.run_deadline_ms.saturating_mul(1_000),
             |world, store| match world {
                 WorldInstance::GraphAlgorithm(w) => Some(w.call_run(store, borrowed, params)),
                 _ => None,
@@ -219,21 +222,23 @@ impl PluginInstance {
     }
 }
 
-fn set_deadline(store: &mut Store<PluginState>, deadline_ms: u64) {
-    let ticks = (deadline_ms as u128 * 1000 / EPOCH_TICK.as_micros()).max(1) as u64;
-    store.set_epoch_deadline(ticks);
+/// Give the next call `deadline_us` of CPU time, counted from now on this thread.
+fn set_deadline(store: &mut Store<PluginState>, deadline_us: u64) {
+    let budget = CallBudget::start(deadline_us);
+    store.data_mut().budget = budget;
+    store.set_epoch_deadline(budget.ticks());
 }
 
-fn classify(err: wasmtime::Error, store: &Store<PluginState>, limits: &Limits) -> CallError {
+fn classify(err: wasmtime::Error, store: &Store<PluginState>, deadline_us: u64) -> CallError {
     let state = store.data();
     if state.limiter.denied {
-        return CallError::Memory(limits.memory_mb);
+        return CallError::Memory((state.limiter.cap_bytes() >> 20) as u64);
     }
     if let Some(blocked) = err.downcast_ref::<super::no_blocking::Blocked>() {
         return CallError::Blocked(*blocked);
     }
     match err.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => CallError::Deadline(limits.deadline_ms),
+        Some(Trap::Interrupt) => CallError::Deadline(deadline_us.div_ceil(1_000)),
         Some(Trap::UnreachableCodeReached) => CallError::Panic(
             state
                 .panic_message()

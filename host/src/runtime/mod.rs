@@ -1,10 +1,11 @@
 //! The WebAssembly plugin runtime: one wasmtime `Engine`, one `Linker` with every host
-//! import, compiled components cached on disk, and sandboxed instances with a CPU deadline
-//! (epoch interruption) and a memory cap.
+//! import, compiled components cached on disk, and sandboxed instances with a CPU-time
+//! deadline (checked at epoch interruptions, `cpu_budget`) and a memory cap.
 
 pub mod bindings;
 mod cache;
 pub mod convert;
+mod cpu_budget;
 mod delivered;
 pub mod health;
 pub mod host_impl;

@@ -38,6 +38,8 @@ pub struct PluginState {
     pub reports_dropped: u64,
     /// How many more log lines the plugin may write now.
     pub log_budget: super::host_impl::LogBudget,
+    /// The CPU budget of the call in progress.
+    pub budget: super::cpu_budget::CallBudget,
 }
 
 impl PluginState {
@@ -60,6 +62,7 @@ impl PluginState {
             reported: Vec::new(),
             reports_dropped: 0,
             log_budget: super::host_impl::LogBudget::default(),
+            budget: Default::default(),
         }
     }
 

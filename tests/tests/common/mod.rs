@@ -480,10 +480,10 @@ pub fn topology_of(answer: &Value) -> (Vec<Value>, Vec<Value>) {
     (sorted("nodes"), sorted("links"))
 }
 
-/// Validate an RFC 7951 JSON instance with the real `yanglint` against the shared IETF modules.
-/// Returns yanglint's complaint, if any.
+/// Validate an RFC 7951 JSON instance with the real `yanglint` against the IETF modules in
+/// `tests/fixtures/yang` (see its README). Returns yanglint's complaint, if any.
 pub fn yanglint(instance: &Value) -> Result<(), String> {
-    let yang = workspace().join("../shared/yang");
+    let yang = workspace().join("tests/fixtures/yang");
     let modules = [
         "ietf-yang-types@2025-12-22.yang",
         "ietf-inet-types@2025-12-22.yang",
