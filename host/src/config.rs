@@ -106,11 +106,12 @@ pub struct PluginsConfig {
     pub watch: bool,
     /// Jobs a plugin may have waiting before publishers wait for it. Example: `queue_capacity = 1024`.
     pub queue_capacity: usize,
-    /// Flows a flow detector may have waiting (the memory bound of its backlog: about 80
-    /// bytes a flow). When a live source (the NetFlow collector) publishes a window and a
-    /// detector's backlog is full, that detector skips the window: it is counted
-    /// (`windows_skipped`, `flows_skipped`) and one host-health anomaly says so; flow files
-    /// wait instead. Example: `max_queued_flows = 2000000`.
+    /// Flows a flow detector may have waiting. When a live source (the NetFlow collector)
+    /// publishes a window and a detector's backlog is full, that detector skips the window:
+    /// it is counted (`windows_skipped`, `flows_skipped`) and one host-health anomaly says
+    /// so; flow files wait instead. Windows are shared between detectors, so the windows
+    /// waiting take at most (flow detectors × this) flows of memory, about 80 bytes each plus
+    /// each window's host graph. Example: `max_queued_flows = 1000000`.
     pub max_queued_flows: u64,
     /// Threads the detectors share (0: one per core). Detectors take turns on them a job at
     /// a time; alert rules and graph algorithms have a thread each. Example: `workers = 0`.
@@ -125,7 +126,7 @@ impl Default for PluginsConfig {
             dir: PathBuf::from("plugins"),
             watch: true,
             queue_capacity: 1024,
-            max_queued_flows: 2_000_000,
+            max_queued_flows: 1_000_000,
             workers: 0,
             limits: Limits::default(),
         }
@@ -162,77 +163,19 @@ impl DataConfig {
     }
 }
 
+/// The topology stream's settings live with its client (`ingest`); named here too.
+pub use crate::ingest::TopologyStreamConfig;
+
 /// `[ingest]`
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestConfig {
     /// The topology engine's WebSocket stream. Example: `[ingest.topology] url = "ws://nte:9000/stream"`.
-    pub topology: Option<TopologyStreamConfig>,
+    pub topology: Option<crate::ingest::TopologyStreamConfig>,
     /// The NetFlow v5/v9/IPFIX collector. Example: `[ingest.netflow] listen = "0.0.0.0:2055"`.
     pub netflow: Option<crate::ingest::NetflowConfig>,
     /// How flow files (`--flows FILE`) become windows. Example: `[ingest.files] window_ms = 10000`.
     pub files: crate::ingest::FlowFilesConfig,
-}
-
-/// `[ingest.topology]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TopologyStreamConfig {
-    /// WebSocket URL of the stream. Example: `url = "ws://127.0.0.1:9000"`.
-    pub url: String,
-    /// First reconnect delay, ms (doubles per failure, with ±20% jitter). Example: `reconnect_min_ms = 100`.
-    #[serde(default = "default_reconnect_min_ms")]
-    pub reconnect_min_ms: u64,
-    /// Longest reconnect delay, ms. Example: `reconnect_max_ms = 30000`.
-    #[serde(default = "default_reconnect_max_ms")]
-    pub reconnect_max_ms: u64,
-    /// How long to wait for the snapshot after a resync request before reconnecting, ms.
-    /// Example: `resync_timeout_ms = 5000`.
-    #[serde(default = "default_resync_timeout_ms")]
-    pub resync_timeout_ms: u64,
-    /// Largest message (and frame) taken from the engine, MiB; a larger one ends the
-    /// connection (it cannot be skipped) and the reconnect backs off. Example:
-    /// `max_message_mb = 64`.
-    #[serde(default = "default_max_message_mb")]
-    pub max_message_mb: usize,
-    /// Reconnect when nothing (not even a pong to our pings, sent at a third of this) has
-    /// come from the engine for this long, ms: a frozen engine. Example: `idle_timeout_ms = 60000`.
-    #[serde(default = "default_idle_timeout_ms")]
-    pub idle_timeout_ms: u64,
-}
-
-fn default_max_message_mb() -> usize {
-    64
-}
-
-fn default_idle_timeout_ms() -> u64 {
-    60_000
-}
-
-fn default_reconnect_min_ms() -> u64 {
-    100
-}
-
-fn default_reconnect_max_ms() -> u64 {
-    30_000
-}
-
-fn default_resync_timeout_ms() -> u64 {
-    5_000
-}
-
-impl TopologyStreamConfig {
-    /// Defaults for `url`.
-    pub fn for_url(url: &str) -> Self {
-        TopologyStreamConfig {
-            url: url.to_owned(),
-            reconnect_min_ms: default_reconnect_min_ms(),
-            reconnect_max_ms: default_reconnect_max_ms(),
-            resync_timeout_ms: default_resync_timeout_ms(),
-            max_message_mb: default_max_message_mb(),
-            idle_timeout_ms: default_idle_timeout_ms(),
-        }
-    }
 }
 
 /// `[sinks]`

@@ -1,6 +1,7 @@
 //! The realistic configuration: every shipped flow detector on its defaults, with
 //! `severity-mapping`, the collector's default windows, paced NetFlow v9 at 0.25 / 0.5 / 1 /
-//! 2 M flows/s; nfcapd gets the same datagrams at the same pace in the same run.
+//! 2 M flows/s (`NETASSURE_BENCH_RATES=250000,...` picks others); nfcapd gets the same
+//! datagrams at the same pace in the same run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -37,7 +38,15 @@ pub fn run(plugins: &Path) {
     println!(
         "\nRealistic: every shipped flow detector on its defaults + severity-mapping, default windows (10 s / 100k flows)"
     );
-    for rate in [250_000u64, 500_000, 1_000_000, 2_000_000] {
+    let rates: Vec<u64> = std::env::var("NETASSURE_BENCH_RATES")
+        .ok()
+        .map(|list| {
+            list.split(',')
+                .filter_map(|r| r.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_else(|| vec![250_000, 500_000, 1_000_000, 2_000_000]);
+    for rate in rates {
         let length = match (seconds, rate) {
             (0, 1_000_000) => 60,
             (0, _) => 20,
@@ -94,6 +103,9 @@ fn pace(plugins: &Path, rate: u64, seconds: u64) {
     );
     for name in DETECTORS {
         let plugin = host.get(&format!("/plugins/{name}")).unwrap_or_default();
+        if std::env::var_os("NETASSURE_BENCH_DEBUG").is_some() {
+            eprintln!("{name}: {plugin}");
+        }
         let ms = |key: &str| {
             plugin[key]
                 .as_u64()
@@ -109,6 +121,12 @@ fn pace(plugins: &Path, rate: u64, seconds: u64) {
             ms("p99_call_us"),
             plugin["status"].as_str().unwrap_or("?"),
         );
+        if plugin["status"] != "enabled" || plugin["failures"].as_u64() > Some(0) {
+            println!(
+                "    {name}: {} failures, last error: {}",
+                plugin["failures"], plugin["last_error"]
+            );
+        }
     }
     drop(host);
     match nfcapd_run(flows, rate) {

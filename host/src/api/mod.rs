@@ -12,6 +12,8 @@ mod models;
 mod plugins;
 mod serve;
 mod status;
+#[cfg(test)]
+mod tests;
 mod topology;
 mod ws;
 

@@ -16,7 +16,7 @@ use crate::runtime::health::{Health, HealthState};
 #[derive(Debug, Serialize)]
 pub struct PluginSummary {
     name: String,
-    kind: &'static str,
+    kind: crate::runtime::PluginKind,
     version: String,
     status: Status,
     /// `ok`, `learning` (its model is learning this network) or `degraded` (it runs without

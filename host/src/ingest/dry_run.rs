@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::TopologyStreamConfig;
 use super::{StreamStats, TopologyStreamClient};
-use crate::config::TopologyStreamConfig;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, Sinks};
 use crate::topology::TopologyStore;

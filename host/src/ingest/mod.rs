@@ -4,8 +4,10 @@
 pub mod dry_run;
 pub mod flow_file;
 pub mod netflow;
+mod stream_config;
 pub mod topology_stream;
 
 pub use flow_file::{FlowFileStatus, FlowFilesConfig};
 pub use netflow::{NetflowCollector, NetflowConfig, NetflowStatus};
+pub use stream_config::TopologyStreamConfig;
 pub use topology_stream::{StreamStats, TopologyStreamClient};

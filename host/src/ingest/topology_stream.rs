@@ -23,7 +23,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::config::TopologyStreamConfig;
+use super::TopologyStreamConfig;
 use crate::model::InputEvent;
 use crate::model::decode::{Decoded, decode};
 use crate::pipeline::Pipeline;

@@ -5,9 +5,10 @@
 //! call failed (CPU deadline, memory cap, trap). The first skip of an episode raises one
 //! host-health anomaly (`Pipeline::plugin_skipping`); the next handled window ends the episode.
 //!
-//! Memory stays bounded: a detector never has more than `max_queued_flows` flows waiting
-//! (the windows are shared between detectors, so the bound is on the largest backlog), except
-//! a single window larger than the bound, which is taken when nothing else waits.
+//! Memory stays bounded: a detector never has more than `max_queued_flows` flows waiting,
+//! except a single window larger than the bound, which is taken when nothing else waits. The
+//! windows are shared between detectors, so all waiting windows together hold at most (flow
+//! detectors × `max_queued_flows`) flows — when each detector skips different windows.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

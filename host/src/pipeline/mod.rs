@@ -15,6 +15,7 @@
 mod backlog;
 mod feed;
 mod health;
+mod inbox;
 mod replay;
 mod sink;
 mod storage;
@@ -26,6 +27,7 @@ use arc_swap::ArcSwap;
 
 pub use backlog::{Backlog, SkipReason, WhenBusy};
 pub use feed::{Feed, FeedEvent, Published, SinkFilter, SinkQueue};
+pub use inbox::{Offer, PluginInbox};
 pub use replay::{Pace, ReplaySummary, replay_file, replay_lines, replay_text};
 pub use sink::{OutputRecord, Sinks};
 pub use storage::{StorageHealth, StorageStatus};
@@ -34,7 +36,6 @@ use crate::findings::{AlertStatus, FindingsStore, NewAnomaly};
 use crate::incidents::{Evidence, IncidentRecord, Incidents};
 use crate::metrics::{Metrics, SourceLabels};
 use crate::model::{self, Event, EventKind, InputEvent};
-use crate::registry::Job;
 pub use crate::runtime::DeliveredEvent;
 use crate::runtime::bindings::anomalies::{Alert, AlertContext, Anomaly};
 use crate::runtime::{Finding, convert};
@@ -61,7 +62,7 @@ pub struct Route {
     /// Kinds it receives (detectors only).
     pub kinds: Vec<EventKind>,
     /// Its queue.
-    pub jobs: crate::registry::JobSender,
+    pub inbox: Arc<dyn PluginInbox>,
     /// Flows waiting in its queue, and windows it skipped.
     pub backlog: Arc<Backlog>,
 }
@@ -240,24 +241,23 @@ impl Pipeline {
             .iter()
             .filter(|route| route.kinds.contains(&kind))
         {
-            let job = crate::registry::Job::Event(event.clone());
             let sent = match when_busy {
                 WhenBusy::Wait => {
                     route.backlog.reserve(flows);
-                    route.jobs.send(job).is_ok()
+                    route.inbox.event(event.clone())
                 }
                 WhenBusy::Skip if !route.backlog.try_reserve(flows) => {
                     self.plugin_skipped(&route.plugin, &route.backlog, SkipReason::Busy, event);
                     continue;
                 }
-                WhenBusy::Skip => match route.jobs.try_send(job) {
-                    Ok(()) => true,
-                    Err(crossbeam_channel::TrySendError::Full(_)) => {
+                WhenBusy::Skip => match route.inbox.offer_event(event.clone()) {
+                    Offer::Taken => true,
+                    Offer::Full => {
                         route.backlog.release(flows);
                         self.plugin_skipped(&route.plugin, &route.backlog, SkipReason::Busy, event);
                         continue;
                     }
-                    Err(crossbeam_channel::TrySendError::Disconnected(_)) => false,
+                    Offer::Gone => false,
                 },
             };
             if sent {
@@ -342,7 +342,7 @@ impl Pipeline {
                 record,
             });
             for route in &routes.alert_rules {
-                let _ = route.jobs.send(Job::Anomaly(job.clone()));
+                let _ = route.inbox.anomaly(job.clone());
             }
         }
         self.close_quiet_incidents();

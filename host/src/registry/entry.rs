@@ -84,7 +84,11 @@ impl Default for PluginStats {
             outputs: AtomicU64::new(0),
             swaps: AtomicU64::new(0),
             last_error: Mutex::new(None),
-            latency: Mutex::new(Histogram::new(3).expect("3 significant figures is valid")),
+            latency: Mutex::new(
+                // 1 ns to an hour: `saturating_record` clamps and never resizes, so the bounds
+                // must hold every call (an auto-resizing histogram starts at 2 ns and stays there).
+                Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds"),
+            ),
         }
     }
 }
@@ -245,7 +249,7 @@ pub struct PluginDetail {
     /// Registry name.
     pub name: String,
     /// `detector`, `graph-algorithm` or `alert-rule`.
-    pub kind: &'static str,
+    pub kind: crate::runtime::PluginKind,
     /// The WIT world it implements.
     pub world: String,
     /// Version from `describe()`.

@@ -36,7 +36,7 @@ pub use worker::{Job, RunError};
 
 use crate::pipeline::{FeedEvent, Pipeline, Route, Routes};
 use crate::runtime::bindings::algorithms::{AlgorithmResult, Param};
-use crate::runtime::{Limits, LoadError, LoadedComponent, Runtime};
+use crate::runtime::{Limits, LoadError, LoadedComponent, PluginKind, Runtime};
 
 /// Errors of registry operations, each mapped to an HTTP status by the API.
 #[derive(Debug, thiserror::Error)]
@@ -61,9 +61,9 @@ pub enum RegistryError {
         /// Plugin name.
         name: String,
         /// Its kind.
-        kind: &'static str,
+        kind: PluginKind,
         /// Kind needed.
-        wanted: &'static str,
+        wanted: PluginKind,
     },
     /// The run failed.
     #[error(transparent)]
@@ -129,7 +129,7 @@ impl Default for QueueLimits {
     fn default() -> Self {
         QueueLimits {
             jobs: 1024,
-            flows: 2_000_000,
+            flows: 1_000_000,
             detector_threads: 0,
         }
     }
@@ -422,8 +422,8 @@ impl Registry {
 
     /// The queue of a new plugin of `kind`: on the detector pool for a detector, drained by
     /// a thread of its own otherwise.
-    fn queue_for(&self, kind: &str) -> (JobSender, Queue) {
-        if kind == "detector" {
+    fn queue_for(&self, kind: PluginKind) -> (JobSender, Queue) {
+        if kind == PluginKind::Detector {
             let (jobs, mailbox) = self.pool.mailbox(self.queues.jobs);
             return (jobs, Queue::Pooled(mailbox));
         }
@@ -439,13 +439,13 @@ impl Registry {
             let route = Route {
                 plugin: entry.name.clone(),
                 kinds: deployment.loaded.info.subscriptions.clone(),
-                jobs: entry.jobs.clone(),
+                inbox: Arc::new(entry.jobs.clone()),
                 backlog: entry.backlog.clone(),
             };
             match deployment.loaded.info.kind {
-                "detector" => routes.detectors.push(route),
-                "alert-rule" => routes.alert_rules.push(route),
-                _ => {}
+                PluginKind::Detector => routes.detectors.push(route),
+                PluginKind::AlertRule => routes.alert_rules.push(route),
+                PluginKind::GraphAlgorithm => {}
             }
         }
         self.pipeline.set_routes(routes);
@@ -560,11 +560,11 @@ impl Registry {
     ) -> Result<AlgorithmResult, RegistryError> {
         let entry = self.get(name)?;
         let kind = entry.deployment.load().loaded.info.kind;
-        if kind != "graph-algorithm" {
+        if kind != PluginKind::GraphAlgorithm {
             return Err(RegistryError::WrongKind {
                 name: name.to_owned(),
                 kind,
-                wanted: "graph-algorithm",
+                wanted: PluginKind::GraphAlgorithm,
             });
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -588,7 +588,7 @@ impl Registry {
     /// Wait until every job queued so far has been processed: detectors first, then the alert
     /// rules (which the detectors may just have fed).
     pub fn flush(&self) {
-        for kind in ["detector", "alert-rule", "graph-algorithm"] {
+        for kind in PluginKind::ALL {
             let waits: Vec<_> = self
                 .list()
                 .into_iter()

@@ -54,6 +54,24 @@ impl JobSender {
     }
 }
 
+impl crate::pipeline::PluginInbox for JobSender {
+    fn event(&self, event: Arc<crate::pipeline::DeliveredEvent>) -> bool {
+        self.send(Job::Event(event)).is_ok()
+    }
+
+    fn offer_event(&self, event: Arc<crate::pipeline::DeliveredEvent>) -> crate::pipeline::Offer {
+        match self.try_send(Job::Event(event)) {
+            Ok(()) => crate::pipeline::Offer::Taken,
+            Err(TrySendError::Full(_)) => crate::pipeline::Offer::Full,
+            Err(TrySendError::Disconnected(_)) => crate::pipeline::Offer::Gone,
+        }
+    }
+
+    fn anomaly(&self, job: Arc<crate::pipeline::AnomalyJob>) -> bool {
+        self.send(Job::Anomaly(job)).is_ok()
+    }
+}
+
 /// One pooled detector: its worker (gone once it stopped) and its queue.
 pub(super) struct Mailbox {
     worker: Mutex<Option<Worker>>,

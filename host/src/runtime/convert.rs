@@ -346,15 +346,6 @@ pub fn evidence_record(evidence: &wv::AnomalyEvidence) -> model::EvidenceRecord 
     }
 }
 
-/// Plugin kind names as the REST API and manifests spell them.
-pub fn kind_name(kind: wp::PluginKind) -> &'static str {
-    match kind {
-        wp::PluginKind::Detector => "detector",
-        wp::PluginKind::GraphAlgorithm => "graph-algorithm",
-        wp::PluginKind::AlertRule => "alert-rule",
-    }
-}
-
 /// A plugin-returned error as text.
 pub fn plugin_error(error: &wp::PluginError) -> String {
     match error {

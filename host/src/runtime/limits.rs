@@ -19,7 +19,9 @@ pub struct Limits {
     /// CPU deadline of one graph-algorithm `run`, milliseconds: on-demand analyses of large
     /// topologies take seconds, event handling must not. Example: `run_deadline_ms = 60000`.
     pub run_deadline_ms: u64,
-    /// Cap on the plugin's linear memory, MiB. Example: `memory_mb = 64`.
+    /// Cap on the plugin's linear memory, MiB: a 100,000-flow window alone is about 8 MiB in
+    /// the plugin, and what a detector builds per window comes on top. Example:
+    /// `memory_mb = 256`.
     pub memory_mb: u64,
     /// Consecutive failed calls (traps) after which the plugin is quarantined.
     /// Example: `max_consecutive_failures = 5`.
@@ -32,7 +34,7 @@ impl Default for Limits {
             deadline_ms: 100,
             deadline_us_per_flow: 10,
             run_deadline_ms: 60_000,
-            memory_mb: 64,
+            memory_mb: 256,
             max_consecutive_failures: 5,
         }
     }

@@ -29,9 +29,9 @@ pub enum LoadError {
     #[error("describe() says kind `{claimed}` but the component exports the `{world}` world")]
     KindMismatch {
         /// Kind returned by `describe()`.
-        claimed: &'static str,
+        claimed: super::PluginKind,
         /// World the component exports.
-        world: &'static str,
+        world: super::PluginKind,
     },
     /// Instantiation, `describe()` or `configure()` failed.
     #[error("{stage} failed: {error}")]
@@ -54,7 +54,7 @@ pub struct PluginInfoRecord {
     /// Version.
     pub version: String,
     /// `detector`, `graph-algorithm` or `alert-rule`.
-    pub kind: &'static str,
+    pub kind: super::PluginKind,
     /// Description.
     pub description: String,
     /// Event kinds subscribed to.
@@ -83,7 +83,7 @@ impl From<&wp::PluginInfo> for PluginInfoRecord {
         PluginInfoRecord {
             name: info.name.clone(),
             version: info.version.clone(),
-            kind: convert::kind_name(info.kind),
+            kind: info.kind.into(),
             description: info.description.clone(),
             subscriptions: info
                 .subscriptions
@@ -239,7 +239,7 @@ impl Runtime {
         let placeholder = PluginInfoRecord {
             name: name.to_owned(),
             version: String::new(),
-            kind: convert::kind_name(world),
+            kind: world.into(),
             description: String::new(),
             subscriptions: vec![],
             config: vec![],
@@ -267,8 +267,8 @@ impl Runtime {
         })?;
         if info.kind != world {
             return Err(LoadError::KindMismatch {
-                claimed: convert::kind_name(info.kind),
-                world: convert::kind_name(world),
+                claimed: info.kind.into(),
+                world: world.into(),
             });
         }
         instance
