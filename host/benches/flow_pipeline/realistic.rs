@@ -60,6 +60,7 @@ pub fn run(plugins: &Path) {
 fn pace(plugins: &Path, rate: u64, seconds: u64) {
     let flows = rate * seconds;
     let host = HostProcess::start(plugins, &PLUGINS, "");
+    let cpu_before = cpu_times();
     let started = Instant::now();
     let sending = send(host.netflow, flows, rate);
     // The last window closes at most 10 s after its first flow; wait until every detector
@@ -85,9 +86,11 @@ fn pace(plugins: &Path, rate: u64, seconds: u64) {
     let status = host.get("/status").unwrap_or_default();
     let accepted = status["ingest"]["netflow"]["flows"].as_u64().unwrap_or(0);
     let peak_mb = peak_memory_mb(host.child.id());
+    let steal = steal_share(&cpu_before, &cpu_times());
     println!(
         "\n{:.2} M flows/s for {seconds} s: sent {flows} in {:.1} s; host accepted {accepted} \
-         (loss {:.3}%), {} windows, peak memory {peak_mb} MB, settled {}",
+         (loss {:.3}%), {} windows, peak memory {peak_mb} MB, settled {}; CPU stolen by the \
+         hypervisor meanwhile {:.1}%",
         rate as f64 / 1e6,
         sending.as_secs_f64(),
         (1.0 - accepted as f64 / flows as f64) * 100.0,
@@ -96,6 +99,7 @@ fn pace(plugins: &Path, rate: u64, seconds: u64) {
             "{:.1} s after the first datagram",
             at.as_secs_f64()
         )),
+        steal * 100.0,
     );
     println!(
         "  {:<16} {:>8} {:>8} {:>12} {:>10} {:>10} {:>12}",
@@ -150,4 +154,33 @@ fn peak_memory_mb(pid: u32) -> u64 {
                 .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// The machine's CPU time counters (the `cpu` line of /proc/stat), empty where there is none.
+fn cpu_times() -> Vec<u64> {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|stat| {
+            stat.lines().next().map(|line| {
+                line.split_whitespace()
+                    .skip(1)
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// Share of the CPU time between two readings that the hypervisor gave to other guests
+/// (`steal`, the 8th counter): a shared machine's noise, reported beside the figures.
+fn steal_share(before: &[u64], after: &[u64]) -> f64 {
+    let delta: Vec<u64> = after
+        .iter()
+        .zip(before)
+        .map(|(a, b)| a.saturating_sub(*b))
+        .collect();
+    let total: u64 = delta.iter().sum();
+    delta
+        .get(7)
+        .map_or(0.0, |&steal| steal as f64 / total.max(1) as f64)
 }

@@ -11,7 +11,8 @@
 //!
 //! The host serves the model only once it was trained on this network (or when told to use
 //! the generic one); until then inference is "not available", the detector finds nothing, and
-//! the host shows it as `learning` or `degraded` with the reason.
+//! the host shows it as `learning` or `degraded` with the reason. It asks before building a
+//! window's inputs (`inference.run` with no inputs), so a learning period costs it nothing.
 
 pub mod explain;
 pub mod group;
@@ -140,6 +141,17 @@ pub fn model_output(outputs: Vec<Tensor>) -> Result<ModelOutput, PluginError> {
 }
 
 impl FlowGae {
+    /// Whether the host has a model to score with: asked with no inputs, so that a learning
+    /// period (or a missing model) does not pay for the window's graph and inputs. The host
+    /// answers "not available" or "unknown model" before it looks at the inputs; a model that
+    /// is there refuses the empty inputs instead.
+    fn model_available(&self) -> bool {
+        !matches!(
+            inference::run(&self.config.model, &[]),
+            Err(InferenceError::NotAvailable | InferenceError::UnknownModel(_))
+        )
+    }
+
     fn rule(&self) -> routine::Rule {
         routine::Rule {
             min_flows: self.config.routine_min_flows as f32,
@@ -329,7 +341,7 @@ impl Detector for FlowGae {
         let EventPayload::Flows(window) = event.payload else {
             return Ok(vec![]);
         };
-        if window.flows.is_empty() {
+        if window.flows.is_empty() || !self.model_available() {
             return Ok(vec![]);
         }
         let graph: HostGraph = host::flows::window_graph()
