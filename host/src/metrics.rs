@@ -59,7 +59,7 @@ pub struct Metrics {
     pub plugin_calls: Family<PluginLabels, Counter>,
     /// Plugin calls that trapped.
     pub plugin_failures: Family<PluginLabels, Counter>,
-    /// Flow windows a detector never handled (busy, disabled, quarantined, failed call).
+    /// Flow windows a detector never handled (busy, quarantined, failed call).
     pub plugin_windows_skipped: Family<PluginLabels, Counter>,
     /// Flows in those windows.
     pub plugin_flows_skipped: Family<PluginLabels, Counter>,
@@ -143,7 +143,7 @@ impl Metrics {
         );
         registry.register(
             "plugin_windows_skipped",
-            "Flow windows a detector never handled (busy, disabled, quarantined, failed call)",
+            "Flow windows a detector never handled (busy, quarantined, failed call)",
             plugin_windows_skipped.clone(),
         );
         registry.register(

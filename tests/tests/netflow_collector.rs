@@ -301,7 +301,9 @@ fn template_and_pending_floods_from_many_ports_leave_the_hosts_memory_where_it_w
 /// A detector that cannot take the collector's windows — it loops until its CPU deadline, and
 /// while it does its backlog (`max_queued_flows = 1`) is full — never slows the others and
 /// never loses a window unseen: every window it missed is counted, with its flows, in
-/// `GET /plugins/{name}`, `/status` and `/metrics`, and one host-health anomaly says so.
+/// `GET /plugins/{name}`, `/status` and `/metrics`, and one host-health anomaly says so. So
+/// does a detector quarantined after its first failure; one an operator disabled skips by
+/// choice, uncounted and unreported.
 #[test]
 fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
     const WINDOWS: u32 = 6;
@@ -312,6 +314,13 @@ fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
         "looper",
         "[limits]\ndeadline_ms = 200\ndeadline_us_per_flow = 0\nmax_consecutive_failures = 1000\n\n[config]\nmode = \"loop\"\n",
     );
+    dirs.add(&fixture("hostile"), "quitter");
+    dirs.manifest(
+        "quitter",
+        "[limits]\ndeadline_ms = 50\ndeadline_us_per_flow = 0\nmax_consecutive_failures = 1\n\n[config]\nmode = \"loop\"\n",
+    );
+    dirs.add(&fixture("hostile"), "idler");
+    dirs.manifest("idler", "enabled = false\n\n[config]\nmode = \"ok\"\n");
     dirs.add(&plugin("heavy-hitters"), "heavy-hitters");
     let port = free_port();
     let extra = dirs.config(&format!(
@@ -350,8 +359,23 @@ fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
     wait_until(
         Duration::from_secs(30),
         "the looper's windows counted",
-        || host.plugin("looper")["windows_skipped"] == WINDOWS,
+        || {
+            host.plugin("looper")["windows_skipped"] == WINDOWS
+                && host.plugin("quitter")["windows_skipped"] == WINDOWS
+                && host.plugin("idler")["skipped"] == WINDOWS
+        },
     );
+    let quitter = host.plugin("quitter");
+    assert_eq!(
+        (
+            quitter["status"].as_str(),
+            quitter["flows_skipped"].as_u64()
+        ),
+        (Some("quarantined"), Some(u64::from(WINDOWS * FLOWS))),
+        "{quitter}"
+    );
+    let idler = host.plugin("idler");
+    assert_eq!(idler["windows_skipped"], 0, "disabled by choice: {idler}");
     let looper = host.plugin("looper");
     assert_eq!(looper["flows_skipped"], WINDOWS * FLOWS, "{looper}");
     assert_eq!(
@@ -374,13 +398,14 @@ fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
         "{hitters}"
     );
     let status = host.get("/status").1;
-    assert_eq!(status["plugins"]["windows_skipped"], WINDOWS);
+    assert_eq!(status["plugins"]["windows_skipped"], 2 * WINDOWS);
     assert_eq!(
         status["plugin_skipped"]["looper"]["flows_skipped"],
         WINDOWS * FLOWS
     );
     assert!(
-        status["plugin_skipped"].get("heavy-hitters").is_none(),
+        status["plugin_skipped"].get("heavy-hitters").is_none()
+            && status["plugin_skipped"].get("idler").is_none(),
         "{status}"
     );
     let metrics = common::agent()
@@ -401,12 +426,21 @@ fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
     );
     let reports = host.get("/anomalies?kind=plugin-windows-skipped").1;
     let reports = reports.as_array().unwrap();
-    assert_eq!(reports.len(), 1, "one anomaly for the episode: {reports:?}");
-    assert_eq!(reports[0]["detector"], "netassure-host");
-    assert!(
-        reports[0]["description"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("detector looper skipped a window of 10 flows")),
-        "{reports:?}"
+    let about = |name: &str| {
+        let start = format!("detector {name} skipped a window of 10 flows");
+        reports
+            .iter()
+            .filter(|r| {
+                r["description"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with(&start))
+            })
+            .count()
+    };
+    assert_eq!(
+        (about("looper"), about("quitter"), reports.len()),
+        (1, 1, 2),
+        "one anomaly per episode, none for the disabled detector: {reports:?}"
     );
+    assert!(reports.iter().all(|r| r["detector"] == "netassure-host"));
 }

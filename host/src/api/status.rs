@@ -59,7 +59,7 @@ pub struct StatusReply {
     uptime_s: u64,
     plugins: PluginCounts,
     plugin_load_errors: BTreeMap<String, String>,
-    /// Detectors that skipped flow windows (busy, disabled, quarantined, failed calls).
+    /// Detectors that skipped flow windows (busy, quarantined, failed calls).
     plugin_skipped: BTreeMap<String, SkippedWindows>,
     /// Plugins that are learning or degraded, with the reason.
     plugin_health: BTreeMap<String, crate::runtime::health::Health>,

@@ -1,7 +1,7 @@
 //! What a flow detector has waiting and what it never saw. Every flow window delivered to a
 //! detector is either handled by it or counted here as skipped (`windows_skipped`,
 //! `flows_skipped`): skipped because the detector was busy (its backlog past
-//! `[plugins] max_queued_flows`, live sources only), disabled or quarantined, or because its
+//! `[plugins] max_queued_flows`, live sources only), quarantined, or because its
 //! call failed (CPU deadline, memory cap, trap). The first skip of an episode raises one
 //! host-health anomaly (`Pipeline::plugin_skipping`); the next handled window ends the episode.
 //!
@@ -27,8 +27,8 @@ pub enum WhenBusy {
 pub enum SkipReason {
     /// Its backlog was full.
     Busy,
-    /// It was disabled or quarantined.
-    NotAccepting,
+    /// It was quarantined (a detector an operator disabled skips by choice: not counted).
+    Quarantined,
     /// Its call on the window failed.
     Failed,
 }
@@ -38,7 +38,7 @@ impl SkipReason {
     pub fn describe(self) -> &'static str {
         match self {
             SkipReason::Busy => "it fell behind (its backlog reached [plugins] max_queued_flows)",
-            SkipReason::NotAccepting => "it is disabled or quarantined",
+            SkipReason::Quarantined => "it is quarantined",
             SkipReason::Failed => "its call on the window failed",
         }
     }

@@ -280,8 +280,8 @@ pub struct PluginDetail {
     pub consecutive_failures: u64,
     /// Jobs skipped while disabled or quarantined.
     pub skipped: u64,
-    /// Flow windows it never handled: its backlog was full (live collector), it was disabled
-    /// or quarantined, or its call failed.
+    /// Flow windows it never handled: its backlog was full (live collector), it was
+    /// quarantined, or its call failed (a disabled detector skips by choice, uncounted).
     pub windows_skipped: u64,
     /// Flows in those windows.
     pub flows_skipped: u64,

@@ -160,12 +160,16 @@ impl Worker {
         self.entry.stats.skipped.fetch_add(1, Ordering::Relaxed);
         if let Some(window) = flow_window(&job) {
             self.entry.backlog.release(window.flow_count());
-            self.pipeline.plugin_skipped(
-                &self.entry.name,
-                &self.entry.backlog,
-                SkipReason::NotAccepting,
-                &window,
-            );
+            // A window a quarantined detector misses is a gap; one an operator's disabled
+            // detector misses is a choice (counted only in `skipped`).
+            if self.entry.quarantined.load(Ordering::Acquire) {
+                self.pipeline.plugin_skipped(
+                    &self.entry.name,
+                    &self.entry.backlog,
+                    SkipReason::Quarantined,
+                    &window,
+                );
+            }
         }
         if let Job::Run { reply, .. } = job {
             let status = if self.entry.quarantined.load(Ordering::Acquire) {
