@@ -8,18 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{HostProcess, nfcapd_run, send};
 
-/// Every shipped flow detector, and the alert rule a user runs them with.
-const PLUGINS: [&str; 7] = [
-    "flow-gae",
-    "heavy-hitters",
-    "top-talkers",
-    "super-spreader",
-    "volumetric-ddos",
-    "beacon-watch",
-    "severity-mapping",
-];
-
-/// The detectors among [`PLUGINS`].
+/// Every shipped flow detector.
 const DETECTORS: [&str; 6] = [
     "flow-gae",
     "heavy-hitters",
@@ -28,6 +17,9 @@ const DETECTORS: [&str; 6] = [
     "volumetric-ddos",
     "beacon-watch",
 ];
+
+/// The alert rule a user runs them with.
+const ALERT_RULE: &str = "severity-mapping";
 
 /// Run every pace; print one table per pace.
 pub fn run(plugins: &Path) {
@@ -59,7 +51,8 @@ pub fn run(plugins: &Path) {
 /// One pace: the host, then nfcapd.
 fn pace(plugins: &Path, rate: u64, seconds: u64) {
     let flows = rate * seconds;
-    let host = HostProcess::start(plugins, &PLUGINS, "");
+    let names: Vec<&str> = DETECTORS.iter().copied().chain([ALERT_RULE]).collect();
+    let host = HostProcess::start(plugins, &names, "");
     let cpu_before = cpu_times();
     let started = Instant::now();
     let sending = send(host.netflow, flows, rate);
