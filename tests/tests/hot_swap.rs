@@ -89,3 +89,28 @@ fn every_event_is_processed_exactly_once_across_twenty_swaps() {
     assert_eq!(plugin["failures"], 0);
     assert_eq!(plugin["version"], "1.0.0", "the last swap installed v1");
 }
+
+/// A plugin replaced by one of another kind under the same name (a detector by an alert rule,
+/// and back): its work is taken elsewhere (the detector pool, or a thread of its own), so the
+/// host gives it a new entry of its new kind (counted as a swap), never a second plugin.
+#[test]
+fn a_plugin_replaced_by_one_of_another_kind_gets_an_entry_of_that_kind() {
+    let dirs = HostDirs::new();
+    let host = Host::start(&dirs, Options::default());
+    let install = |component: &std::path::Path| {
+        let (status, body) = host.install("shifty", component);
+        assert!(status == 200 || status == 201, "{status} {body}");
+    };
+    install(&fixture("tagger-v1"));
+    assert_eq!(host.plugin("shifty")["kind"], "detector");
+    install(&common::plugin("severity-mapping"));
+    let shifted = host.plugin("shifty");
+    assert_eq!(
+        (shifted["kind"].as_str(), shifted["swaps"].as_u64()),
+        (Some("alert-rule"), Some(1)),
+        "{shifted}"
+    );
+    install(&fixture("tagger-v1"));
+    assert_eq!(host.plugin("shifty")["kind"], "detector");
+    assert_eq!(host.get("/status").1["plugins"]["total"], 1);
+}

@@ -93,9 +93,15 @@ fn softflowd(dirs: &HostDirs, version: &str, port: u16) {
 
 /// A host whose NetFlow collector listens on a free port; the port.
 fn with_collector(dirs: &HostDirs) -> (Host, u16) {
+    with_collector_config(dirs, "", "")
+}
+
+/// A host with a collector, `plugins` as its `[plugins]` settings and `netflow` added to its
+/// `[ingest.netflow]` ones.
+fn with_collector_config(dirs: &HostDirs, plugins: &str, netflow: &str) -> (Host, u16) {
     let port = free_port();
     let extra = dirs.config(&format!(
-        "[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\n"
+        "[plugins]\n{plugins}[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\n{netflow}"
     ));
     let host = Host::start(
         dirs,
@@ -322,16 +328,10 @@ fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
     dirs.add(&fixture("hostile"), "idler");
     dirs.manifest("idler", "enabled = false\n\n[config]\nmode = \"ok\"\n");
     dirs.add(&plugin("heavy-hitters"), "heavy-hitters");
-    let port = free_port();
-    let extra = dirs.config(&format!(
-        "[plugins]\nmax_queued_flows = 1\n[ingest.netflow]\nlisten = \"127.0.0.1:{port}\"\nwindow_flows = {FLOWS}\n"
-    ));
-    let host = Host::start(
+    let (host, port) = with_collector_config(
         &dirs,
-        Options {
-            extra,
-            ..Options::default()
-        },
+        "max_queued_flows = 1\n",
+        &format!("window_flows = {FLOWS}\n"),
     );
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     // Handled through and through: called (`calls` counts a call as it starts) and its window

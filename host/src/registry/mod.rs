@@ -300,12 +300,8 @@ impl Registry {
             // finishes what it has queued.
             Some(entry) if entry.deployment.load().loaded.info.kind != loaded.info.kind => {
                 stop_worker(&entry);
-                let entry = self.spawn(name, loaded, manifest, limits);
+                let entry = self.add_entry(name, loaded, manifest, limits);
                 entry.stats.swaps.fetch_add(1, Ordering::Relaxed);
-                self.plugins
-                    .write()
-                    .expect("registry lock")
-                    .insert(name.to_owned(), entry.clone());
                 tracing::info!(plugin = name, "plugin swapped to a version of another kind");
                 (InstallOutcome::Swapped, entry)
             }
@@ -343,11 +339,7 @@ impl Registry {
                 (InstallOutcome::Swapped, entry)
             }
             None => {
-                let entry = self.spawn(name, loaded, manifest, limits);
-                self.plugins
-                    .write()
-                    .expect("registry lock")
-                    .insert(name.to_owned(), entry.clone());
+                let entry = self.add_entry(name, loaded, manifest, limits);
                 tracing::info!(plugin = name, "plugin installed");
                 (InstallOutcome::Created, entry)
             }
@@ -368,6 +360,22 @@ impl Registry {
             change: change.to_owned(),
         };
         self.pipeline.feed().publish(event);
+    }
+
+    /// A new entry for `name`, with its worker started, in the registry (replacing any).
+    fn add_entry(
+        &self,
+        name: &str,
+        loaded: Arc<LoadedComponent>,
+        manifest: Manifest,
+        limits: Limits,
+    ) -> Arc<PluginEntry> {
+        let entry = self.spawn(name, loaded, manifest, limits);
+        self.plugins
+            .write()
+            .expect("registry lock")
+            .insert(name.to_owned(), entry.clone());
+        entry
     }
 
     fn spawn(
