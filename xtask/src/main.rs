@@ -16,6 +16,7 @@ mod demo;
 mod detection;
 mod models;
 mod scaffold;
+mod test_report;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -210,12 +211,14 @@ fn test() -> anyhow::Result<()> {
     run(cargo().args(["build", "-p", "netassure-host", "--bins"]))?;
     models::ensure_onnxruntime("debug")?;
     let target = target_dir();
-    run(cargo()
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .env("NETASSURE_HOST_BIN", target.join("debug/netassure-host"))
-        .env("NETASSURE_CLI_BIN", target.join("debug/netassure"))
-        .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
-        .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")))?;
+    test_report::run_reporting_failures(
+        cargo()
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .env("NETASSURE_HOST_BIN", target.join("debug/netassure-host"))
+            .env("NETASSURE_CLI_BIN", target.join("debug/netassure"))
+            .env("NETASSURE_PLUGINS_DIR", target.join("plugins"))
+            .env("NETASSURE_TEST_PLUGINS_DIR", target.join("test-plugins")),
+    )?;
     scaffold::check_every_kind()
 }
 

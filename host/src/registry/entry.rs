@@ -138,13 +138,17 @@ impl PluginEntry {
             .consecutive_failures
             .fetch_add(1, Ordering::AcqRel)
             + 1;
-        let quarantines = consecutive >= u64::from(max_consecutive.max(1))
-            && !self.quarantined.swap(true, Ordering::AcqRel);
-        if quarantines && let Some(book) = &self.quarantines {
+        let reached = consecutive >= u64::from(max_consecutive.max(1));
+        // On record (on disk) and with its reason before anyone can see the quarantine: a
+        // host stopped right after `/plugins` showed it still starts the plugin quarantined.
+        if reached
+            && !self.quarantined.load(Ordering::Acquire)
+            && let Some(book) = &self.quarantines
+        {
             book.record(&self.name, &self.deployment.load().loaded.hash, &message);
         }
         self.set_last_error(message);
-        quarantines
+        reached && !self.quarantined.swap(true, Ordering::AcqRel)
     }
 
     /// Record an error the plugin returned on purpose.
