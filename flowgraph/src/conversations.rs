@@ -73,9 +73,31 @@ impl Attempt {
     }
 }
 
-/// The pairing key of a flow: protocol, addresses and ports, with ICMP echo request and reply
-/// made equal so they pair.
-type Key = (u8, [u8; 16], [u8; 16], u16, u16);
+/// The pairing key of a flow: addresses as integers, then protocol and ports packed in one
+/// word (hashed as three integers, not as byte slices), with ICMP echo request and reply made
+/// equal so they pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    src: u128,
+    dst: u128,
+    protocol_and_ports: u64,
+}
+
+impl Key {
+    /// The key a flow going the other way has.
+    fn reversed(self) -> Key {
+        let protocol = self.protocol_and_ports >> 32;
+        let (src_port, dst_port) = (
+            (self.protocol_and_ports >> 16) & 0xffff,
+            self.protocol_and_ports & 0xffff,
+        );
+        Key {
+            src: self.dst,
+            dst: self.src,
+            protocol_and_ports: (protocol << 32) | (dst_port << 16) | src_port,
+        }
+    }
+}
 
 fn key(flows: &FlowSlices<'_>, flow: usize) -> Key {
     let protocol = flows.protocol[flow];
@@ -83,13 +105,13 @@ fn key(flows: &FlowSlices<'_>, flow: usize) -> Key {
     if is_echo(protocol, dst_port) {
         (src_port, dst_port) = (0, 0);
     }
-    (
-        protocol,
-        FlowSlices::address(flows.src_addr, flow),
-        FlowSlices::address(flows.dst_addr, flow),
-        src_port,
-        dst_port,
-    )
+    Key {
+        src: u128::from_ne_bytes(FlowSlices::address(flows.src_addr, flow)),
+        dst: u128::from_ne_bytes(FlowSlices::address(flows.dst_addr, flow)),
+        protocol_and_ports: (u64::from(protocol) << 32)
+            | (u64::from(src_port) << 16)
+            | u64::from(dst_port),
+    }
 }
 
 /// ICMP type of a flow (NetFlow puts type × 256 + code in the destination port).
@@ -271,10 +293,7 @@ fn pair(flows: &FlowSlices<'_>) -> Vec<i32> {
     }
     (0..n)
         .map(|flow| {
-            let (protocol, src, dst, src_port, dst_port) = key(flows, flow);
-            let mut candidate = first
-                .get(&(protocol, dst, src, dst_port, src_port))
-                .copied();
+            let mut candidate = first.get(&key(flows, flow).reversed()).copied();
             let mut best: Option<(u64, u32)> = None;
             while let Some(other) = candidate.filter(|&other| other != u32::MAX) {
                 let distance = flows.start_ms[flow].abs_diff(flows.start_ms[other as usize]);

@@ -157,6 +157,7 @@ fn check_invariants(columns: &Columns, graph: &HostGraph) {
         "edges sorted and unique"
     );
     let mut ports: HashMap<u32, HashSet<u16>> = HashMap::new();
+    let mut protocols: HashMap<u32, HashSet<u8>> = HashMap::new();
     for flow in 0..flows {
         let edge = graph.flow_edge[flow] as usize;
         assert_eq!(
@@ -173,9 +174,19 @@ fn check_invariants(columns: &Columns, graph: &HostGraph) {
             .entry(edge as u32)
             .or_default()
             .insert(columns.dst_port[flow]);
+        protocols
+            .entry(edge as u32)
+            .or_default()
+            .insert(columns.protocol[flow]);
     }
     for (edge, ports) in ports {
         assert_eq!(graph.edge_dst_ports[edge as usize] as usize, ports.len());
+    }
+    for (edge, protocols) in protocols {
+        assert_eq!(
+            graph.edge_protocols[edge as usize] as usize,
+            protocols.len()
+        );
     }
     for host in 0..graph.host_count() {
         for edge in graph.out_edges(host) {

@@ -11,7 +11,8 @@
 //!   0.25 / 0.5 / 1 / 2 M flows/s: flows lost, and per detector windows handled and skipped,
 //!   call p50/p99 and whether it was quarantined; the host's peak memory (VmHWM).
 //!
-//! `NETASSURE_BENCH_ONLY=one-plugin|realistic` runs one of them; `NETASSURE_BENCH_SECONDS`
+//! `NETASSURE_BENCH_ONLY=one-plugin|realistic` runs one of them; `NETASSURE_BENCH_GAE=generic`
+//! has `flow-gae` score every window instead of learning; `NETASSURE_BENCH_SECONDS`
 //! sets the realistic runs' length (default 20 s, 60 s at 1 M flows/s). Results go to
 //! BENCHMARKS.md.
 //!
@@ -164,7 +165,8 @@ struct HostProcess {
 
 impl HostProcess {
     /// A host running `names` from `plugins`; `windows` is the `[ingest.netflow]` window
-    /// settings (empty: the defaults); `NETASSURE_BENCH_WORKERS` sets `[plugins] workers`.
+    /// settings (empty: the defaults); `NETASSURE_BENCH_WORKERS` sets `[plugins] workers`;
+    /// with `NETASSURE_BENCH_GAE=generic` flow-gae scores every window (see [`gae_scores`]).
     fn start(plugins: &Path, names: &[&str], windows: &str) -> HostProcess {
         let dir = tempfile::tempdir().unwrap();
         let plugin_dir = dir.path().join("plugins");
@@ -180,12 +182,17 @@ impl HostProcess {
         let config = format!(
             "[server]\nlisten = \"127.0.0.1:{api_port}\"\n[plugins]\ndir = \"{}\"\nwatch = false\n{}\
              [data]\ndir = \"{}\"\n[ingest.netflow]\nlisten = \"127.0.0.1:{udp_port}\"\n\
-             {windows}receive_buffer_bytes = 33554432\n",
+             {windows}receive_buffer_bytes = 33554432\n{}",
             plugin_dir.display(),
             std::env::var("NETASSURE_BENCH_WORKERS")
                 .map(|n| format!("workers = {n}\n"))
                 .unwrap_or_default(),
-            dir.path().join("data").display()
+            dir.path().join("data").display(),
+            if gae_scores() {
+                "[models.flow-gae]\nuse_generic = true\n"
+            } else {
+                ""
+            },
         );
         let config_path = dir.path().join("netassure.toml");
         std::fs::write(&config_path, config).unwrap();
@@ -329,6 +336,13 @@ fn nfcapd_run(flows: u64, rate: u64) -> Option<(u64, f64, Duration)> {
         .find_map(|line| line.strip_prefix("Flows:"))
         .and_then(|n| n.trim().parse().ok())?;
     Some((accepted, 1.0 - accepted as f64 / flows as f64, sending))
+}
+
+/// `NETASSURE_BENCH_GAE=generic`: `flow-gae` scores every window with the shipped generic model
+/// (`[models.flow-gae] use_generic = true`) — the cost after its learning period, when it runs
+/// its network's model — instead of learning, as it does on its defaults for the first day.
+fn gae_scores() -> bool {
+    std::env::var("NETASSURE_BENCH_GAE").is_ok_and(|mode| mode == "generic")
 }
 
 fn plugins_dir() -> PathBuf {

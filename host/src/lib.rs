@@ -7,7 +7,8 @@ pub mod evaluation;
 pub mod findings;
 pub mod fsutil;
 pub mod incidents;
-pub mod inference;
+/// The inference service (ONNX Runtime through `ort`): the `netassure-inference` crate.
+pub use netassure_inference as inference;
 pub mod ingest;
 pub mod learning;
 pub mod metrics;

@@ -65,6 +65,8 @@ pub struct Metrics {
     pub plugin_flows_skipped: Family<PluginLabels, Counter>,
     /// Plugin call latency, seconds.
     pub plugin_latency: Family<PluginLabels, Histogram>,
+    /// CPU time plugin calls spent on their thread (host imports they called included), seconds.
+    pub plugin_cpu: Family<PluginLabels, Counter<f64, AtomicU64>>,
     /// Events received, by source and kind.
     pub events_received: Family<SourceLabels, Counter>,
     /// Events handed to plugins (one per plugin that takes the event), by kind.
@@ -113,6 +115,7 @@ impl Metrics {
         let plugin_latency = Family::<PluginLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(1e-6, 4.0, 12))
         });
+        let plugin_cpu = Family::<PluginLabels, Counter<f64, AtomicU64>>::default();
         let events_received = Family::<SourceLabels, Counter>::default();
         let events_delivered = Family::<KindLabels, Counter>::default();
         let netflow_exporter = Family::<ExporterLabels, Gauge>::default();
@@ -150,6 +153,11 @@ impl Metrics {
             "plugin_flows_skipped",
             "Flows in the windows a detector never handled",
             plugin_flows_skipped.clone(),
+        );
+        registry.register(
+            "plugin_cpu_seconds",
+            "CPU time plugin calls spent, host imports they called included",
+            plugin_cpu.clone(),
         );
         registry.register(
             "plugin_call_seconds",
@@ -205,6 +213,7 @@ impl Metrics {
             plugin_windows_skipped,
             plugin_flows_skipped,
             plugin_latency,
+            plugin_cpu,
             events_received,
             events_delivered,
             netflow_exporter,
@@ -267,6 +276,7 @@ impl Metrics {
         self.plugin_windows_skipped.remove(&labels);
         self.plugin_flows_skipped.remove(&labels);
         self.plugin_latency.remove(&labels);
+        self.plugin_cpu.remove(&labels);
     }
 
     /// Add to a plugin-published counter.

@@ -3,13 +3,11 @@
 //! `topology-health` detector → `severity-mapping` alert rule → the same alerts over REST,
 //! on a `GET /ws/events` client and on a real `nats-server`.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::nats::NatsServer;
-use common::{Host, HostDirs, Options, plugin, wait_until};
+use crate::common::nats::NatsServer;
+use crate::common::{Host, HostDirs, Options, plugin, wait_until};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
@@ -30,9 +28,11 @@ fn scenario() -> Vec<String> {
         .collect()
 }
 
-/// `(alert_id, severity)` of alert-opened events, read until `count` arrived.
-async fn alerts_from_feed(url: &str, count: usize) -> BTreeSet<(String, String)> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// `(alert_id, severity)` of alert-opened events on a feed client, read until `count` arrived.
+async fn alerts_from_feed(mut socket: Socket, count: usize) -> BTreeSet<(String, String)> {
     let mut seen = BTreeSet::new();
     while seen.len() < count {
         let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
@@ -79,9 +79,12 @@ fn a_replayed_link_failure_becomes_an_alert_on_rest_websocket_and_nats() {
         "{}/ws/events?types=alert-opened",
         host.base.replace("http://", "ws://")
     );
-    let feed = runtime.spawn(async move { alerts_from_feed(&feed_url, 2).await });
-    // The feed client subscribes before the scenario starts.
-    std::thread::sleep(Duration::from_millis(500));
+    // The feed client subscribes before the scenario starts: the host subscribes a client to
+    // the feed before it answers the WebSocket handshake, so a connected client is subscribed.
+    let (socket, _) = runtime
+        .block_on(tokio_tungstenite::connect_async(feed_url))
+        .unwrap();
+    let feed = runtime.spawn(alerts_from_feed(socket, 2));
     let scenario = scenario();
     let telemetry = scenario
         .iter()

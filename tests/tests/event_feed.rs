@@ -1,11 +1,9 @@
 //! `GET /ws/events`: analytics events stream to WebSocket clients with filters; a client that
 //! does not read never holds up the others.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Host, HostDirs, OPERATOR, Options, events, plugin};
+use crate::common::{Host, HostDirs, OPERATOR, Options, events, plugin};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;

@@ -3,11 +3,11 @@
 //! anomaly revision; a false positive silences the detector for that subject), and still
 //! there after `kill -9`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Host, HostDirs, OPERATOR, Options, events, plugin, telemetry, wait_until};
+use crate::common::{
+    self, Host, HostDirs, OPERATOR, Options, events, plugin, telemetry, wait_until,
+};
 use serde_json::Value;
 
 fn start(dirs: &HostDirs) -> Host {

@@ -5,13 +5,11 @@
 //! victims, and a plugin built against WIT 0.1.0 must see every flow. `netassure ingest --flows
 //! FILE --dry-run` must count the same file.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, cli_bin, fixture, plugin, wait_until};
+use crate::common::{Host, HostDirs, Options, cli_bin, fixture, plugin, wait_until};
 use serde_json::Value;
 
 const T0: u64 = 1_790_000_000_000;

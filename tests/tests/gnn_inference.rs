@@ -8,14 +8,12 @@
 //!   per flow and the whole detection stack per incident against the attacks' labels;
 //! - the generic model shipped in `models/` is used only when the user asks.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, cli_bin, plugin, wait_until};
+use crate::common::{self, Host, HostDirs, Options, cli_bin, plugin, wait_until};
 use serde_json::Value;
 
 fn shipped_models() -> PathBuf {
@@ -23,11 +21,13 @@ fn shipped_models() -> PathBuf {
 }
 
 fn run(args: &[&str], paths: &[&Path]) -> Value {
-    let output = Command::new(cli_bin())
-        .args(args)
-        .args(paths)
-        .output()
-        .unwrap();
+    run_command(Command::new(cli_bin()).args(args).args(paths))
+}
+
+/// Run `command` (a `netassure --json` call) to success; its JSON answer.
+fn run_command(command: &mut Command) -> Value {
+    let output = command.output().unwrap();
+    let args: Vec<_> = command.get_args().collect();
     assert!(
         output.status.success(),
         "{args:?}: {}",
@@ -249,6 +249,12 @@ fn model_train_and_eval_per_flow_and_per_incident() {
     assert!(card.contains("scope = \"network\""), "{card}");
 
     let plugins = common::plugins_dir();
+    // `netassure eval` compiles the plugins into a cache in the temporary directory, shared by
+    // every evaluation; the `real_captures` module's run at the same time in this process
+    // would write the same artifacts at once (each through one fixed temporary file name).
+    // This test's evaluations get a temporary directory, and so a cache, of their own.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
     let eval = |more: &[&Path]| {
         let mut paths: Vec<&Path> = vec![
             &plugins,
@@ -262,9 +268,11 @@ fn model_train_and_eval_per_flow_and_per_incident() {
             &labels,
         ];
         paths.extend_from_slice(more);
-        run(
-            &["--json", "eval", "--model", "flow-gae", "--plugins"],
-            &paths,
+        run_command(
+            Command::new(cli_bin())
+                .args(["--json", "eval", "--model", "flow-gae", "--plugins"])
+                .args(&paths)
+                .env("TMPDIR", &tmp),
         )
     };
     let report = eval(&[]);

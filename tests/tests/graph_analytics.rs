@@ -5,12 +5,10 @@
 //! topology detectors (BGP route leaks in the example and injected by the simulator, none on
 //! the clean fabric; a new single point of failure after a link goes down).
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, SimulatorProcess, example, plugin, wait_until};
+use crate::common::{self, Host, HostDirs, Options, SimulatorProcess, example, plugin, wait_until};
 use serde_json::{Value, json};
 
 const ALGORITHMS: [&str; 11] = [

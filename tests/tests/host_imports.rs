@@ -1,9 +1,7 @@
 //! The host imports as a plugin sees them: `state` persists per plugin across restarts,
 //! `metrics` shows up in `/metrics`, `graph` shows the current topology version.
 
-mod common;
-
-use common::{Host, HostDirs, Options, fixture, output, telemetry};
+use crate::common::{Host, HostDirs, Options, fixture, output, telemetry};
 
 fn counted(dirs: &HostDirs) -> Vec<String> {
     output(dirs)

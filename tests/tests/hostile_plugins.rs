@@ -3,11 +3,9 @@
 //! are refused, a plugin waiting in WASI (a sleep) is stopped at once — and meanwhile the host
 //! answers `/status` and other plugins keep working.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, TOKEN, fixture, output, telemetry, wait_until};
+use crate::common::{self, Host, HostDirs, Options, TOKEN, fixture, output, telemetry, wait_until};
 
 const EVENTS: u64 = 12;
 
@@ -58,6 +56,9 @@ fn misbehaving_plugins_are_contained_and_quarantined() {
         looper["last_error"]["message"],
         "CPU deadline of 50 ms exceeded"
     );
+    // Its calls are measured in CPU time too: each spent its 50 ms before it was stopped.
+    let cpu_p50 = looper["p50_call_cpu_us"].as_u64().unwrap();
+    assert!((50_000..1_000_000).contains(&cpu_p50), "{looper}");
 
     let hog = host.plugin("hog");
     assert_eq!(hog["status"], "quarantined");
@@ -119,6 +120,14 @@ fn misbehaving_plugins_are_contained_and_quarantined() {
         metrics.contains("netassure_plugin_failures_total{plugin=\"looper\"} 3"),
         "{metrics}"
     );
+    let looper_cpu: f64 = metrics
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("netassure_plugin_cpu_seconds_total{plugin=\"looper\"} ")
+        })
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no CPU time for the looper: {metrics}"));
+    assert!(looper_cpu >= 0.15, "three 50 ms calls: {looper_cpu}");
 
     // Enabling lifts the quarantine; the plugin fails again on the next event.
     let (code, body) = host.post("/plugins/looper/enable", b"", Some(TOKEN));

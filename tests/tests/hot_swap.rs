@@ -2,13 +2,12 @@
 //! alternating two versions that tag their output; every event is processed exactly once,
 //! by exactly one version.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use common::{Host, HostDirs, Options, fixture, output, telemetry};
+use crate::common::{self, Host, HostDirs, Options, fixture, output, telemetry, wait_until};
 
 const SWAPS: usize = 20;
 
@@ -38,7 +37,8 @@ fn every_event_is_processed_exactly_once_across_twenty_swaps() {
                 count += 1;
                 if count.is_multiple_of(200) {
                     stdin.flush().unwrap();
-                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    // Pacing: a steady stream, not the pipe's whole capacity at once.
+                    std::thread::sleep(Duration::from_millis(2));
                 }
             }
             *sent.lock().unwrap() = count;
@@ -46,7 +46,14 @@ fn every_event_is_processed_exactly_once_across_twenty_swaps() {
     };
     let versions = [fixture("tagger-v2"), fixture("tagger-v1")];
     for swap in 0..SWAPS {
-        std::thread::sleep(std::time::Duration::from_millis(40));
+        // Each version takes events before the next swap: the calls made since the last swap
+        // go past the one that may have been under way on the version swapped out.
+        let calls = host.plugin("tagger")["calls"].as_u64().unwrap();
+        wait_until(
+            Duration::from_secs(60),
+            "events processed by the version installed last",
+            || host.plugin("tagger")["calls"].as_u64().unwrap() > calls + 1,
+        );
         let (status, body) = host.install("tagger", &versions[swap % 2]);
         assert_eq!(status, 200, "swap {swap}: {body}");
         assert_eq!(body["outcome"], "swapped");

@@ -2,12 +2,10 @@
 //! `netassure.anomalies.<kind>` and alerts on `netassure.alerts.<severity>`, plain and through
 //! JetStream.
 
-mod common;
-
 use std::time::Duration;
 
-use common::nats::NatsServer;
-use common::{Host, HostDirs, Options, events, plugin, wait_until};
+use crate::common::nats::NatsServer;
+use crate::common::{Host, HostDirs, Options, events, plugin, wait_until};
 use futures_util::StreamExt;
 
 fn host_with_nats(dirs: &HostDirs, nats: &NatsServer, jetstream: bool) -> Host {

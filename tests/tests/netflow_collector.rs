@@ -4,12 +4,12 @@
 //! `-n` destinations it never exits), to nfcapd (Debian package nfdump). The host must count
 //! the flows nfdump counts, and a detector subscribed to flows must see every packet and byte.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, fixture, free_port, plugin, wait_until};
+use crate::common::{
+    self, Host, HostDirs, Options, fixture, free_port, plugin, sockets, wait_until,
+};
 use netassure_netflow::craft::{v9_datagram as v9, v9_template_set};
 use serde_json::Value;
 
@@ -23,6 +23,7 @@ fn pcap() -> String {
 struct Nfcapd {
     child: Child,
     dir: tempfile::TempDir,
+    port: u16,
 }
 
 impl Nfcapd {
@@ -43,8 +44,25 @@ impl Nfcapd {
             .expect(
                 "nfcapd (Debian package nfdump) is installed by `cargo xtask test` and .ci/run",
             );
-        std::thread::sleep(Duration::from_millis(500));
-        Nfcapd { child, dir }
+        wait_until(Duration::from_secs(20), "nfcapd to listen", || {
+            Self::socket(port).is_some()
+        });
+        Nfcapd { child, dir, port }
+    }
+
+    /// nfcapd's UDP socket.
+    fn socket(port: u16) -> Option<sockets::Socket> {
+        sockets::udp()
+            .into_iter()
+            .find(|socket| socket.local_port == port)
+    }
+
+    /// Wait until nfcapd has read every datagram sent to it so far (on loopback a datagram
+    /// is in the receiver's queue, or dropped, once its `send` returns).
+    fn wait_read(&self) {
+        wait_until(Duration::from_secs(20), "nfcapd to read the export", || {
+            Self::socket(self.port).is_some_and(|socket| socket.rx_queue == 0)
+        });
     }
 
     /// Stop (nfcapd writes its file on SIGTERM) and return nfdump's flows: (packets, bytes).
@@ -141,7 +159,7 @@ fn softflowd_exports_reach_the_detectors_and_match_nfdump() {
         for destination in [port, peer_port] {
             softflowd(&dirs, version, destination);
         }
-        std::thread::sleep(Duration::from_millis(500));
+        nfcapd.wait_read();
         let peer = nfcapd.flows();
         assert!(!peer.is_empty(), "nfdump decoded the v{version} export");
         expected_flows += peer.len() as u64;
@@ -264,6 +282,8 @@ fn template_and_pending_floods_from_many_ports_leave_the_hosts_memory_where_it_w
             let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             for datagram in datagrams {
                 socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
+                // Pacing: the flood must reach the collector, not overflow the socket's
+                // receive buffer.
                 std::thread::sleep(Duration::from_millis(2));
             }
         }

@@ -2,11 +2,11 @@
 //! removed one unloaded, a manifest edit applied; one component runs as several named
 //! instances; and everything comes back after a restart.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, fixture, output, plugin, telemetry, wait_until};
+use crate::common::{
+    self, Host, HostDirs, Options, fixture, output, plugin, telemetry, wait_until,
+};
 use serde_json::Value;
 
 fn wait_for(host: &Host, what: &str, condition: impl Fn(&serde_json::Value) -> bool) {
@@ -173,7 +173,10 @@ fn an_install_does_not_wait_for_a_rescan_that_is_compiling() {
     let dirs = HostDirs::new();
     let host = Host::start(&dirs, Options::default());
     write_distinct_copies(&dirs, "late");
-    std::thread::sleep(Duration::from_millis(500));
+    // The rescan is under way: it has deployed its first copy, the others are still to compile.
+    wait_until(Duration::from_secs(120), "the rescan's first copy", || {
+        host.get("/status").1["plugins"]["total"].as_u64() >= Some(1)
+    });
     let (status, answer) = host.install("quick", &fixture("tagger-v1"));
     assert_eq!(status, 201, "{answer}");
     let total = host.get("/status").1["plugins"]["total"].as_u64().unwrap();

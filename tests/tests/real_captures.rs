@@ -15,12 +15,10 @@
 //! named first, time to detect) are printed to stderr for the CI log. Compiled plugins are
 //! shared through eval's cache in the temporary directory (`netassure-eval-cache`).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{cli_bin, plugins_dir};
+use crate::common::{cli_bin, plugins_dir};
 use netassure_host::evaluation::labels::Labels;
 use serde_json::Value;
 

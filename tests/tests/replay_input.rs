@@ -2,9 +2,7 @@
 //! counted; every other line of the file is still replayed. A JSON-lines file is streamed,
 //! never held in memory whole.
 
-mod common;
-
-use common::{HostDirs, Options, fixture, output, telemetry};
+use crate::common::{self, HostDirs, Options, fixture, output, telemetry};
 
 #[test]
 fn a_line_that_is_not_utf8_is_skipped_and_the_rest_replayed() {

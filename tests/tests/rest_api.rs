@@ -1,11 +1,9 @@
 //! Every REST endpoint of plugin management, `401` without the token and `422` on bad uploads
 //! with the state unchanged; and the `netassure` CLI against the same host.
 
-mod common;
-
 use std::process::Command;
 
-use common::{Host, HostDirs, Options, TOKEN, cli_bin, fixture, plugin};
+use crate::common::{self, Host, HostDirs, Options, TOKEN, cli_bin, fixture, plugin, sockets};
 use serde_json::Value;
 
 #[test]
@@ -475,7 +473,16 @@ fn analysis_runs_are_bounded_and_abandoned_ones_are_dropped() {
             stream
         })
         .collect();
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    // They hang up once the host has read their requests (and queued the runs).
+    let ports: Vec<u16> = clients
+        .iter()
+        .map(|client| client.local_addr().unwrap().port())
+        .collect();
+    common::wait_until(
+        std::time::Duration::from_secs(30),
+        "the host to read the twelve requests",
+        || sockets::read_by_server(host.port(), &ports),
+    );
     drop(clients);
     common::wait_until(
         std::time::Duration::from_secs(30),
@@ -529,7 +536,14 @@ fn idle_and_slow_clients_are_dropped_and_connections_are_capped() {
     let mut silent: Vec<TcpStream> = (0..8)
         .map(|_| TcpStream::connect(&address).unwrap())
         .collect();
-    std::thread::sleep(Duration::from_millis(200));
+    // The eight are the host's (accepted, or ahead of the ninth in its accept queue).
+    let ports: Vec<u16> = silent
+        .iter()
+        .map(|stream| stream.local_addr().unwrap().port())
+        .collect();
+    common::wait_until(Duration::from_secs(10), "the eight connections", || {
+        sockets::connected_to_server(host.port(), &ports)
+    });
     let mut ninth = TcpStream::connect(&address).unwrap();
     ninth
         .write_all(b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -571,6 +585,7 @@ fn idle_and_slow_clients_are_dropped_and_connections_are_capped() {
     let trickling = std::thread::spawn(move || {
         let mut writer = writer;
         for _ in 0..50 {
+            // Pacing: the trickle itself.
             std::thread::sleep(Duration::from_millis(300));
             if writer.write_all(b"a").is_err() {
                 return true;

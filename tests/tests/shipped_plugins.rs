@@ -1,8 +1,6 @@
 //! Each shipped plugin, built for real, runs through the real host on fixture events.
 
-mod common;
-
-use common::{Host, HostDirs, Options, events, output, plugin};
+use crate::common::{self, Host, HostDirs, Options, events, output, plugin};
 use serde_json::Value;
 
 fn start_with_shipped_plugins(dirs: &HostDirs, options: Options<'_>) -> Host {

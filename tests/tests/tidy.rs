@@ -7,7 +7,9 @@
 //!   files, and a changed or added file in a released version fails (add a new version);
 //! - `netassure.example.toml` sets every field of the configuration it shows;
 //! - the OpenAPI document and the router list the same paths and methods;
-//! - docs/metrics.md lists every metric the host registers, and nothing else.
+//! - docs/metrics.md lists every metric the host registers, and nothing else;
+//! - every file of `tests/tests/` is a module of the one test binary (`main.rs`): with
+//!   `autotests = false` a file that is not is never compiled, and its tests never run.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -232,7 +234,8 @@ fn registered_metrics() -> BTreeSet<String> {
             .nth(1)
             .unwrap_or_else(|| panic!("no `let {variable} = ...` for metric {name}"));
         let declaration = &declaration[..declaration.find(';').unwrap()];
-        let exposed = if declaration.contains(", Counter>") {
+        // `Counter` or a counter of another value type (`Counter<f64, AtomicU64>`).
+        let exposed = if declaration.contains(", Counter>") || declaration.contains(", Counter<") {
             format!("netassure_{name}_total")
         } else {
             format!("netassure_{name}")
@@ -261,5 +264,35 @@ fn docs_metrics_lists_every_metric_and_nothing_else() {
     assert!(
         undocumented.is_empty() && unregistered.is_empty(),
         "registered but not in docs/metrics.md: {undocumented:#?}\nin docs/metrics.md but not registered: {unregistered:#?}"
+    );
+}
+
+#[test]
+fn every_test_file_is_a_module_of_the_test_binary() {
+    let main = read("tests/tests/main.rs");
+    let declared: BTreeSet<String> = main
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("mod "))
+        .filter_map(|rest| rest.strip_suffix(';'))
+        .map(str::to_owned)
+        .collect();
+    let mut files = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("tests/tests")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() && path.join("mod.rs").is_file() {
+            files.insert(name);
+        } else if let Some(module) = name.strip_suffix(".rs")
+            && module != "main"
+        {
+            files.insert(module.to_owned());
+        }
+    }
+    assert!(files.len() > 10, "the test files were read: {files:?}");
+    let left_out: Vec<_> = files.difference(&declared).collect();
+    let no_file: Vec<_> = declared.difference(&files).collect();
+    assert!(
+        left_out.is_empty() && no_file.is_empty(),
+        "not a `mod` of tests/tests/main.rs (never compiled): {left_out:#?}\n`mod` of main.rs without a file: {no_file:#?}"
     );
 }

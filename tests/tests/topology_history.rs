@@ -1,11 +1,9 @@
 //! Topology versions, diffs, node lookups and utilisation history over REST — and all of it
 //! again after a clean restart and after `kill -9`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, events, wait_until};
+use crate::common::{Host, HostDirs, Options, events, wait_until};
 use serde_json::{Value, json};
 
 fn ids(items: &Value) -> Vec<String> {
@@ -123,6 +121,18 @@ fn check_history(host: &Host) {
     assert_eq!(topology["links"][0]["utilisation"], 0.6);
 }
 
+/// The versions in the topology store's log on disk (`data/topology/log.jsonl`).
+fn logged_versions(dirs: &HostDirs) -> Vec<u64> {
+    let log = dirs.root.path().join("data/topology/log.jsonl");
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|entry| entry["kind"] == "version")
+        .filter_map(|entry| entry["version"].as_u64())
+        .collect()
+}
+
 #[test]
 fn history_and_diffs_survive_a_restart_and_a_kill() {
     let dirs = HostDirs::new();
@@ -154,7 +164,12 @@ fn history_and_diffs_survive_a_restart_and_a_kill() {
     wait_until(Duration::from_secs(30), "version 5", || {
         host.get("/topology/versions").1["current"] == 5
     });
-    std::thread::sleep(Duration::from_millis(400));
+    // Its log line reaches the OS (the store writes its log out every 100 ms) before kill -9.
+    wait_until(
+        Duration::from_secs(10),
+        "version 5 in the topology log",
+        || logged_versions(&dirs).contains(&5),
+    );
     host.child.kill().unwrap();
     host.child.wait().unwrap();
 

@@ -2,14 +2,15 @@
 //! that sends malformed frames, unknown message types and fields, a sequence gap, and drops
 //! the connection.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Host, HostDirs, Options, SimulatorProcess, example, topology_of, wait_until};
+use crate::common::{
+    self, Host, HostDirs, Options, SimulatorProcess, example, topology_of, wait_until,
+};
 use futures_util::{SinkExt, StreamExt};
 use netassure_host::topology::TopologyStore;
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
 fn with_stream(url: &str) -> Options<'static> {
@@ -137,8 +138,10 @@ async fn accept(
 }
 
 /// First connection: snapshot, good and bad messages, a gap answered by a resync, then the
-/// connection drops. The server then goes away and comes back on the same port.
-async fn raw_server(port: u16) {
+/// connection drops (once the test says the host applied what followed the resync: `hang_up`).
+/// The server then goes away and comes back on the same port (once the test says the host
+/// found it gone: `come_back`).
+async fn raw_server(port: u16, hang_up: oneshot::Receiver<()>, come_back: oneshot::Receiver<()>) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
@@ -183,10 +186,10 @@ async fn raw_server(port: u16) {
     for text in after_resync {
         socket.send(Message::text(text)).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = hang_up.await;
     drop(socket);
     drop(listener);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = come_back.await;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
@@ -201,7 +204,8 @@ async fn raw_server(port: u16) {
     for text in second {
         socket.send(Message::text(text)).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_secs(30)).await;
+    // The connection stays open until the test drops the engine.
+    std::future::pending::<()>().await;
 }
 
 /// A host following a fake topology engine; the engine stops when it is dropped.
@@ -284,7 +288,8 @@ async fn last_number_server(port: u16) {
     ] {
         socket.send(Message::text(text)).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_secs(30)).await;
+    // The connection stays open until the test drops the engine.
+    std::future::pending::<()>().await;
 }
 
 #[test]
@@ -308,8 +313,26 @@ fn the_last_sequence_number_is_followed_by_a_resync_not_a_wrap() {
 
 #[test]
 fn gaps_resync_bad_input_is_counted_and_the_client_reconnects() {
-    let followed = follow(raw_server);
+    let (hang_up, hung_up) = oneshot::channel();
+    let (come_back, back) = oneshot::channel();
+    let followed = follow(move |port| raw_server(port, hung_up, back));
     let host = &followed.host;
+    wait_until(
+        Duration::from_secs(60),
+        "the messages after the resync applied (seq 19 after 21: stale)",
+        || {
+            let status = stream_status(host);
+            status["last_seq"].as_u64() == Some(21) && status["stale"] == 1
+        },
+    );
+    let failures = stream_status(host)["connect_failures"].as_u64().unwrap();
+    hang_up.send(()).unwrap();
+    wait_until(
+        Duration::from_secs(60),
+        "the client to find the engine gone",
+        || stream_status(host)["connect_failures"].as_u64() > Some(failures),
+    );
+    come_back.send(()).unwrap();
     wait_until(
         Duration::from_secs(60),
         "the second connection's messages",
@@ -468,6 +491,8 @@ fn an_oversize_message_backs_the_reconnects_off_and_adds_no_versions() {
     wait_until(Duration::from_secs(30), "a few reconnects", || {
         stream_status(host)["disconnects"].as_u64() >= Some(3)
     });
+    // Three seconds more of reconnects to count: this wait shows that something does not
+    // happen (a storm of connections), so there is no state to wait for instead.
     std::thread::sleep(Duration::from_secs(3));
     let status = stream_status(host);
     let connects = status["connects"].as_u64().unwrap();

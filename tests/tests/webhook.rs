@@ -1,14 +1,12 @@
 //! The webhook notifier retries with backoff until the receiver takes the alert, and delivers
 //! every alert decision once.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Host, HostDirs, OPERATOR, Options, events, plugin, wait_until};
+use crate::common::{self, Host, HostDirs, OPERATOR, Options, events, plugin, wait_until};
 use serde_json::Value;
 
 /// Bodies the receiver took, shared with the test.
@@ -57,6 +55,7 @@ fn receiver_with(
                 None => Box::new(stream),
             };
             let body = read_request(&mut stream);
+            // A deliberately slow receiver.
             std::thread::sleep(delay);
             let number = {
                 let mut seen = seen.lock().unwrap();
@@ -173,6 +172,8 @@ fn a_burst_of_alerts_reaches_the_webhook_every_one() {
     wait_until(Duration::from_secs(120), "every alert delivered", || {
         accepted.lock().unwrap().len() >= ALERTS
     });
+    // Half a second more for a duplicate to arrive: this wait shows that something does not
+    // happen (the notifier's queue is not observable), so there is no state to wait for.
     std::thread::sleep(Duration::from_millis(500));
     let delivered = accepted.lock().unwrap().clone();
     let ids: std::collections::BTreeSet<&str> = delivered

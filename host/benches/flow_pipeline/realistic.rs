@@ -28,7 +28,12 @@ pub fn run(plugins: &Path) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     println!(
-        "\nRealistic: every shipped flow detector on its defaults + severity-mapping, default windows (10 s / 100k flows)"
+        "\nRealistic: every shipped flow detector on its defaults + severity-mapping, default windows (10 s / 100k flows){}",
+        if super::gae_scores() {
+            "; flow-gae scoring with the shipped generic model (its cost after learning)"
+        } else {
+            "; flow-gae learning (its first day)"
+        }
     );
     let rates: Vec<u64> = std::env::var("NETASSURE_BENCH_RATES")
         .ok()
@@ -95,8 +100,16 @@ fn pace(plugins: &Path, rate: u64, seconds: u64) {
         steal * 100.0,
     );
     println!(
-        "  {:<16} {:>8} {:>8} {:>12} {:>10} {:>10} {:>12}",
-        "detector", "handled", "skipped", "flows skip.", "p50 ms", "p99 ms", "status"
+        "  {:<16} {:>8} {:>8} {:>12} {:>8} {:>8} {:>8} {:>8} {:>12}",
+        "detector",
+        "handled",
+        "skipped",
+        "flows skip.",
+        "p50 ms",
+        "p99 ms",
+        "cpu p50",
+        "cpu p99",
+        "status"
     );
     for name in DETECTORS {
         let plugin = host.get(&format!("/plugins/{name}")).unwrap_or_default();
@@ -109,13 +122,15 @@ fn pace(plugins: &Path, rate: u64, seconds: u64) {
                 .map_or("-".into(), |us| format!("{:.1}", us as f64 / 1000.0))
         };
         println!(
-            "  {:<16} {:>8} {:>8} {:>12} {:>10} {:>10} {:>12}",
+            "  {:<16} {:>8} {:>8} {:>12} {:>8} {:>8} {:>8} {:>8} {:>12}",
             name,
             plugin["calls"].as_u64().unwrap_or(0) - plugin["failures"].as_u64().unwrap_or(0),
             plugin["windows_skipped"],
             plugin["flows_skipped"],
             ms("p50_call_us"),
             ms("p99_call_us"),
+            ms("p50_call_cpu_us"),
+            ms("p99_call_cpu_us"),
             plugin["status"].as_str().unwrap_or("?"),
         );
         if plugin["status"] != "enabled" || plugin["failures"].as_u64() > Some(0) {

@@ -70,6 +70,9 @@ pub struct PluginStats {
     pub last_error: Mutex<Option<LastError>>,
     /// Call latency in nanoseconds.
     pub latency: Mutex<Histogram<u64>>,
+    /// CPU time of each call on its thread in nanoseconds (what the plugin costs, whatever
+    /// else wanted the cores meanwhile).
+    pub cpu: Mutex<Histogram<u64>>,
 }
 
 impl Default for PluginStats {
@@ -84,13 +87,31 @@ impl Default for PluginStats {
             outputs: AtomicU64::new(0),
             swaps: AtomicU64::new(0),
             last_error: Mutex::new(None),
-            latency: Mutex::new(
-                // 1 ns to an hour: `saturating_record` clamps and never resizes, so the bounds
-                // must hold every call (an auto-resizing histogram starts at 2 ns and stays there).
-                Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds"),
-            ),
+            latency: Mutex::new(call_histogram()),
+            cpu: Mutex::new(call_histogram()),
         }
     }
+}
+
+/// A histogram of call times from 1 ns to an hour: `saturating_record` clamps and never
+/// resizes, so the bounds must hold every call (an auto-resizing histogram starts at 2 ns and
+/// stays there).
+fn call_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid bounds")
+}
+
+/// The median and 99th percentile of `histogram` in microseconds (none before the first call).
+fn quantiles_us(histogram: &Mutex<Histogram<u64>>) -> (Option<u64>, Option<u64>) {
+    let histogram = histogram
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if histogram.is_empty() {
+        return (None, None);
+    }
+    (
+        Some(histogram.value_at_quantile(0.5) / 1000),
+        Some(histogram.value_at_quantile(0.99) / 1000),
+    )
 }
 
 /// A registered plugin.
@@ -169,14 +190,17 @@ impl PluginEntry {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(record);
     }
 
-    /// Record one call's latency.
-    pub fn record_latency(&self, nanos: u64) {
-        let mut histogram = self
-            .stats
-            .latency
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        histogram.saturating_record(nanos.max(1));
+    /// Record one call's latency and the CPU time it spent, nanoseconds.
+    pub fn record_call_time(&self, wall_nanos: u64, cpu_nanos: u64) {
+        for (histogram, nanos) in [
+            (&self.stats.latency, wall_nanos),
+            (&self.stats.cpu, cpu_nanos),
+        ] {
+            histogram
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .saturating_record(nanos.max(1));
+        }
     }
 
     /// Lift a quarantine and forget the failure streak.
@@ -192,21 +216,8 @@ impl PluginEntry {
     /// The plugin as the API shows it.
     pub fn detail(&self) -> PluginDetail {
         let deployment = self.deployment.load();
-        let (p50, p99) = {
-            let histogram = self
-                .stats
-                .latency
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if histogram.is_empty() {
-                (None, None)
-            } else {
-                (
-                    Some(histogram.value_at_quantile(0.5) / 1000),
-                    Some(histogram.value_at_quantile(0.99) / 1000),
-                )
-            }
-        };
+        let (p50, p99) = quantiles_us(&self.stats.latency);
+        let (cpu_p50, cpu_p99) = quantiles_us(&self.stats.cpu);
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         PluginDetail {
             name: self.name.to_string(),
@@ -243,6 +254,8 @@ impl PluginEntry {
                 .clone(),
             p50_call_us: p50,
             p99_call_us: p99,
+            p50_call_cpu_us: cpu_p50,
+            p99_call_cpu_us: cpu_p99,
         }
     }
 }
@@ -303,4 +316,9 @@ pub struct PluginDetail {
     pub p50_call_us: Option<u64>,
     /// 99th percentile call time, microseconds.
     pub p99_call_us: Option<u64>,
+    /// Median CPU time of a call on its thread (host imports it called included),
+    /// microseconds: what the plugin costs, whatever else wanted the cores meanwhile.
+    pub p50_call_cpu_us: Option<u64>,
+    /// 99th percentile CPU time of a call, microseconds.
+    pub p99_call_cpu_us: Option<u64>,
 }

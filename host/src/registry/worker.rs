@@ -244,7 +244,7 @@ impl Worker {
         deployment: &Deployment,
         job: Job,
     ) -> Result<(), CallError> {
-        let started = Instant::now();
+        let (started, cpu_started) = (Instant::now(), crate::runtime::thread_cpu_ns());
         self.entry.stats.calls.fetch_add(1, Ordering::Relaxed);
         let labels = PluginLabels {
             plugin: self.entry.name.to_string(),
@@ -318,12 +318,18 @@ impl Worker {
             Job::Flush(_) | Job::Stop => unreachable!("handled by the loop"),
         };
         let elapsed = started.elapsed();
-        self.entry.record_latency(elapsed.as_nanos() as u64);
-        self.pipeline
-            .metrics()
+        let cpu_ns = crate::runtime::thread_cpu_ns().saturating_sub(cpu_started);
+        self.entry
+            .record_call_time(elapsed.as_nanos() as u64, cpu_ns);
+        let metrics = self.pipeline.metrics();
+        metrics
             .plugin_latency
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+        metrics
+            .plugin_cpu
+            .get_or_create(&labels)
+            .inc_by(cpu_ns as f64 / 1e9);
         match outcome? {
             Some(message) => self.entry.record_error(message),
             None => {

@@ -70,10 +70,8 @@ impl ArtifactCache {
             }
         }
         let artifact = engine.precompile_component(bytes)?;
-        let tmp = path.with_extension("cwasm.tmp");
-        std::fs::write(&tmp, &artifact).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("renaming into {}", path.display()))?;
+        // Processes may share a cache directory (`netassure eval` runs side by side).
+        crate::fsutil::write_atomic(&path, &artifact)?;
         // SAFETY: as above; we just wrote these bytes from `precompile_component`.
         #[allow(unsafe_code)]
         let component = unsafe { Component::deserialize(engine, &artifact)? };

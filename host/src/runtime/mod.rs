@@ -26,6 +26,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::{ArtifactCache, CacheOutcome, content_hash};
+pub use cpu_budget::thread_cpu_ns;
 pub use delivered::DeliveredEvent;
 pub use instance::{CallError, PluginInstance};
 pub use kind::PluginKind;
@@ -71,6 +72,10 @@ pub struct HostServices {
     pub health: Arc<health::HealthBoard>,
 }
 
+/// Set to `1` to write `/tmp/perf-PID.map` so that `perf report` names the plugins' compiled
+/// functions (a developer's switch, not configuration: it changes no behaviour).
+pub const PERFMAP_ENV: &str = "NETASSURE_WASM_PERFMAP";
+
 /// The engine, linker and cache shared by every plugin.
 pub struct Runtime {
     engine: Engine,
@@ -88,6 +93,10 @@ impl Runtime {
             .wasm_component_model(true)
             .epoch_interruption(true)
             .parallel_compilation(true);
+        if std::env::var_os(PERFMAP_ENV).is_some_and(|value| value == "1") {
+            // `perf` then names plugin functions (docs/plugins.md, "Profiling a plugin").
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
             .context("creating the wasmtime engine")?;

@@ -40,10 +40,9 @@
 mod shared;
 mod sketch;
 
-use std::collections::HashMap;
-
 use netassure_plugin_sdk::prelude::*;
 
+pub use shared::amounts::window_amounts;
 pub use shared::baseline::Key;
 use shared::engine::Engine;
 pub use shared::{By, Config, Settings};
@@ -53,27 +52,6 @@ pub use sketch::HeavyHitters;
 pub const DEFAULT_WIDTH: u32 = 16_384;
 /// Rows unless `depth` says otherwise.
 pub const DEFAULT_DEPTH: u8 = 5;
-
-/// The keys of kind `by` in `batch` with their bytes (or packets), largest first.
-pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> Vec<(Key, u64)> {
-    let weights = if packets {
-        &batch.packets
-    } else {
-        &batch.bytes
-    };
-    let mut sums: HashMap<Key, u64> = HashMap::with_capacity(batch.len() / 4);
-    for (i, &weight) in weights.iter().enumerate() {
-        let key = match by {
-            By::Src => Key::Host(batch.src_u128(i)),
-            By::Dst => Key::Host(batch.dst_u128(i)),
-            By::Pair => Key::Pair(batch.src_u128(i), batch.dst_u128(i)),
-        };
-        *sums.entry(key).or_default() += weight;
-    }
-    let mut amounts: Vec<(Key, u64)> = sums.into_iter().filter(|&(_, amount)| amount > 0).collect();
-    amounts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    amounts
-}
 
 /// The detector.
 #[derive(Debug, Default)]

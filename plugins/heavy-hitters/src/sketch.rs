@@ -1,7 +1,7 @@
 //! [`HeavyHitters`]: a Count-Min sketch with the candidate set that turns it into a heavy-hitter
 //! finder, in fixed memory: an hour's tally of one kind of key.
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 
 use datasketches::countmin::CountMinSketch;
 
@@ -60,12 +60,13 @@ impl HeavyHitters {
         if weight == 0 {
             return;
         }
-        self.sketch.update_with_weight(key, weight);
+        let item = fingerprint(key);
+        self.sketch.update_with_weight(item, weight);
         self.total += weight;
         if self.candidates.contains(&key) {
             return;
         }
-        if self.sketch.estimate(key) as f64 >= self.threshold() {
+        if self.sketch.estimate(item) as f64 >= self.threshold() {
             self.candidates.insert(key);
         } else {
             self.refused = true;
@@ -74,7 +75,7 @@ impl HeavyHitters {
 
     /// The estimate for `key` (never less than the truth).
     pub fn estimate(&self, key: Key) -> u64 {
-        self.sketch.estimate(key)
+        self.sketch.estimate(fingerprint(key))
     }
 
     /// Everything counted.
@@ -148,7 +149,7 @@ impl Tally for HeavyHitters {
         let threshold = self.threshold();
         let sketch = &self.sketch;
         self.candidates
-            .retain(|&key| sketch.estimate(key) as f64 >= threshold);
+            .retain(|&key| sketch.estimate(fingerprint(key)) as f64 >= threshold);
         self.refused = true;
         if self.candidates.len() > self.max_candidates {
             let kept = self.largest(self.max_candidates / 2);
@@ -158,11 +159,30 @@ impl Tally for HeavyHitters {
 
     fn seed(&mut self, keys: &[(Key, u64)], total: u64) {
         for &(key, volume) in keys {
-            self.sketch.update_with_weight(key, volume);
+            self.sketch.update_with_weight(fingerprint(key), volume);
             self.candidates.insert(key);
         }
         let kept: u64 = keys.iter().map(|&(_, volume)| volume).sum();
         self.total = total.max(kept);
         self.refused = self.total > kept;
+    }
+}
+
+/// The 64 bits the sketch hashes for `key`: each row hashes its item anew (MurmurHash3 with the
+/// row's seed), so hashing 8 bytes instead of the key's 24 (an enum tag and one or two
+/// addresses) is what keeps counting cheap. Two keys share a fingerprint with probability
+/// 2^-64: far below the sketch's own error.
+fn fingerprint(key: Key) -> u64 {
+    /// A 128-to-64-bit mix (the multiply-xorshift finaliser of SplitMix64 over both halves).
+    fn mix(value: u128, seed: u64) -> u64 {
+        let mut x = (value as u64) ^ seed;
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x ^= (value >> 64) as u64;
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    }
+    match key {
+        Key::Host(host) => mix(host, 0x9e37_79b9_7f4a_7c15),
+        Key::Pair(src, dst) => mix(dst, mix(src, 0x6a09_e667_f3bc_c909)),
     }
 }

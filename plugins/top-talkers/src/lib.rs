@@ -1,9 +1,9 @@
 //! Top talkers: a report of the hosts (and pairs) that send or receive the most, and of the
 //! ones that depart from their own habits.
 //!
-//! **Method.** Each flow window's host graph (`flow-graph`) gives exact bytes or packets sent
-//! per source, received per destination and carried per (source, destination) pair. These are
-//! added up per hour of flow time (at most `max_keys` keys per kind; the smallest half is dropped
+//! **Method.** Each flow window's flows are summed exactly: bytes or packets sent per source,
+//! received per destination and carried per (source, destination) pair (`shared/amounts.rs`).
+//! These are added up per hour of flow time (at most `max_keys` keys per kind; the smallest half is dropped
 //! beyond). The hour's `top` keys of each kind (`by`, default senders only) are published as
 //! gauges (`src/10.0.0.5` = volume so far this hour, `src/hour_total`) and judged against the
 //! key's **own baseline for that hour of the day** (`shared/baseline.rs`): when an hour closes,
@@ -43,57 +43,11 @@ mod shared;
 use netassure_plugin_sdk::prelude::*;
 
 pub use exact::Exact;
-use shared::baseline::Key;
 use shared::engine::Engine;
 pub use shared::{By, Config, Settings};
 
 /// Keys counted per hour and kind unless `max_keys` says otherwise.
 pub const DEFAULT_MAX_KEYS: usize = 50_000;
-
-/// One talker of a window: a host index (or an edge index for pairs) and its traffic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Talker {
-    /// Host index for `src`/`dst`, edge index for `pair`.
-    pub index: usize,
-    /// Bytes or packets.
-    pub amount: u64,
-}
-
-/// Every talker of kind `by` with traffic in the window, largest first (ties by index), and
-/// the window's total.
-pub fn ranked(graph: &HostGraph, by: By, packets: bool) -> (Vec<Talker>, u64) {
-    let amounts: &[u64] = match (by, packets) {
-        (By::Src, false) => &graph.host_bytes_out,
-        (By::Src, true) => &graph.host_packets_out,
-        (By::Dst, false) => &graph.host_bytes_in,
-        (By::Dst, true) => &graph.host_packets_in,
-        (By::Pair, false) => &graph.edge_bytes,
-        (By::Pair, true) => &graph.edge_packets,
-    };
-    let mut talkers: Vec<Talker> = amounts
-        .iter()
-        .enumerate()
-        .filter(|&(_, &amount)| amount > 0)
-        .map(|(index, &amount)| Talker { index, amount })
-        .collect();
-    talkers.sort_unstable_by(|a, b| b.amount.cmp(&a.amount).then(a.index.cmp(&b.index)));
-    (talkers, amounts.iter().sum())
-}
-
-fn host_key(graph: &HostGraph, host: usize) -> u128 {
-    u128::from_be_bytes(graph.hosts[host])
-}
-
-/// The key of talker `index` of kind `by`.
-pub fn key_of(graph: &HostGraph, by: By, index: usize) -> Key {
-    match by {
-        By::Pair => Key::Pair(
-            host_key(graph, graph.edge_src[index] as usize),
-            host_key(graph, graph.edge_dst[index] as usize),
-        ),
-        _ => Key::Host(host_key(graph, index)),
-    }
-}
 
 /// The detector.
 #[derive(Debug, Default)]
@@ -106,7 +60,7 @@ impl Detector for TopTalkers {
 
     fn describe() -> PluginInfo {
         let describe = Describe::detector("top-talkers", env!("CARGO_PKG_VERSION"))
-            .description("Top talkers per hour (exact, from the window's host graph), reported when a key departs from its own hour-of-day baseline")
+            .description("Top talkers per hour (exact), reported when a key departs from its own hour-of-day baseline")
             .subscribe(EventKind::Flows);
         shared::common_fields(describe)
             .field(ConfigField::integer(
@@ -147,15 +101,9 @@ impl Detector for TopTalkers {
             .engine
             .as_mut()
             .ok_or_else(|| PluginError::Other("not configured".into()))?;
-        let graph = host::flows::window_graph()
-            .ok_or_else(|| PluginError::Other("the host gave no graph for a flow window".into()))?;
         let packets = engine.settings().packets();
         Ok(engine.window(&window, |by| {
-            let (talkers, _) = ranked(&graph, by, packets);
-            talkers
-                .iter()
-                .map(|talker| (key_of(&graph, by, talker.index), talker.amount))
-                .collect()
+            shared::amounts::window_amounts(&window.flows, by, packets)
         }))
     }
 }

@@ -9,8 +9,10 @@ use netassure_plugin_sdk::flows::FlowRecord;
 use netassure_plugin_sdk::prelude::*;
 use netassure_plugin_sdk::testing::{background_flows, flows_event, host_addr};
 
+use super::shared::amounts::window_amounts;
+use super::shared::baseline::Key;
 use super::shared::scenario::{self, BACKUP, DROP, SURGER, day_hour, run_days, run_minutes};
-use super::{By, Config, TopTalkers, ranked};
+use super::{By, Config, TopTalkers};
 
 fn window(records: &[FlowRecord]) -> Event {
     flows_event(0, 1_000, FlowBatch::from_records("test", records))
@@ -54,29 +56,34 @@ fn heavy_sender() -> Vec<FlowRecord> {
 #[test]
 fn sums_equal_a_flow_by_flow_count() {
     let records = heavy_sender();
-    window(&records);
-    let graph = host::flows::window_graph().unwrap();
+    let batch = FlowBatch::from_records("test", &records);
     let mut by_src: HashMap<IpAddr, u64> = HashMap::new();
     let mut by_pair: HashMap<(IpAddr, IpAddr), u64> = HashMap::new();
     for record in &records {
         *by_src.entry(record.src).or_default() += record.bytes;
         *by_pair.entry((record.src, record.dst)).or_default() += record.packets;
     }
-    let (talkers, total) = ranked(&graph, By::Src, false);
-    assert_eq!(total, records.iter().map(|r| r.bytes).sum::<u64>());
+    let address = netassure_plugin_sdk::flows::addr_from_u128;
+    let talkers = window_amounts(&batch, By::Src, false);
+    assert_eq!(
+        talkers.iter().map(|&(_, amount)| amount).sum::<u64>(),
+        records.iter().map(|r| r.bytes).sum::<u64>()
+    );
     assert_eq!(talkers.len(), by_src.len());
-    for talker in &talkers {
-        assert_eq!(by_src[&graph.host_addr(talker.index)], talker.amount);
+    for &(key, amount) in &talkers {
+        let Key::Host(host) = key else {
+            panic!("a sender is a host: {key:?}")
+        };
+        assert_eq!(by_src[&address(host)], amount);
     }
-    assert!(talkers.windows(2).all(|w| w[0].amount >= w[1].amount));
-    let (pairs, _) = ranked(&graph, By::Pair, true);
+    assert!(talkers.windows(2).all(|w| w[0].1 >= w[1].1));
+    let pairs = window_amounts(&batch, By::Pair, true);
     assert_eq!(pairs.len(), by_pair.len());
-    for pair in &pairs {
-        let key = (
-            graph.host_addr(graph.edge_src[pair.index] as usize),
-            graph.host_addr(graph.edge_dst[pair.index] as usize),
-        );
-        assert_eq!(by_pair[&key], pair.amount);
+    for &(key, amount) in &pairs {
+        let Key::Pair(src, dst) = key else {
+            panic!("a pair: {key:?}")
+        };
+        assert_eq!(by_pair[&(address(src), address(dst))], amount);
     }
 }
 

@@ -2,7 +2,7 @@
 //! reflectors, which only answered and are therefore not attackers), the victim, the service
 //! and the heaviest flows.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::flows::Conversations;

@@ -100,20 +100,31 @@ pub fn signature(
     }
 }
 
-/// Every destination of `batch` with what it received in a window of `window_s` seconds;
-/// distinct sources are sketched (HyperLogLog, 2^`lg_k` registers) for the destinations with
-/// at least `sketch_from` flows — no other can reach a quarter of `min_sources`.
+/// Every destination of `batch` with what it received in a window of `window_s` seconds, in
+/// order of first appearance; distinct sources are sketched (HyperLogLog, 2^`lg_k` registers)
+/// for the destinations with at least `sketch_from` flows — no other can reach a quarter of
+/// `min_sources`.
 pub fn inbound(
     batch: &FlowBatch,
     lg_k: u8,
     window_s: f64,
     conversations: Option<&Conversations>,
     sketch_from: u32,
-) -> HashMap<u128, Inbound> {
-    let mut destinations: HashMap<u128, Inbound> = HashMap::new();
-    let mut marks = Vec::with_capacity(batch.len());
+) -> Vec<(u128, Inbound)> {
+    // Destinations are numbered as they appear (the table holds only their numbers, so growing
+    // it moves 20-byte entries, not whole `Inbound`s), and each flow remembers its
+    // destination's number for the second pass.
+    let mut numbers: HashMap<u128, u32> = HashMap::with_capacity(batch.len() / 2);
+    let mut destinations: Vec<(u128, Inbound)> = Vec::new();
+    let mut marks: Vec<(u32, bool)> = Vec::with_capacity(batch.len());
     for i in 0..batch.len() {
-        let entry = destinations.entry(batch.dst_u128(i)).or_default();
+        let destination = batch.dst_u128(i);
+        let next = destinations.len() as u32;
+        let number = *numbers.entry(destination).or_insert(next);
+        if number == next {
+            destinations.push((destination, Inbound::default()));
+        }
+        let entry = &mut destinations[number as usize].1;
         let (packets, bytes) = (batch.packets[i], batch.bytes[i]);
         let seconds =
             (batch.end_ms[i].saturating_sub(batch.start_ms[i]) as f64 / 1000.0).max(window_s);
@@ -130,11 +141,11 @@ pub fn inbound(
         if unsolicited {
             entry.unsolicited_packets += packets;
         }
-        marks.push(flood);
+        marks.push((number, flood));
     }
     let empty = HllSketch::new(lg_k, HllType::Hll8).expect("lg_k was checked");
-    for (i, &flood) in marks.iter().enumerate() {
-        let entry = destinations.get_mut(&batch.dst_u128(i)).expect("counted");
+    for (i, &(number, flood)) in marks.iter().enumerate() {
+        let entry = &mut destinations[number as usize].1;
         if entry.flows < sketch_from {
             continue;
         }

@@ -181,10 +181,12 @@ impl VolumetricDdos {
                 let candidate = window.source_count() * 4.0 >= config.min_sources as f64
                     && (window.flood_share() >= config.flood_share
                         || window.pps * 4.0 >= config.min_pps);
-                if candidate || self.recent.tracks(destination) {
-                    self.recent
-                        .add(destination, &window, now_ms, config.max_tracked);
+                // Most destinations are neither (one look-up each, not three).
+                if !candidate && !self.recent.tracks(destination) {
+                    return (destination, window);
                 }
+                self.recent
+                    .add(destination, &window, now_ms, config.max_tracked);
                 let judged = self
                     .recent
                     .over_span(destination, &window, span_s, config.lg_k);
@@ -386,8 +388,7 @@ impl Detector for VolumetricDdos {
             conversations.as_ref(),
             sketch_from,
         );
-        let destinations: Vec<(u128, Inbound)> = received.into_iter().collect();
-        let destinations = self.over_span(destinations, now_ms);
+        let destinations = self.over_span(received, now_ms);
         let mut found = Vec::new();
         let mut learn = Vec::with_capacity(destinations.len());
         for (destination, received) in &destinations {

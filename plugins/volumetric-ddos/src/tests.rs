@@ -9,7 +9,7 @@ use netassure_plugin_sdk::flows::FlowRecord;
 use netassure_plugin_sdk::prelude::*;
 use netassure_plugin_sdk::testing::{background_flows, flows_event};
 
-use super::{Config, VolumetricDdos, inbound};
+use super::{Config, Inbound, VolumetricDdos, inbound};
 
 const WEB: &str = "198.51.100.80";
 const RESOLVER: &str = "10.0.0.53";
@@ -146,7 +146,10 @@ fn busy(n: u64, scale: u32) -> Vec<FlowRecord> {
 fn distinct_sources_are_within_three_standard_errors_of_the_truth() {
     let mut records = background_flows(3, 50_000, 4_000);
     records.extend(load(WEB, 443, 5_000, 0, 1, 0));
-    let sketched = inbound(&FlowBatch::from_records("test", &records), 10, 1.0, None, 1);
+    let sketched: HashMap<u128, Inbound> =
+        inbound(&FlowBatch::from_records("test", &records), 10, 1.0, None, 1)
+            .into_iter()
+            .collect();
     let mut exact: HashMap<_, HashSet<_>> = HashMap::new();
     let mut packets: HashMap<_, u64> = HashMap::new();
     for record in &records {
@@ -178,7 +181,9 @@ fn busy_servers_on_a_network_never_seen_are_not_floods() {
     let batch = FlowBatch::from_records("test", &busy(0, 1));
     flows_event(0, 10_000, batch.clone());
     let conversations = host::flows::conversations();
-    let received = inbound(&batch, 10, 10.0, conversations.as_ref(), 25);
+    let received: HashMap<u128, Inbound> = inbound(&batch, 10, 10.0, conversations.as_ref(), 25)
+        .into_iter()
+        .collect();
     for server in [WEB, RESOLVER] {
         let key = u128::from_be_bytes(netassure_plugin_sdk::flows::addr_to_bytes(ip(server)));
         let r = &received[&key];
@@ -529,7 +534,7 @@ fn a_long_reflection_flood_cut_by_the_active_timeout_is_found() {
             1,
         );
         assert!(
-            single.values().all(|r| r.source_count() < 100.0),
+            single.iter().all(|(_, r)| r.source_count() < 100.0),
             "each window alone is below min_sources"
         );
         found.extend(
@@ -592,7 +597,7 @@ fn a_reflection_aimed_at_a_service_port_is_still_a_reflection() {
     let batch = FlowBatch::from_records("test", &peers);
     flows_event(0, 10_000, batch.clone());
     let received = inbound(&batch, 10, 10.0, host::flows::conversations().as_ref(), 25);
-    assert!(received.values().all(|r| r.unsolicited_packets == 0));
+    assert!(received.iter().all(|(_, r)| r.unsolicited_packets == 0));
 }
 
 mod captures;

@@ -1,6 +1,5 @@
 //! Shared helpers of the end-to-end tests: start the real `netassure-host` binary on a free
 //! port with its own plugin and data directories, talk to it over HTTP, read its output.
-#![allow(dead_code, missing_docs)]
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod nats;
+pub mod sockets;
 
 pub const TOKEN: &str = "test-token";
 /// The operator token of every test host (ack, resolve, feedback).
@@ -194,6 +194,11 @@ impl Host {
             host.wait_ready();
         }
         host
+    }
+
+    /// The port the host's API listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
     }
 
     fn wait_ready(&self) {

@@ -4,6 +4,7 @@
 //! plugins differ only in how they count a key's volume (exact sums from the window's host graph,
 //! or a Count-Min sketch in fixed memory).
 
+pub mod amounts;
 pub mod baseline;
 pub mod engine;
 pub mod hour;

@@ -3,7 +3,7 @@
 //! names as attacker the host that initiated the traffic — the uploader, the downloader — never
 //! a server that only answered.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::flows::Conversations;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::*;
 
 fn service() -> Arc<InferenceService> {
-    let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let models_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
     InferenceService::start(
         InferenceConfig {
             models_dir,
@@ -27,7 +27,8 @@ struct Reference {
 }
 
 fn reference() -> (Vec<NamedTensor>, Vec<f32>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/flow-gae.reference.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/flow-gae.reference.json");
     let reference: Reference =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let (f, n) = (reference.flows.len() as i64, reference.hosts.len() as i64);
@@ -118,7 +119,7 @@ fn a_missing_model_directory_is_an_empty_registry() {
 fn auto_falls_back_to_cpu_and_says_why_when_cuda_does_not_register() {
     let service = InferenceService::start(
         InferenceConfig {
-            models_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"),
+            models_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
             device: DevicePreference::Auto,
             sessions: 1,
             ..InferenceConfig::default()

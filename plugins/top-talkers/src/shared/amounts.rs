@@ -1,0 +1,31 @@
+//! One window's amounts per key: the flows of a batch summed per sender, receiver or pair.
+//! Both plugins count the window themselves (one hash per flow, foldhash through hashbrown)
+//! rather than ask the host for the window's graph: that would have the host build a graph of
+//! every host and edge, and copy it into the plugin, to read one column of it.
+
+use hashbrown::HashMap;
+use netassure_plugin_sdk::prelude::*;
+
+use super::By;
+use super::baseline::Key;
+
+/// The keys of kind `by` in `batch` with their bytes (or packets), largest first (ties by key).
+pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> Vec<(Key, u64)> {
+    let weights = if packets {
+        &batch.packets
+    } else {
+        &batch.bytes
+    };
+    let mut sums: HashMap<Key, u64> = HashMap::with_capacity(batch.len() / 4);
+    for (i, &weight) in weights.iter().enumerate() {
+        let key = match by {
+            By::Src => Key::Host(batch.src_u128(i)),
+            By::Dst => Key::Host(batch.dst_u128(i)),
+            By::Pair => Key::Pair(batch.src_u128(i), batch.dst_u128(i)),
+        };
+        *sums.entry(key).or_default() += weight;
+    }
+    let mut amounts: Vec<(Key, u64)> = sums.into_iter().filter(|&(_, amount)| amount > 0).collect();
+    amounts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    amounts
+}
