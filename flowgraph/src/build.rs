@@ -84,6 +84,7 @@ impl HostGraph {
         graph
     }
 
+    /// The hosts' sums as columns, in host order.
     fn lay_out_hosts(&mut self, hosts: &[HostSums]) {
         self.host_bytes_out = hosts.iter().map(|h| h.bytes_out).collect();
         self.host_bytes_in = hosts.iter().map(|h| h.bytes_in).collect();
@@ -188,8 +189,9 @@ struct Sums {
 impl Sums {
     fn of(flows: &FlowSlices<'_>) -> Sums {
         let n = flows.len();
-        // Sized for the worst case (every flow a new edge between new hosts): growing a table
-        // rehashes every key, which costs more than the memory reserved (~4 MB at 100k flows).
+        // Sized for one new host and one new edge per flow (a scan or a flood comes close; the
+        // worst case, two new hosts per flow, grows the host table once): growing a table
+        // rehashes every key, which costs more than the memory reserved (~6.5 MB at 100k flows).
         let mut host_ids: HashMap<u128, u32> = HashMap::with_capacity(n + 16);
         let mut edge_ids: HashMap<u64, u32> = HashMap::with_capacity(n + 16);
         let mut sums = Sums {

@@ -6,29 +6,28 @@ use anyhow::Context;
 
 /// Write `bytes` to `path` so that readers see the old file or the new one, never a part:
 /// write a hidden temporary file in the same directory, sync it, then rename it over `path`.
-/// The temporary file's name is this writer's own (process id and a counter), so two writers
-/// of one path — two threads, or two processes sharing a cache — never write into each
-/// other's file; the last rename wins with a whole file.
+/// The temporary file is created new under a random name (`tempfile`), so two writers of one
+/// path — two threads, or two processes sharing a cache — never write into each other's file
+/// (the last rename wins with a whole file), and it is removed when anything fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path
         .file_name()
         .and_then(|name| name.to_str())
         .unwrap_or("file");
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{file_name}.{}-{write}.tmp", std::process::id()));
-    {
-        use std::io::Write;
-        let mut file =
-            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(bytes)
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        file.sync_all()
-            .with_context(|| format!("syncing {}", tmp.display()))?;
-    }
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file for {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("writing {}", file.path().display()))?;
+    file.persist(path)
+        .map_err(|err| err.error)
+        .with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
 }
 
 /// Remove `path`; a file that is already gone is fine.

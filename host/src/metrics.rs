@@ -65,7 +65,8 @@ pub struct Metrics {
     pub plugin_flows_skipped: Family<PluginLabels, Counter>,
     /// Plugin call latency, seconds.
     pub plugin_latency: Family<PluginLabels, Histogram>,
-    /// CPU time plugin calls spent on their thread (host imports they called included), seconds.
+    /// CPU time plugin calls spent on their thread (host imports they called included, the
+    /// host's handling of their results not), seconds.
     pub plugin_cpu: Family<PluginLabels, Counter<f64, AtomicU64>>,
     /// Events received, by source and kind.
     pub events_received: Family<SourceLabels, Counter>,

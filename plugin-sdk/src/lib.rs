@@ -93,6 +93,7 @@ pub mod bindings;
 
 mod alert_rule;
 mod anomaly;
+pub mod collections;
 mod config;
 mod describe;
 mod detector;

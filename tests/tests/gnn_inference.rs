@@ -250,11 +250,8 @@ fn model_train_and_eval_per_flow_and_per_incident() {
 
     let plugins = common::plugins_dir();
     // `netassure eval` compiles the plugins into a cache in the temporary directory, shared by
-    // every evaluation; the `real_captures` module's run at the same time in this process
-    // would write the same artifacts at once (each through one fixed temporary file name).
-    // This test's evaluations get a temporary directory, and so a cache, of their own.
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
+    // every evaluation, the `real_captures` module's included (each artifact is written
+    // whole under a name of its own, then renamed: `fsutil::write_atomic`).
     let eval = |more: &[&Path]| {
         let mut paths: Vec<&Path> = vec![
             &plugins,
@@ -271,8 +268,7 @@ fn model_train_and_eval_per_flow_and_per_incident() {
         run_command(
             Command::new(cli_bin())
                 .args(["--json", "eval", "--model", "flow-gae", "--plugins"])
-                .args(&paths)
-                .env("TMPDIR", &tmp),
+                .args(&paths),
         )
     };
     let report = eval(&[]);

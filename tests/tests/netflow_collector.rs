@@ -44,24 +44,28 @@ impl Nfcapd {
             .expect(
                 "nfcapd (Debian package nfdump) is installed by `cargo xtask test` and .ci/run",
             );
+        let nfcapd = Nfcapd { child, dir, port };
         wait_until(Duration::from_secs(20), "nfcapd to listen", || {
-            Self::socket(port).is_some()
+            nfcapd.socket().is_some()
         });
-        Nfcapd { child, dir, port }
+        nfcapd
     }
 
-    /// nfcapd's UDP socket.
-    fn socket(port: u16) -> Option<sockets::Socket> {
-        sockets::udp()
-            .into_iter()
-            .find(|socket| socket.local_port == port)
+    /// nfcapd's UDP socket: bound to its port, unconnected, and held by the nfcapd process
+    /// (not another test's socket that happens to use the same port).
+    fn socket(&self) -> Option<sockets::Socket> {
+        sockets::udp().into_iter().find(|socket| {
+            socket.local_port == self.port
+                && socket.remote_port == 0
+                && sockets::held_by(self.child.id(), socket.inode)
+        })
     }
 
     /// Wait until nfcapd has read every datagram sent to it so far (on loopback a datagram
     /// is in the receiver's queue, or dropped, once its `send` returns).
     fn wait_read(&self) {
         wait_until(Duration::from_secs(20), "nfcapd to read the export", || {
-            Self::socket(self.port).is_some_and(|socket| socket.rx_queue == 0)
+            self.socket().is_some_and(|socket| socket.rx_queue == 0)
         });
     }
 

@@ -473,7 +473,9 @@ fn analysis_runs_are_bounded_and_abandoned_ones_are_dropped() {
             stream
         })
         .collect();
-    // They hang up once the host has read their requests (and queued the runs).
+    // They hang up once the host has read their requests and every run is queued or started
+    // (a request the host had not yet turned into a run when its client left would be
+    // neither computed nor abandoned).
     let ports: Vec<u16> = clients
         .iter()
         .map(|client| client.local_addr().unwrap().port())
@@ -482,6 +484,16 @@ fn analysis_runs_are_bounded_and_abandoned_ones_are_dropped() {
         std::time::Duration::from_secs(30),
         "the host to read the twelve requests",
         || sockets::read_by_server(host.port(), &ports),
+    );
+    common::wait_until(
+        std::time::Duration::from_secs(30),
+        "the twelve runs queued or started",
+        || {
+            let plugin = host.plugin("slow");
+            plugin["calls"].as_u64().unwrap() - calls_before
+                + plugin["queued_jobs"].as_u64().unwrap()
+                == 12
+        },
     );
     drop(clients);
     common::wait_until(

@@ -243,6 +243,7 @@ impl PluginEntry {
             windows_skipped: self.backlog.windows_skipped(),
             flows_skipped: self.backlog.flows_skipped(),
             queued_flows: self.backlog.queued_flows(),
+            queued_jobs: self.jobs.len(),
             runs_abandoned: load(&self.stats.runs_abandoned),
             outputs: load(&self.stats.outputs),
             swaps: load(&self.stats.swaps),
@@ -304,6 +305,9 @@ pub struct PluginDetail {
     pub flows_skipped: u64,
     /// Flows waiting in its queue now.
     pub queued_flows: u64,
+    /// Jobs waiting in the plugin's queue now (events, flow windows, anomalies, analysis runs;
+    /// the one running is not counted).
+    pub queued_jobs: usize,
     /// Analysis runs dropped unstarted because their client had gone.
     pub runs_abandoned: u64,
     /// Anomalies or alerts produced.
@@ -316,8 +320,9 @@ pub struct PluginDetail {
     pub p50_call_us: Option<u64>,
     /// 99th percentile call time, microseconds.
     pub p99_call_us: Option<u64>,
-    /// Median CPU time of a call on its thread (host imports it called included),
-    /// microseconds: what the plugin costs, whatever else wanted the cores meanwhile.
+    /// Median CPU time of a call on its thread (host imports it called included, the host's
+    /// handling of its results not), microseconds: what the plugin costs, whatever else
+    /// wanted the cores meanwhile.
     pub p50_call_cpu_us: Option<u64>,
     /// 99th percentile CPU time of a call, microseconds.
     pub p99_call_cpu_us: Option<u64>,

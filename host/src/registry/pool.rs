@@ -40,6 +40,16 @@ impl JobSender {
         Ok(())
     }
 
+    /// Jobs waiting in the queue now.
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// True when no job waits.
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
     /// Queue `job` if there is room now.
     pub fn try_send(&self, job: Job) -> Result<(), TrySendError<Job>> {
         self.jobs.try_send(job)?;

@@ -17,6 +17,7 @@ use super::entry::{Deployment, PluginEntry};
 use crate::metrics::PluginLabels;
 use crate::pipeline::{AnomalyJob, DeliveredEvent, Pipeline, SkipReason};
 use crate::runtime::bindings::algorithms::{AlgorithmResult, Param};
+use crate::runtime::bindings::plugin::PluginError;
 use crate::runtime::{CallError, PluginInstance, Runtime, convert};
 use crate::topology::TopologySnapshot;
 
@@ -244,7 +245,6 @@ impl Worker {
         deployment: &Deployment,
         job: Job,
     ) -> Result<(), CallError> {
-        let (started, cpu_started) = (Instant::now(), crate::runtime::thread_cpu_ns());
         self.entry.stats.calls.fetch_add(1, Ordering::Relaxed);
         let labels = PluginLabels {
             plugin: self.entry.name.to_string(),
@@ -254,82 +254,21 @@ impl Worker {
             .plugin_calls
             .get_or_create(&labels)
             .inc();
-        let outcome = match job {
-            Job::Event(delivered) => instance.on_delivered(&delivered).map(|result| {
-                let outcome = match result {
-                    Ok(mut found) => {
-                        let reported = found.len();
-                        found.truncate(MAX_ANOMALIES_PER_CALL);
-                        self.entry
-                            .stats
-                            .outputs
-                            .fetch_add(found.len() as u64, Ordering::Relaxed);
-                        self.pipeline.anomalies_found(
-                            &self.entry.name,
-                            &deployment.loaded.info.version,
-                            &delivered.event,
-                            found,
-                        );
-                        (reported > MAX_ANOMALIES_PER_CALL).then(|| {
-                            format!(
-                                "reported {reported} anomalies in one call; only the first {MAX_ANOMALIES_PER_CALL} were kept"
-                            )
-                        })
-                    }
-                    Err(error) => Some(convert::plugin_error(&error)),
-                };
-                self.pipeline
-                    .event_handled(&self.entry.name, &delivered.event);
-                outcome
-            }),
-            Job::Anomaly(job) => {
-                instance
-                    .evaluate(&job.anomaly, &job.context)
-                    .map(|result| match result {
-                        Ok(Some(alert)) => {
-                            self.entry.stats.outputs.fetch_add(1, Ordering::Relaxed);
-                            self.pipeline.alert_raised(&self.entry.name, &job, alert);
-                            None
-                        }
-                        Ok(None) => None,
-                        Err(error) => Some(convert::plugin_error(&error)),
-                    })
-            }
+        let (outcome, time) = match job {
+            Job::Event(delivered) => self.handle_event(instance, deployment, &delivered),
+            Job::Anomaly(job) => self.handle_anomaly(instance, &job),
             Job::Run {
                 snapshot,
                 params,
                 reply,
                 ..
-            } => match instance.run(snapshot, &params) {
-                Ok(Ok(result)) => {
-                    let _ = reply.send(Ok(result));
-                    Ok(None)
-                }
-                Ok(Err(error)) => {
-                    let message = convert::plugin_error(&error);
-                    let _ = reply.send(Err(RunError::Plugin(message.clone())));
-                    Ok(Some(message))
-                }
-                Err(failure) => {
-                    let _ = reply.send(Err(RunError::Failed(failure.clone())));
-                    Err(failure)
-                }
-            },
+            } => {
+                let (result, time) = CallTime::of(|| instance.run(snapshot, &params));
+                (reply_to_run(result, reply), time)
+            }
             Job::Flush(_) | Job::Stop => unreachable!("handled by the loop"),
         };
-        let elapsed = started.elapsed();
-        let cpu_ns = crate::runtime::thread_cpu_ns().saturating_sub(cpu_started);
-        self.entry
-            .record_call_time(elapsed.as_nanos() as u64, cpu_ns);
-        let metrics = self.pipeline.metrics();
-        metrics
-            .plugin_latency
-            .get_or_create(&labels)
-            .observe(elapsed.as_secs_f64());
-        metrics
-            .plugin_cpu
-            .get_or_create(&labels)
-            .inc_by(cpu_ns as f64 / 1e9);
+        self.record_time(&labels, time);
         match outcome? {
             Some(message) => self.entry.record_error(message),
             None => {
@@ -340,6 +279,77 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// A detector's event: the call, then its anomalies to the pipeline (at most
+    /// [`MAX_ANOMALIES_PER_CALL`]). The outcome is the error the plugin returned, if any.
+    fn handle_event(
+        &self,
+        instance: &mut PluginInstance,
+        deployment: &Deployment,
+        delivered: &Arc<DeliveredEvent>,
+    ) -> (Result<Option<String>, CallError>, CallTime) {
+        let (result, time) = CallTime::of(|| instance.on_delivered(delivered));
+        let outcome = result.map(|result| {
+            let outcome = match result {
+                Ok(mut found) => {
+                    let reported = found.len();
+                    found.truncate(MAX_ANOMALIES_PER_CALL);
+                    self.entry
+                        .stats
+                        .outputs
+                        .fetch_add(found.len() as u64, Ordering::Relaxed);
+                    self.pipeline.anomalies_found(
+                        &self.entry.name,
+                        &deployment.loaded.info.version,
+                        &delivered.event,
+                        found,
+                    );
+                    (reported > MAX_ANOMALIES_PER_CALL).then(|| {
+                        format!(
+                            "reported {reported} anomalies in one call; only the first {MAX_ANOMALIES_PER_CALL} were kept"
+                        )
+                    })
+                }
+                Err(error) => Some(convert::plugin_error(&error)),
+            };
+            self.pipeline
+                .event_handled(&self.entry.name, &delivered.event);
+            outcome
+        });
+        (outcome, time)
+    }
+
+    /// An alert rule's anomaly: the call, then the alert it raised to the pipeline.
+    fn handle_anomaly(
+        &self,
+        instance: &mut PluginInstance,
+        job: &Arc<AnomalyJob>,
+    ) -> (Result<Option<String>, CallError>, CallTime) {
+        let (result, time) = CallTime::of(|| instance.evaluate(&job.anomaly, &job.context));
+        let outcome = result.map(|result| match result {
+            Ok(Some(alert)) => {
+                self.entry.stats.outputs.fetch_add(1, Ordering::Relaxed);
+                self.pipeline.alert_raised(&self.entry.name, job, alert);
+                None
+            }
+            Ok(None) => None,
+            Err(error) => Some(convert::plugin_error(&error)),
+        });
+        (outcome, time)
+    }
+
+    fn record_time(&self, labels: &PluginLabels, time: CallTime) {
+        self.entry.record_call_time(time.wall_ns, time.cpu_ns);
+        let metrics = self.pipeline.metrics();
+        metrics
+            .plugin_latency
+            .get_or_create(labels)
+            .observe(time.wall_ns as f64 / 1e9);
+        metrics
+            .plugin_cpu
+            .get_or_create(labels)
+            .inc_by(time.cpu_ns as f64 / 1e9);
     }
 
     fn fail(&self, failure: CallError, deployment: &Deployment) {
@@ -380,5 +390,49 @@ fn flow_window(job: &Job) -> Option<Arc<DeliveredEvent>> {
             Some(delivered.clone())
         }
         _ => None,
+    }
+}
+
+/// How long one plugin call took, by the wall clock and in its thread's CPU time: the call
+/// itself and the host imports it made, not what the host did with its results afterwards
+/// (storing anomalies, raising alerts).
+#[derive(Debug, Clone, Copy)]
+struct CallTime {
+    wall_ns: u64,
+    cpu_ns: u64,
+}
+
+impl CallTime {
+    /// Run `call`, timing it.
+    fn of<T>(call: impl FnOnce() -> T) -> (T, CallTime) {
+        let (started, cpu_started) = (Instant::now(), crate::runtime::thread_cpu_ns());
+        let result = call();
+        let time = CallTime {
+            wall_ns: started.elapsed().as_nanos() as u64,
+            cpu_ns: crate::runtime::thread_cpu_ns().saturating_sub(cpu_started),
+        };
+        (result, time)
+    }
+}
+
+/// Answer an analysis run's caller; the outcome is the error the plugin returned, if any.
+fn reply_to_run(
+    result: Result<Result<AlgorithmResult, PluginError>, CallError>,
+    reply: tokio::sync::oneshot::Sender<Result<AlgorithmResult, RunError>>,
+) -> Result<Option<String>, CallError> {
+    match result {
+        Ok(Ok(result)) => {
+            let _ = reply.send(Ok(result));
+            Ok(None)
+        }
+        Ok(Err(error)) => {
+            let message = convert::plugin_error(&error);
+            let _ = reply.send(Err(RunError::Plugin(message.clone())));
+            Ok(Some(message))
+        }
+        Err(failure) => {
+            let _ = reply.send(Err(RunError::Failed(failure.clone())));
+            Err(failure)
+        }
     }
 }

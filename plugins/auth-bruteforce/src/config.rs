@@ -1,7 +1,7 @@
 //! Configuration of the brute-force detector: the services it watches (ordinary and chatty),
 //! thresholds, what counts as one short attempt, the sliding span and the memory bound.
 
-use hashbrown::{HashMap, HashSet};
+use netassure_plugin_sdk::collections::{HashMap, HashSet};
 use netassure_plugin_sdk::{ConfigField, PluginError};
 
 /// Authentication services where a few connections are the rule (`PROTO/PORT`).
@@ -252,7 +252,7 @@ impl Config {
     /// The watched services with their classes, and the multi-try ones.
     fn services(&self) -> Result<Services, PluginError> {
         let invalid = |reason: String| Err(PluginError::InvalidConfig(reason));
-        let mut classes = HashMap::new();
+        let mut classes = HashMap::default();
         for (list, class) in [
             (&self.services, Class::Standard),
             (&self.chatty_services, Class::Chatty),
@@ -272,7 +272,7 @@ impl Config {
             return invalid("no service to watch".into());
         }
         // A multi-try service that is not watched does nothing; a chatty one makes no sense.
-        let mut multi_try = HashSet::new();
+        let mut multi_try = HashSet::default();
         for text in &self.multi_try_services {
             match parse_service(text).map(|service| (service, classes.get(&service))) {
                 Some((service, Some(Class::Standard))) => {

@@ -2,7 +2,7 @@
 //! together; the hosts tried often enough are brute-forced, many hosts tried at all are
 //! sprayed; one finding per (source, service) names the source, the hosts and the figures.
 
-use hashbrown::{HashMap, HashSet};
+use netassure_plugin_sdk::collections::{HashMap, HashSet};
 use netassure_plugin_sdk::evidence::service;
 use netassure_plugin_sdk::flows::addr_from_bytes;
 use netassure_plugin_sdk::prelude::*;

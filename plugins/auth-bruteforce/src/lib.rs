@@ -49,8 +49,8 @@ mod config;
 mod judge;
 mod table;
 
-use hashbrown::HashSet;
 use netassure_flowgraph::{Attempt, Conversations, FlowSlices};
+use netassure_plugin_sdk::collections::HashSet;
 use netassure_plugin_sdk::prelude::*;
 
 pub use config::Config;

@@ -6,7 +6,7 @@
 //! enough, the pairs with the fewest attempts until it is half full, so a flood of one-shot
 //! sources cannot push out a guesser with hundreds of attempts.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 /// A source trying a service of a host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use hashbrown::{HashMap, HashSet};
+use netassure_plugin_sdk::collections::{HashMap, HashSet};
 
 /// (source, destination, protocol, destination port).
 pub type Key = (u128, u128, u8, u16);

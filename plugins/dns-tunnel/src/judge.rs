@@ -3,7 +3,7 @@
 
 use std::cell::OnceCell;
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 use netassure_plugin_sdk::flows::addr_from_bytes;
 use netassure_plugin_sdk::prelude::*;
 

@@ -41,8 +41,8 @@ mod config;
 mod judge;
 mod state;
 
-use hashbrown::HashMap;
 use netassure_flowgraph::{Attempt, Conversations, FlowSlices, RecordKind, Records};
+use netassure_plugin_sdk::collections::HashMap;
 use netassure_plugin_sdk::prelude::*;
 
 pub use config::Config;

@@ -5,7 +5,7 @@
 //! When a table is full, entries with nothing in the span go first, then the smallest (by
 //! query bytes; resolvers by last seen) until it is half full.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 /// A client and the server it queried.
 pub type PairKey = ([u8; 16], [u8; 16]);

@@ -6,7 +6,7 @@
 //! call pays for all of them — and a restart keeps what the network uses (but the last few
 //! minutes).
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::host;
 
@@ -128,7 +128,7 @@ impl Destinations {
         let Some(bytes) = host::state::get(&key(n)) else {
             return;
         };
-        let mut stored = HashMap::new();
+        let mut stored = HashMap::default();
         decode(&bytes, &mut stored);
         for (address, old) in stored {
             match self.by_address.get_mut(&address) {

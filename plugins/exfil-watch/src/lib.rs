@@ -43,7 +43,7 @@ mod destinations;
 
 mod uploads;
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::flows::Conversations;
@@ -168,7 +168,7 @@ impl ExfilWatch {
         let max_hosts = self.config.max_hosts;
         let internal = self.internal.clone();
         let destinations = self.load();
-        let mut pairs: HashMap<Pair, Traffic> = HashMap::new();
+        let mut pairs: HashMap<Pair, Traffic> = HashMap::default();
         for i in 0..batch.len() {
             let (src, dst) = (batch.src_u128(i), batch.dst_u128(i));
             let initiated =

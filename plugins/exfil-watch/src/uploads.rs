@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::host;
 

@@ -1,7 +1,7 @@
 //! [`HeavyHitters`]: a Count-Min sketch with the candidate set that turns it into a heavy-hitter
 //! finder, in fixed memory: an hour's tally of one kind of key.
 
-use hashbrown::HashSet;
+use netassure_plugin_sdk::collections::HashSet;
 
 use datasketches::countmin::CountMinSketch;
 
@@ -21,6 +21,8 @@ pub struct HeavyHitters {
     candidates: HashSet<Key>,
     total: u64,
     refused: bool,
+    /// The secret the keys' fingerprints are keyed with (see [`fingerprint`]).
+    seed: u64,
 }
 
 impl HeavyHitters {
@@ -35,9 +37,10 @@ impl HeavyHitters {
             min_share,
             floor: u64::MAX,
             max_candidates: usize::MAX,
-            candidates: HashSet::new(),
+            candidates: HashSet::default(),
             total: 0,
             refused: false,
+            seed: random_seed(),
         }
     }
 
@@ -60,7 +63,7 @@ impl HeavyHitters {
         if weight == 0 {
             return;
         }
-        let item = fingerprint(key);
+        let item = fingerprint(key, self.seed);
         self.sketch.update_with_weight(item, weight);
         self.total += weight;
         if self.candidates.contains(&key) {
@@ -75,7 +78,7 @@ impl HeavyHitters {
 
     /// The estimate for `key` (never less than the truth).
     pub fn estimate(&self, key: Key) -> u64 {
-        self.sketch.estimate(fingerprint(key))
+        self.sketch.estimate(fingerprint(key, self.seed))
     }
 
     /// Everything counted.
@@ -147,9 +150,9 @@ impl Tally for HeavyHitters {
             return;
         }
         let threshold = self.threshold();
-        let sketch = &self.sketch;
+        let (sketch, seed) = (&self.sketch, self.seed);
         self.candidates
-            .retain(|&key| sketch.estimate(fingerprint(key)) as f64 >= threshold);
+            .retain(|&key| sketch.estimate(fingerprint(key, seed)) as f64 >= threshold);
         self.refused = true;
         if self.candidates.len() > self.max_candidates {
             let kept = self.largest(self.max_candidates / 2);
@@ -159,7 +162,8 @@ impl Tally for HeavyHitters {
 
     fn seed(&mut self, keys: &[(Key, u64)], total: u64) {
         for &(key, volume) in keys {
-            self.sketch.update_with_weight(fingerprint(key), volume);
+            self.sketch
+                .update_with_weight(fingerprint(key, self.seed), volume);
             self.candidates.insert(key);
         }
         let kept: u64 = keys.iter().map(|&(_, volume)| volume).sum();
@@ -170,9 +174,12 @@ impl Tally for HeavyHitters {
 
 /// The 64 bits the sketch hashes for `key`: each row hashes its item anew (MurmurHash3 with the
 /// row's seed), so hashing 8 bytes instead of the key's 24 (an enum tag and one or two
-/// addresses) is what keeps counting cheap. Two keys share a fingerprint with probability
-/// 2^-64: far below the sketch's own error.
-fn fingerprint(key: Key) -> u64 {
+/// addresses) is what keeps counting cheap. The mix is keyed with `seed`, a secret drawn when
+/// the sketch is made (sketches are never stored), so that traffic crafted to share a
+/// fingerprint with a chosen key — and inflate that key's estimate — cannot be computed in
+/// advance; two keys share a fingerprint with probability 2^-64 otherwise, far below the
+/// sketch's own error.
+fn fingerprint(key: Key, seed: u64) -> u64 {
     /// A 128-to-64-bit mix (the multiply-xorshift finaliser of SplitMix64 over both halves).
     fn mix(value: u128, seed: u64) -> u64 {
         let mut x = (value as u64) ^ seed;
@@ -182,7 +189,14 @@ fn fingerprint(key: Key) -> u64 {
         x ^ (x >> 31)
     }
     match key {
-        Key::Host(host) => mix(host, 0x9e37_79b9_7f4a_7c15),
-        Key::Pair(src, dst) => mix(dst, mix(src, 0x6a09_e667_f3bc_c909)),
+        Key::Host(host) => mix(host, seed ^ 0x9e37_79b9_7f4a_7c15),
+        Key::Pair(src, dst) => mix(dst, mix(src, seed ^ 0x6a09_e667_f3bc_c909)),
     }
+}
+
+/// A random 64-bit secret: the standard library's randomly keyed hasher (seeded from WASI
+/// `random` in a plugin) hashing nothing.
+fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0u64)
 }

@@ -1,7 +1,7 @@
 //! Configuration of the flood detector: rates, the peer comparison, what a slow connection is,
 //! the short span and the memory bound, with the checks `configure()` applies.
 
-use hashbrown::HashSet;
+use netassure_plugin_sdk::collections::HashSet;
 use netassure_plugin_sdk::{ConfigField, PluginError};
 
 /// Web services, where slowloris and its kin hold connections open.

@@ -2,7 +2,7 @@
 //! short span and against the service's other clients; which services get unanswered SYNs
 //! from many sources; and the findings, with their evidence flows.
 
-use hashbrown::{HashMap, HashSet};
+use netassure_plugin_sdk::collections::{HashMap, HashSet};
 use netassure_plugin_sdk::evidence::service as service_name;
 use netassure_plugin_sdk::flows::addr_from_bytes;
 use netassure_plugin_sdk::prelude::*;
@@ -288,7 +288,7 @@ impl Judge<'_> {
     pub fn many_sources(&self) -> Vec<Verdict> {
         // The busiest sources of each service with unanswered SYNs, and when, from the exact
         // sums.
-        let mut busiest: HashMap<Service, Sources> = HashMap::new();
+        let mut busiest: HashMap<Service, Sources> = HashMap::default();
         for (key, agg) in self.window.iter().filter(|(_, a)| a.syn > 0) {
             let entry = busiest
                 .entry(key.service())
@@ -336,7 +336,7 @@ impl Judge<'_> {
     /// `min_conn_rate` × `min_group_sources`.
     pub fn many_clients(&self) -> Vec<Verdict> {
         let config = self.config;
-        let mut groups: HashMap<Service, Sources> = HashMap::new();
+        let mut groups: HashMap<Service, Sources> = HashMap::default();
         for (key, agg) in self.window.iter() {
             let own_s = agg.last_ms.saturating_sub(agg.first_ms) as f64 / 1000.0;
             // A longer burst is judged per source, over its own time.

@@ -63,8 +63,8 @@ mod judge;
 mod state;
 mod window;
 
-use hashbrown::HashMap;
 use netassure_flowgraph::{Conversations, FlowSlices, RecordKind};
+use netassure_plugin_sdk::collections::HashMap;
 use netassure_plugin_sdk::prelude::*;
 
 pub use config::Config;
@@ -128,8 +128,8 @@ impl RequestFlood {
         verdicts: &[Verdict],
     ) -> Vec<Vec<u32>> {
         let mut flows = vec![Vec::new(); verdicts.len()];
-        let mut by_key: HashMap<Key, usize> = HashMap::new();
-        let mut by_service: HashMap<Service, usize> = HashMap::new();
+        let mut by_key: HashMap<Key, usize> = HashMap::default();
+        let mut by_service: HashMap<Service, usize> = HashMap::default();
         for (n, verdict) in verdicts.iter().enumerate() {
             if verdict.sources.0.is_empty() {
                 by_key.entry(verdict.key).or_insert(n);

@@ -6,7 +6,7 @@
 //! bound is left; a key keeps at most four times `min_slow_connections` slow connections
 //! (enough to judge it and score it).
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use crate::window::{Agg, Key};
 

@@ -13,9 +13,10 @@
 //! bytes per summed key: the busy ones (at most a fifth of the flows), at most 4,096 quiet keys
 //! of SYN-flooded services, and the slow connections.
 
-use hashbrown::{DefaultHashBuilder, HashSet, HashTable};
+use hashbrown::HashTable;
 use netassure_flowgraph::{Attempt, Conversations, FlowSlices};
 use netassure_plugin_sdk::FlowBatch;
+use netassure_plugin_sdk::collections::{HashSet, RandomlySeeded};
 use std::hash::BuildHasher;
 
 use crate::config::Config;
@@ -162,7 +163,7 @@ pub struct Window {
 
 impl Default for Window {
     fn default() -> Self {
-        let hasher = DefaultHashBuilder::default();
+        let hasher = RandomlySeeded::default();
         Window {
             keys: HashTable::new(),
             slow: Vec::new(),

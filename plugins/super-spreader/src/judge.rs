@@ -1,7 +1,7 @@
 //! Judging one source: what its failed targets in the span add up to (ports per probed host,
 //! hosts per service), and the findings that follow, with their evidence.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 use netassure_plugin_sdk::flows::addr_from_bytes;
 use netassure_plugin_sdk::prelude::*;
 

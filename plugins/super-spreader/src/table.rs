@@ -8,7 +8,7 @@
 //! half their bound, so a flood of one-probe (spoofed) sources churns through the small
 //! entries while a real scanner, with hundreds of targets, stays.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 /// A failed attempt's target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

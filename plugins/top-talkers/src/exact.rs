@@ -1,6 +1,6 @@
 //! The exact tally of `top-talkers`: every key's volume this hour, in a map.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use crate::shared::baseline::Key;
 use crate::shared::engine::Tally;

@@ -3,8 +3,8 @@
 //!
 //! **Method.** Each flow window's flows are summed exactly: bytes or packets sent per source,
 //! received per destination and carried per (source, destination) pair (`shared/amounts.rs`).
-//! These are added up per hour of flow time (at most `max_keys` keys per kind; the smallest half is dropped
-//! beyond). The hour's `top` keys of each kind (`by`, default senders only) are published as
+//! These are added up per hour of flow time (at most `max_keys` keys per kind; the smallest
+//! half is dropped beyond). The hour's `top` keys of each kind (`by`, default senders only) are published as
 //! gauges (`src/10.0.0.5` = volume so far this hour, `src/hour_total`) and judged against the
 //! key's **own baseline for that hour of the day** (`shared/baseline.rs`): when an hour closes,
 //! its largest keys are folded into a persistent profile of the 24 hours of the day

@@ -2,7 +2,7 @@
 //! reflectors, which only answered and are therefore not attackers), the victim, the service
 //! and the heaviest flows.
 
-use hashbrown::{HashMap, HashSet};
+use netassure_plugin_sdk::collections::{HashMap, HashSet};
 
 use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::flows::Conversations;
@@ -50,10 +50,10 @@ pub fn flood(
     reflection: bool,
     conversations: Option<&Conversations>,
 ) -> Flood {
-    let mut sources: HashSet<u128> = HashSet::new();
-    let mut attackers: HashMap<u128, u64> = HashMap::new();
-    let mut reflectors: HashMap<u128, u64> = HashMap::new();
-    let mut services: HashMap<(u8, u16), u64> = HashMap::new();
+    let mut sources: HashSet<u128> = HashSet::default();
+    let mut attackers: HashMap<u128, u64> = HashMap::default();
+    let mut reflectors: HashMap<u128, u64> = HashMap::default();
+    let mut services: HashMap<(u8, u16), u64> = HashMap::default();
     let mut flows = Vec::new();
     let mut seen = (u64::MAX, 0);
     for i in (0..batch.len()).filter(|&i| batch.dst_u128(i) == victim) {

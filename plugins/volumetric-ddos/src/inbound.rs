@@ -11,7 +11,7 @@
 //! whose request the window does not hold: reflected and amplified answers, backscatter. A
 //! busy web server or DNS resolver has completed conversations; a flood mostly has neither.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use datasketches::hll::{HllSketch, HllType};
 use netassure_plugin_sdk::host::flows::{Attempt, Conversations};
@@ -114,7 +114,8 @@ pub fn inbound(
     // Destinations are numbered as they appear (the table holds only their numbers, so growing
     // it moves 20-byte entries, not whole `Inbound`s), and each flow remembers its
     // destination's number for the second pass.
-    let mut numbers: HashMap<u128, u32> = HashMap::with_capacity(batch.len() / 2);
+    let mut numbers: HashMap<u128, u32> =
+        HashMap::with_capacity_and_hasher(batch.len() / 2, Default::default());
     let mut destinations: Vec<(u128, Inbound)> = Vec::new();
     let mut marks: Vec<(u32, bool)> = Vec::with_capacity(batch.len());
     for i in 0..batch.len() {

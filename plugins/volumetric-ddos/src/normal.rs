@@ -3,7 +3,7 @@
 //! the highest normal rate; the lowest kept rate then stands in for any other). Kept in
 //! `host::state` (`v1/normals`, `v1/learned`) so restarts keep what was learned.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 use netassure_plugin_sdk::host;
 use serde::{Deserialize, Serialize};
 

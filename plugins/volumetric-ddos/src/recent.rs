@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 
 use datasketches::hll::{HllType, HllUnion};
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use crate::inbound::Inbound;
 

@@ -15,6 +15,8 @@ pub struct Socket {
     pub tx_queue: u64,
     /// Bytes received and not yet read by the socket's owner.
     pub rx_queue: u64,
+    /// The socket's inode: what `/proc/PID/fd/N` links to (`socket:[INODE]`).
+    pub inode: u64,
 }
 
 /// TCP sockets bound to 127.0.0.1.
@@ -32,8 +34,9 @@ fn read(path: &str) -> Vec<Socket> {
     text.lines().skip(1).filter_map(parse).collect()
 }
 
-/// `sl local_address rem_address st tx_queue:rx_queue ...`, addresses as `HEX_IP:HEX_PORT`
-/// (the IP in the kernel's byte order, read as a native integer).
+/// `sl local_address rem_address st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...`,
+/// addresses as `HEX_IP:HEX_PORT` (the IP in the kernel's byte order, read as a native
+/// integer).
 fn parse(line: &str) -> Option<Socket> {
     let mut fields = line.split_whitespace().skip(1);
     let address = |field: &str| -> Option<(std::net::Ipv4Addr, u16)> {
@@ -48,12 +51,14 @@ fn parse(line: &str) -> Option<Socket> {
     let (_, remote_port) = address(fields.next()?)?;
     let state = u8::from_str_radix(fields.next()?, 16).ok()?;
     let (tx, rx) = fields.next()?.split_once(':')?;
+    let inode = fields.nth(4)?.parse().ok()?;
     (local_ip == std::net::Ipv4Addr::LOCALHOST).then_some(Socket {
         local_port,
         remote_port,
         state,
         tx_queue: u64::from_str_radix(tx, 16).ok()?,
         rx_queue: u64::from_str_radix(rx, 16).ok()?,
+        inode,
     })
 }
 
@@ -86,6 +91,17 @@ pub fn connected_to_server(server_port: u16, client_ports: &[u16]) -> bool {
             socket.local_port == server_port
                 && socket.remote_port == client
                 && socket.state == ESTABLISHED
+        })
+    })
+}
+
+/// Whether process `pid` holds the socket with `inode` (one of its file descriptors links to
+/// it): tells a peer's own socket from another test's that happens to use the same port.
+pub fn held_by(pid: u32, inode: u64) -> bool {
+    let wanted = format!("socket:[{inode}]");
+    std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|target| target.as_os_str() == wanted.as_str())
         })
     })
 }

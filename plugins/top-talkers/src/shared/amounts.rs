@@ -1,9 +1,9 @@
 //! One window's amounts per key: the flows of a batch summed per sender, receiver or pair.
-//! Both plugins count the window themselves (one hash per flow, foldhash through hashbrown)
+//! Both plugins count the window themselves (one hash per flow, the SDK's randomly seeded map)
 //! rather than ask the host for the window's graph: that would have the host build a graph of
 //! every host and edge, and copy it into the plugin, to read one column of it.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 use netassure_plugin_sdk::prelude::*;
 
 use super::By;
@@ -16,7 +16,8 @@ pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> Vec<(Key, u64
     } else {
         &batch.bytes
     };
-    let mut sums: HashMap<Key, u64> = HashMap::with_capacity(batch.len() / 4);
+    let mut sums: HashMap<Key, u64> =
+        HashMap::with_capacity_and_hasher(batch.len() / 4, Default::default());
     for (i, &weight) in weights.iter().enumerate() {
         let key = match by {
             By::Src => Key::Host(batch.src_u128(i)),

@@ -7,7 +7,7 @@
 //! key reached recently stays "usual" for a while. A key outside the kept list was at most as
 //! big as the smallest kept one: that level (`floor`) stands in for it.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::flows::addr_from_u128;
 use serde::{Deserialize, Serialize};

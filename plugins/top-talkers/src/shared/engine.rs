@@ -3,7 +3,7 @@
 //! [`Tally`] of each kind, the hour's top keys are published and judged, and the hour in
 //! progress is saved every five minutes of flow time.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::host::flows::Conversations;
 use netassure_plugin_sdk::prelude::*;

@@ -1,7 +1,7 @@
 //! The hour of flow time being counted: which hour it is, how much of it the windows covered,
 //! and which keys were reported in it.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::FlowWindow;
 

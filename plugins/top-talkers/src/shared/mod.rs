@@ -1,8 +1,8 @@
-//! What `top-talkers` and `heavy-hitters` share: the configuration, the hour-of-day baselines
-//! and their persistence, the hour in progress, the parties of a report and the metrics that
-//! show the current top keys. `heavy-hitters` compiles this directory in with `#[path]`; both
-//! plugins differ only in how they count a key's volume (exact sums from the window's host graph,
-//! or a Count-Min sketch in fixed memory).
+//! What `top-talkers` and `heavy-hitters` share: the configuration, a window's amounts per
+//! key, the hour-of-day baselines and their persistence, the hour in progress, the parties of
+//! a report and the metrics that show the current top keys. `heavy-hitters` compiles this
+//! directory in with `#[path]`; both plugins differ only in how they count a key's volume over
+//! the hour (exact sums, or a Count-Min sketch in fixed memory).
 
 pub mod amounts;
 pub mod baseline;

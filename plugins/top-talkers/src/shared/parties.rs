@@ -3,7 +3,7 @@
 //! names as attacker the host that initiated the traffic — the uploader, the downloader — never
 //! a server that only answered.
 
-use hashbrown::HashMap;
+use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::flows::Conversations;
@@ -56,9 +56,9 @@ pub fn parties(
     weight: impl Fn(usize) -> u64,
     conversations: Option<&Conversations>,
 ) -> Parties {
-    let mut attackers: HashMap<u128, u64> = HashMap::new();
-    let mut victims: HashMap<u128, u64> = HashMap::new();
-    let mut services: HashMap<(u8, u16), u64> = HashMap::new();
+    let mut attackers: HashMap<u128, u64> = HashMap::default();
+    let mut victims: HashMap<u128, u64> = HashMap::default();
+    let mut services: HashMap<(u8, u16), u64> = HashMap::default();
     let mut seen = (u64::MAX, 0);
     for &i in flows {
         let w = weight(i);
