@@ -286,10 +286,19 @@ fn template_and_pending_floods_from_many_ports_leave_the_hosts_memory_where_it_w
             let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             for datagram in datagrams {
                 socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
-                // Pacing: the flood must reach the collector, not overflow the socket's
-                // receive buffer.
-                std::thread::sleep(Duration::from_millis(2));
             }
+            // The flood must reach the collector, not overflow its socket's receive buffer
+            // while a loaded machine gives the host no core: each exporter's datagrams are
+            // read before the next exporter sends.
+            wait_until(
+                Duration::from_secs(30),
+                "the collector to read them",
+                || {
+                    sockets::udp().iter().any(|socket| {
+                        socket.local_port == port && socket.remote_port == 0 && socket.rx_queue == 0
+                    })
+                },
+            );
         }
     };
     send(&template_sets, TEMPLATE_PORTS);
