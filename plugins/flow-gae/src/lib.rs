@@ -34,6 +34,9 @@ pub struct Config {
     pub threshold: Option<f64>,
     /// Flows listed as evidence per anomaly, highest scores first.
     pub max_flows: usize,
+    /// Anomalies reported per window at most: the groups with the highest scores (a model
+    /// that flags much of a window would otherwise spend its call describing thousands).
+    pub max_anomalies: usize,
     /// A group is reported only with at least this many flagged flows in the window.
     pub min_flows: usize,
     /// A victim hit by flagged flows of at least this many attackers is one distributed
@@ -56,6 +59,7 @@ impl Default for Config {
             model: "flow-gae".into(),
             threshold: None,
             max_flows: 20,
+            max_anomalies: 100,
             min_flows: 1,
             distributed: 20,
             features: 3,
@@ -185,7 +189,7 @@ impl FlowGae {
         if flagged.is_empty() {
             return Vec::new();
         }
-        group::group(
+        let groups: Vec<group::Group> = group::group(
             batch,
             conversations.as_ref(),
             &flagged,
@@ -193,8 +197,36 @@ impl FlowGae {
         )
         .into_iter()
         .filter(|g| g.flows.len() >= self.config.min_flows)
-        .map(|g| self.finding(batch, output, threshold, g))
-        .collect()
+        .collect();
+        let kept = self.highest_scoring(&groups, output);
+        groups
+            .into_iter()
+            .zip(kept)
+            .filter_map(|(g, kept)| kept.then(|| self.finding(batch, output, threshold, g)))
+            .collect()
+    }
+
+    /// Which of `groups` to describe: all, or the `max_anomalies` with the highest scores (the
+    /// others are counted in the `anomalies_not_reported` metric), kept in their order.
+    fn highest_scoring(&self, groups: &[group::Group], output: &ModelOutput) -> Vec<bool> {
+        let max = self.config.max_anomalies;
+        if groups.len() <= max {
+            return vec![true; groups.len()];
+        }
+        host::metrics::counter_add("anomalies_not_reported", (groups.len() - max) as u64);
+        let top = |g: &group::Group| {
+            g.flows
+                .iter()
+                .map(|&flow| output.score[flow])
+                .fold(f32::MIN, f32::max)
+        };
+        let mut order: Vec<(f32, usize)> = groups.iter().map(top).zip(0..).collect();
+        order.select_nth_unstable_by(max - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut kept = vec![false; groups.len()];
+        for &(_, index) in &order[..max] {
+            kept[index] = true;
+        }
+        kept
     }
 
     fn finding(
@@ -302,6 +334,7 @@ impl Detector for FlowGae {
             .field(ConfigField::string("model", "Model to run", "flow-gae"))
             .field(ConfigField::optional("threshold", "float", "Score that counts as anomalous (default: the model's own)"))
             .field(ConfigField::integer("max_flows", "Evidence flows listed per anomaly", 20))
+            .field(ConfigField::integer("max_anomalies", "Anomalies reported per window at most, the highest-scoring groups first", 100))
             .field(ConfigField::integer("min_flows", "Flagged flows a group needs in a window to be reported", 1))
             .field(ConfigField::integer("distributed", "Attackers on one victim that make one distributed anomaly", 20))
             .field(ConfigField::integer("features", "Features explained per evidence flow", 3))
@@ -331,6 +364,11 @@ impl Detector for FlowGae {
         if config.min_flows == 0 || config.distributed < 2 {
             return Err(PluginError::InvalidConfig(
                 "min_flows must be at least 1 and distributed at least 2".into(),
+            ));
+        }
+        if !(1..=1_000).contains(&config.max_anomalies) {
+            return Err(PluginError::InvalidConfig(
+                "max_anomalies must be 1 ..= 1000 (the host keeps at most 1000 per call)".into(),
             ));
         }
         self.config = config;

@@ -122,3 +122,36 @@ fn without_a_model_for_this_network_it_finds_nothing_and_bad_settings_are_refuse
         assert!(detector.configure(bad).is_err());
     }
 }
+
+#[test]
+fn a_window_flagged_everywhere_reports_only_its_highest_scoring_groups() {
+    // 30 sources, each probing its own host: 30 groups, one per attacker.
+    let records: Vec<FlowRecord> = (1..=30)
+        .map(|s| flow(s, 100 + s, 40_000, 80, 0x02))
+        .collect();
+    let (window, mut output) = window(&records);
+    // Scores rise with the source: sources 21..=30 score highest.
+    output.score = (1..=30).map(|s| s as f32 / 10.0).collect();
+    let mut detector = FlowGae::default();
+    detector
+        .configure(Config {
+            max_anomalies: 10,
+            ..Config::default()
+        })
+        .unwrap();
+    let found = detector.report(&window, &output, 0.05);
+    let attackers: Vec<&str> = found.iter().map(|f| f.nodes[0].as_str()).collect();
+    let expected: Vec<String> = (21..=30).map(|s| format!("10.0.0.{s}")).collect();
+    assert_eq!(attackers.len(), 10, "{attackers:?}");
+    for address in &expected {
+        assert!(
+            attackers.contains(&address.as_str()),
+            "{address} in {attackers:?}"
+        );
+    }
+    let refused = Config {
+        max_anomalies: 0,
+        ..Config::default()
+    };
+    assert!(FlowGae::default().configure(refused).is_err());
+}
