@@ -203,12 +203,7 @@ fn the_openapi_document_and_the_router_agree_both_ways() {
         routed.len() > 20,
         "the router's routes were read: {routed:?}"
     );
-    let undocumented: Vec<_> = routed.difference(&documented).collect();
-    let unrouted: Vec<_> = documented.difference(&routed).collect();
-    assert!(
-        undocumented.is_empty() && unrouted.is_empty(),
-        "routed but not in openapi.json: {undocumented:#?}\nin openapi.json but not routed: {unrouted:#?}"
-    );
+    assert_same(&routed, "routed", &documented, "openapi.json");
 }
 
 /// (exposed name, type) of every metric `host/src/metrics.rs` registers: each
@@ -259,11 +254,22 @@ fn docs_metrics_lists_every_metric_and_nothing_else() {
         registered.len() > 10,
         "the registrations were read: {registered:?}"
     );
-    let undocumented: Vec<_> = registered.difference(&documented).collect();
-    let unregistered: Vec<_> = documented.difference(&registered).collect();
+    assert_same(&registered, "registered", &documented, "docs/metrics.md");
+}
+
+/// Fail unless `code` (what the source `does`) and `doc` (what `document` lists) hold the same
+/// items, naming what each lacks.
+fn assert_same<T: Ord + std::fmt::Debug>(
+    code: &BTreeSet<T>,
+    does: &str,
+    doc: &BTreeSet<T>,
+    document: &str,
+) {
+    let missing: Vec<_> = code.difference(doc).collect();
+    let extra: Vec<_> = doc.difference(code).collect();
     assert!(
-        undocumented.is_empty() && unregistered.is_empty(),
-        "registered but not in docs/metrics.md: {undocumented:#?}\nin docs/metrics.md but not registered: {unregistered:#?}"
+        missing.is_empty() && extra.is_empty(),
+        "{does} but not in {document}: {missing:#?}\nin {document} but not {does}: {extra:#?}"
     );
 }
 
