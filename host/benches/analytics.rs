@@ -138,7 +138,7 @@ fn case<'a>(
 
 fn main() {
     let path = root().join("examples/v2.1-test-topology.json");
-    let (nodes, links) = netassure_host::simulator::read_topology(&path).unwrap();
+    let (nodes, links) = netassure_host::model::files::read_topology(&path).unwrap();
     let store = Arc::new(TopologyStore::new());
     let delta = InputEvent::Snapshot {
         seq: Some(0),

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use netassure_host::evaluation::gae_tensors;
 use netassure_host::inference::{DevicePreference, InferenceConfig, InferenceService};
+use netassure_host::learning::train::gae_tensors;
 use netassure_netflow::FlowColumns;
 use netassure_netflow::files::FlowWindows;
 

@@ -171,7 +171,7 @@ fn flow_batch(runtime: &Runtime, loaded: &LoadedComponent) {
     const FLOWS: usize = 1_000_000;
     const ROUNDS: usize = 10;
     let event = convert::event(1, "bench", 1, &flows(FLOWS)).expect("flows are delivered");
-    let netassure_host::model::EventPayload::Flows(window) = &event.payload else {
+    let netassure_host::runtime::EventPayload::Flows(window) = &event.payload else {
         unreachable!()
     };
     let batch_bytes = window.flows.src_addr.len() * 2

@@ -84,7 +84,7 @@ fn memory_and_snapshots(path: &std::path::Path) -> (Vec<Node>, Vec<Link>) {
     // Parse inside the measurement and drop the parsed copies afterwards, so the store is
     // charged for every byte it keeps (ids included).
     let before = live();
-    let (nodes, links) = netassure_host::simulator::read_topology(path).unwrap();
+    let (nodes, links) = netassure_host::model::files::read_topology(path).unwrap();
     let mut graph = TopologyGraph::default();
     let mut changes = Vec::new();
     graph.replace_all(&nodes, &links, &mut changes, &mut Vec::new());

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{cli_bin, plugins_dir};
-use netassure_host::evaluation::labels::Labels;
+use netassure_cli::evaluation::labels::Labels;
 use serde_json::Value;
 
 /// Attack classes the default configuration must detect.

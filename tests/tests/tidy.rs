@@ -2,7 +2,8 @@
 //! They read the repository's files (and the host's own types), start nothing, and fail with
 //! the list of what disagrees.
 //!
-//! - ARCHITECTURE.md's code map names every workspace crate and every module of the host;
+//! - ARCHITECTURE.md's code map names every workspace crate and every module of the host and
+//!   of the crates under it (`crates/`);
 //! - released WIT versions are frozen: `wit/RELEASED.sha256` holds the hash of each of their
 //!   files, and a changed or added file in a released version fails (add a new version);
 //! - `netassure.example.toml` sets every field of the configuration it shows;
@@ -45,30 +46,63 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-#[test]
-fn the_code_map_names_every_crate_and_every_host_module() {
-    let map = read("ARCHITECTURE.md");
+/// Every workspace crate's folder: the members, with `crates/*` expanded (other globs, such
+/// as `plugins/*`, stand for their folder, which has its own section).
+fn workspace_crates() -> Vec<String> {
     let manifest: toml::Value = toml::from_str(&read("Cargo.toml")).unwrap();
-    let mut missing = Vec::new();
+    let mut crates = Vec::new();
     for member in manifest["workspace"]["members"].as_array().unwrap() {
-        let member = member.as_str().unwrap().trim_end_matches("/*");
-        if !map.contains(&format!("`{member}/`")) && !map.contains(&format!("`{member}`")) {
-            missing.push(format!("crate {member}"));
+        let member = member.as_str().unwrap();
+        if member == "crates/*" {
+            for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                crates.push(format!("crates/{name}"));
+            }
+        } else {
+            crates.push(member.trim_end_matches("/*").to_owned());
         }
     }
-    let src = root().join("host/src");
-    for file in files_under(&src) {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".rs") && name != "mod.rs" && !map.contains(&format!("`{name}`")) {
-            missing.push(format!("host/src/{}", file.display()));
+    crates.sort();
+    crates
+}
+
+/// The Rust sources the code map describes file by file: the host's and those of the crates
+/// under it.
+fn mapped_sources() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("host/src")];
+    for krate in workspace_crates() {
+        if krate.starts_with("crates/") {
+            dirs.push(Path::new(&krate).join("src"));
         }
-        for dir in file.parent().unwrap().iter() {
-            let dir = dir.to_string_lossy();
-            if !map.contains(&format!("`{dir}/`")) {
-                missing.push(format!("host/src/.../{dir}/"));
+    }
+    dirs
+}
+
+#[test]
+fn the_code_map_names_every_crate_and_every_module_of_the_host_crates() {
+    let map = read("ARCHITECTURE.md");
+    let mut missing = Vec::new();
+    for krate in workspace_crates() {
+        if !map.contains(&format!("`{krate}/`")) && !map.contains(&format!("`{krate}`")) {
+            missing.push(format!("crate {krate}"));
+        }
+    }
+    for src in mapped_sources() {
+        for file in files_under(&root().join(&src)) {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let entry_point = ["mod.rs", "lib.rs", "main.rs"].contains(&name.as_str());
+            if name.ends_with(".rs") && !entry_point && !map.contains(&format!("`{name}`")) {
+                missing.push(format!("{}", src.join(&file).display()));
+            }
+            for dir in file.parent().unwrap().iter() {
+                let dir = dir.to_string_lossy();
+                if dir != "bin" && !map.contains(&format!("`{dir}/`")) {
+                    missing.push(format!("{}/.../{dir}/", src.display()));
+                }
             }
         }
     }
+    missing.sort();
     missing.dedup();
     assert!(
         missing.is_empty(),
@@ -206,12 +240,12 @@ fn the_openapi_document_and_the_router_agree_both_ways() {
     assert_same(&routed, "routed", &documented, "openapi.json");
 }
 
-/// (exposed name, type) of every metric `host/src/metrics.rs` registers: each
+/// (exposed name, type) of every metric `crates/metrics/src/lib.rs` registers: each
 /// `registry.register("name", "help", variable.clone())` and the `let variable =
 /// Family::<Labels, Type>` it registers. (An empty family is not in the exposition, so the
 /// source, not `/metrics`, says what exists.)
 fn registered_metrics() -> BTreeSet<String> {
-    let source = read("host/src/metrics.rs");
+    let source = read("crates/metrics/src/lib.rs");
     let mut names = BTreeSet::new();
     for call in source.split("registry.register(").skip(1) {
         let call = &call[..call.find(");").unwrap()];

@@ -27,8 +27,8 @@ fn stream_status(host: &Host) -> Value {
 /// The topology the example files lead to, computed by the store itself, in `GET /topology` form.
 fn expected_from_files(topology: &str, events: &str) -> Value {
     let store = TopologyStore::new();
-    let mut messages = netassure_host::simulator::read_messages(&example(topology)).unwrap();
-    messages.extend(netassure_host::simulator::read_messages(&example(events)).unwrap());
+    let mut messages = netassure_host::model::files::read_messages(&example(topology)).unwrap();
+    messages.extend(netassure_host::model::files::read_messages(&example(events)).unwrap());
     for message in &messages {
         if let Some(delta) = message.topology_delta() {
             store.apply(&delta, 1);
@@ -42,7 +42,7 @@ fn expected_from_files(topology: &str, events: &str) -> Value {
 
 #[test]
 fn host_follows_the_simulator_to_the_same_topology() {
-    let events = netassure_host::simulator::read_messages(&example("temporal-events.json"))
+    let events = netassure_host::model::files::read_messages(&example("temporal-events.json"))
         .unwrap()
         .len();
     let simulator = SimulatorProcess::start(&[

@@ -318,7 +318,15 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     crate::models::ensure_onnxruntime("release")?;
     build::build_plugins(false)?;
-    run(cargo().args(["build", "--release", "-p", "netassure-host", "--bins"]))?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "netassure-host",
+        "-p",
+        "netassure-cli",
+        "--bins",
+    ]))?;
     let plugins = prepare_plugins()?;
     let models = target_dir().join("demo/data/models");
     let (flows, labels) = prepare_flows(&models)?;
@@ -360,7 +368,7 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     println!("\nThe host keeps running at {base} (admin token `{TOKEN}`). Try:");
     println!("  curl {base}/plugins/link-utilisation");
     println!(
-        "  cargo run -q -p netassure-host --bin netassure -- --api {base} --token {TOKEN} plugins list"
+        "  cargo run -q -p netassure-cli --bin netassure -- --api {base} --token {TOKEN} plugins list"
     );
     println!("Ctrl-C stops it.");
     host.wait()?;

@@ -193,7 +193,15 @@ fn ensure_test_tools() -> anyhow::Result<()> {
 fn setup() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     build::build_plugins(false)?;
-    run(cargo().args(["build", "--release", "-p", "netassure-host", "--bins"]))?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "netassure-host",
+        "-p",
+        "netassure-cli",
+        "--bins",
+    ]))?;
     let library = models::ensure_onnxruntime("release")?;
     println!(
         "ready: {} (plugins in {}, ONNX Runtime {} beside the binaries)",
@@ -208,7 +216,14 @@ fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_test_tools()?;
     build::build_plugins(true)?;
-    run(cargo().args(["build", "-p", "netassure-host", "--bins"]))?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "netassure-host",
+        "-p",
+        "netassure-cli",
+        "--bins",
+    ]))?;
     models::ensure_onnxruntime("debug")?;
     let target = target_dir();
     test_report::run_reporting_failures(

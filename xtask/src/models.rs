@@ -26,7 +26,7 @@ pub fn ensure_onnxruntime(profile: &str) -> anyhow::Result<PathBuf> {
     let library = ort_library();
     if !library.is_file() {
         let mut build = crate::cargo();
-        build.args(["build", "-p", "netassure-host", "--bin", "netassure"]);
+        build.args(["build", "-p", "netassure-cli", "--bin", "netassure"]);
         if profile == "release" {
             build.arg("--release");
         }
@@ -77,7 +77,7 @@ pub fn train_gae(epochs: u32) -> anyhow::Result<()> {
         "build",
         "--release",
         "-p",
-        "netassure-host",
+        "netassure-cli",
         "--bin",
         "netassure",
     ]))?;

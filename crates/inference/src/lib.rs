@@ -273,7 +273,7 @@ impl InferenceService {
     }
 
     /// Every model being learned.
-    pub fn learning_all(&self) -> BTreeMap<String, LearningStatus> {
+    pub(crate) fn learning_all(&self) -> BTreeMap<String, LearningStatus> {
         self.learning.lock().expect("learning lock").clone()
     }
 

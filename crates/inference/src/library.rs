@@ -55,7 +55,7 @@ impl Runtime {
 }
 
 /// The file name of the library in a directory `netassure setup` filled.
-pub const LIBRARY_FILE: &str = "libonnxruntime.so";
+pub(crate) const LIBRARY_FILE: &str = "libonnxruntime.so";
 
 /// Where the library may be, in order: `[inference] library`, `ORT_DYLIB_PATH`, beside the
 /// executable, `lib/` of the data directory, then `.ort/` of the working directory (a

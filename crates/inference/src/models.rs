@@ -86,7 +86,7 @@ pub struct ModelInfo {
 }
 
 /// A loaded model.
-pub struct ModelHandle {
+pub(crate) struct ModelHandle {
     info: ModelInfo,
     sessions: Vec<Mutex<Session>>,
     next: AtomicUsize,
@@ -221,7 +221,7 @@ impl Models {
     }
 
     /// Every loaded model.
-    pub fn infos(&self) -> Vec<ModelInfo> {
+    pub(crate) fn infos(&self) -> Vec<ModelInfo> {
         self.loaded.values().map(|m| m.info.clone()).collect()
     }
 

@@ -100,7 +100,7 @@ pub fn settings_for(config: &ModelsConfig, name: &str) -> ModelSettings {
 }
 
 /// `90s`, `30m`, `24h`, `7d`, or `0`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text == "0" {
         return Ok(Duration::ZERO);

@@ -105,7 +105,7 @@ impl NamedTensor {
 
 impl TensorData {
     /// The ONNX element type.
-    pub fn element_type(&self) -> TensorElementType {
+    pub(crate) fn element_type(&self) -> TensorElementType {
         match self {
             TensorData::F32(_) => TensorElementType::Float32,
             TensorData::F64(_) => TensorElementType::Float64,
@@ -117,7 +117,7 @@ impl TensorData {
 
 /// Every input the model declares is given once with its element type, and nothing else:
 /// ONNX Runtime itself reports a missing input only as a failure deep in the graph.
-pub fn check_inputs(
+pub(crate) fn check_inputs(
     declared: &[ort::value::Outlet],
     inputs: &[NamedTensor],
 ) -> Result<(), InferenceError> {
@@ -153,7 +153,7 @@ pub fn check_inputs(
 }
 
 /// The inputs as ONNX Runtime session inputs (views of the tensors' data).
-pub fn session_inputs(
+pub(crate) fn session_inputs(
     inputs: &[NamedTensor],
 ) -> Result<Vec<(Cow<'_, str>, SessionInputValue<'_>)>, InferenceError> {
     inputs

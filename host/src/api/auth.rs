@@ -44,7 +44,7 @@ pub async fn require_operator(
 }
 
 /// True when `headers` carry the admin token (for reads that show more to the admin).
-pub fn presents_admin(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn presents_admin(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -94,7 +94,7 @@ async fn require(
 }
 
 /// Most bytes of a refused request's body read (and dropped) before the answer.
-pub const REFUSED_BODY_BYTES: usize = 4 << 20;
+pub(crate) const REFUSED_BODY_BYTES: usize = 4 << 20;
 
 /// Read and drop up to `limit` bytes of `body`, a chunk at a time.
 async fn discard(body: Body, limit: usize) {

@@ -15,7 +15,7 @@ use crate::findings::{Alert, AlertFilter, AlertStatus, Anomaly, AnomalyFilter, F
 use crate::model::{Severity, now_ms};
 
 /// Most rows one query returns.
-pub const MAX_LIMIT: usize = 10_000;
+pub(crate) const MAX_LIMIT: usize = 10_000;
 
 impl From<FindingsError> for ApiError {
     fn from(err: FindingsError) -> Self {
@@ -54,7 +54,7 @@ pub(super) fn query<T>(
 /// Query of `GET /alerts`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AlertsQuery {
+pub(crate) struct AlertsQuery {
     status: Option<String>,
     since: Option<String>,
     node: Option<String>,
@@ -157,7 +157,7 @@ pub async fn resolve(
 /// Body of `POST /alerts/{id}/feedback`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FeedbackBody {
+pub(crate) struct FeedbackBody {
     is_false_positive: bool,
     #[serde(default)]
     notes: Option<String>,
@@ -193,7 +193,7 @@ pub async fn feedback(
 /// Query of `GET /anomalies`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AnomaliesQuery {
+pub(crate) struct AnomaliesQuery {
     since: Option<String>,
     kind: Option<String>,
     min_score: Option<f64>,

@@ -14,7 +14,7 @@ use crate::incidents::{IncidentRecord, IncidentStatus};
 /// Query of `GET /incidents`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct IncidentsQuery {
+pub(crate) struct IncidentsQuery {
     status: Option<String>,
     alerting: Option<bool>,
     since: Option<String>,

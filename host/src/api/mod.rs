@@ -36,7 +36,7 @@ use crate::topology::TopologyStore;
 /// Largest plugin upload.
 pub const MAX_PLUGIN_BYTES: usize = 64 << 20;
 /// Largest request body of every other call (analysis parameters, configurations, feedback).
-pub const MAX_BODY_BYTES: usize = 2 << 20;
+pub(crate) const MAX_BODY_BYTES: usize = 2 << 20;
 
 /// Progress of an ingest source, for `/status`.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -10,7 +10,7 @@ use crate::inference::{InferenceStatus, ModelInfo};
 
 /// `GET /models`
 #[derive(Debug, Serialize)]
-pub struct ModelsReply {
+pub(crate) struct ModelsReply {
     /// The service: device, library.
     inference: InferenceStatus,
     /// Loaded models.

@@ -14,7 +14,7 @@ use crate::runtime::health::{Health, HealthState};
 
 /// One line of `GET /plugins`.
 #[derive(Debug, Serialize)]
-pub struct PluginSummary {
+pub(crate) struct PluginSummary {
     name: String,
     kind: crate::runtime::PluginKind,
     version: String,
@@ -28,7 +28,7 @@ pub struct PluginSummary {
 
 /// `GET /plugins/{name}`: the plugin, and its health with the reason.
 #[derive(Debug, Serialize)]
-pub struct PluginReply {
+pub(crate) struct PluginReply {
     #[serde(flatten)]
     detail: PluginDetail,
     health: Health,
@@ -77,7 +77,7 @@ pub async fn show(
 
 /// Answer of `PUT /plugins/{name}`.
 #[derive(Debug, Serialize)]
-pub struct InstallReply {
+pub(crate) struct InstallReply {
     outcome: InstallOutcome,
     plugin: PluginDetail,
 }

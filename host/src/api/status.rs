@@ -16,7 +16,7 @@ use crate::registry::Status;
 
 /// Plugin counts by status.
 #[derive(Debug, Default, Serialize)]
-pub struct PluginCounts {
+pub(crate) struct PluginCounts {
     total: usize,
     enabled: usize,
     disabled: usize,
@@ -33,14 +33,14 @@ pub struct PluginCounts {
 
 /// What one detector never handled (`GET /plugins/{name}` has the same fields).
 #[derive(Debug, Serialize)]
-pub struct SkippedWindows {
+pub(crate) struct SkippedWindows {
     windows_skipped: u64,
     flows_skipped: u64,
 }
 
 /// Topology summary.
 #[derive(Debug, Serialize)]
-pub struct TopologySummary {
+pub(crate) struct TopologySummary {
     version: u64,
     nodes: usize,
     links: usize,
@@ -48,7 +48,7 @@ pub struct TopologySummary {
 
 /// `GET /status`
 #[derive(Debug, Serialize)]
-pub struct StatusReply {
+pub(crate) struct StatusReply {
     /// `starting` while the plugins load (HTTP 503), then `ok`, or `degraded` while findings
     /// cannot be stored.
     status: &'static str,
@@ -76,7 +76,7 @@ pub struct StatusReply {
 
 /// `ingest` of `/status`: replay sources, and the NetFlow collector when configured.
 #[derive(Debug, Serialize)]
-pub struct IngestReply {
+pub(crate) struct IngestReply {
     replay: Vec<IngestStatus>,
     netflow: Option<crate::ingest::NetflowStatus>,
     files: Vec<crate::ingest::FlowFileStatus>,
@@ -259,7 +259,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// The OpenAPI document of this API, kept beside the routes in `api/openapi.json`.
-pub const OPENAPI: &str = include_str!("openapi.json");
+pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 
 /// `GET /openapi.json`
 pub async fn openapi() -> impl IntoResponse {

@@ -13,7 +13,7 @@ use crate::topology::{Diff, HistoryError, VersionSummary};
 
 /// `GET /topology`
 #[derive(Debug, Serialize)]
-pub struct TopologyReply {
+pub(crate) struct TopologyReply {
     version: u64,
     timestamp: String,
     node_count: usize,
@@ -41,7 +41,7 @@ pub async fn current(State(state): State<AppState>) -> Json<TopologyReply> {
 
 /// Query of `GET /topology/versions`.
 #[derive(Debug, Deserialize)]
-pub struct VersionsQuery {
+pub(crate) struct VersionsQuery {
     #[serde(default = "default_limit")]
     limit: usize,
 }
@@ -52,7 +52,7 @@ fn default_limit() -> usize {
 
 /// `GET /topology/versions`
 #[derive(Debug, Serialize)]
-pub struct VersionsReply {
+pub(crate) struct VersionsReply {
     current: u64,
     oldest_diffable: u64,
     versions: Vec<VersionSummary>,
@@ -73,7 +73,7 @@ pub async fn versions(
 
 /// Query of `GET /topology/diff`.
 #[derive(Debug, Deserialize)]
-pub struct DiffQuery {
+pub(crate) struct DiffQuery {
     from: u64,
     to: Option<u64>,
 }
@@ -106,7 +106,7 @@ pub async fn diff(
 
 /// `GET /topology/nodes/{id}`
 #[derive(Debug, Serialize)]
-pub struct NodeReply {
+pub(crate) struct NodeReply {
     version: u64,
     node: Node,
     links: Vec<Link>,
@@ -136,13 +136,13 @@ pub async fn node(
 
 /// Query of `GET /topology/links/{id}/history`.
 #[derive(Debug, Deserialize)]
-pub struct HistoryQuery {
+pub(crate) struct HistoryQuery {
     since: Option<String>,
 }
 
 /// One point of a link's history.
 #[derive(Debug, Serialize)]
-pub struct PointReply {
+pub(crate) struct PointReply {
     timestamp: String,
     timestamp_ms: u64,
     utilisation: f64,
@@ -150,13 +150,13 @@ pub struct PointReply {
 
 /// `GET /topology/links/{id}/history`
 #[derive(Debug, Serialize)]
-pub struct HistoryReply {
+pub(crate) struct HistoryReply {
     link: String,
     points: Vec<PointReply>,
 }
 
 /// Parse `since`: RFC 3339 (`2026-11-22T10:00:00Z`, or with an offset) or milliseconds since the epoch.
-pub fn parse_since(text: &str) -> Result<u64, ApiError> {
+pub(crate) fn parse_since(text: &str) -> Result<u64, ApiError> {
     if let Ok(ms) = text.parse::<u64>() {
         // The stores compare times as i64: a larger value would wrap to before the epoch.
         if ms > i64::MAX as u64 {

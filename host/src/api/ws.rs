@@ -18,7 +18,7 @@ use crate::pipeline::{FeedEvent, Published};
 /// Filters of `GET /ws/events`.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FeedFilter {
+pub(crate) struct FeedFilter {
     types: Option<String>,
     kind: Option<String>,
     severity: Option<String>,

@@ -18,7 +18,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use super::IncidentsConfig;
-use super::record::{IncidentRecord, IncidentStatus};
+use super::{IncidentRecord, IncidentStatus};
 use crate::model::AnomalyRecord;
 use crate::model::evidence::{EvidenceRecord, FlowEvidenceRecord, MeasureRecord};
 use crate::timefmt::ms_to_rfc3339;
@@ -102,7 +102,7 @@ struct Open {
 
 /// The open incidents.
 #[derive(Debug, Default)]
-pub struct Book {
+pub(crate) struct Book {
     open: HashMap<String, Open>,
     by_attacker: HashMap<String, String>,
     by_victim: HashMap<String, Vec<String>>,
@@ -246,7 +246,7 @@ impl Book {
     }
 
     /// Only `detectors` receive flows now: forget the progress of any other.
-    pub fn keep_detectors(&mut self, detectors: &[String]) {
+    pub(crate) fn keep_detectors(&mut self, detectors: &[String]) {
         self.progress.retain(|name, _| detectors.contains(name));
     }
 
@@ -276,7 +276,7 @@ impl Book {
     }
 
     /// Close every open incident (a boundary: what follows is another time); returns them.
-    pub fn close_all(&mut self, wall_ms: u64) -> Vec<IncidentRecord> {
+    pub(crate) fn close_all(&mut self, wall_ms: u64) -> Vec<IncidentRecord> {
         let ids: Vec<String> = self.open.keys().cloned().collect();
         ids.into_iter()
             .filter_map(|id| self.close(&id, wall_ms))
@@ -297,7 +297,11 @@ impl Book {
     }
 
     /// Remember that `incident_id` opened alert `alert_id`; the updated record.
-    pub fn set_alert(&mut self, incident_id: &str, alert_id: &str) -> Option<IncidentRecord> {
+    pub(crate) fn set_alert(
+        &mut self,
+        incident_id: &str,
+        alert_id: &str,
+    ) -> Option<IncidentRecord> {
         let open = self.open.get_mut(incident_id)?;
         if open.record.alert_id.as_deref() == Some(alert_id) {
             return None;

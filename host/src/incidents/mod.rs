@@ -17,15 +17,14 @@
 //! ```
 
 mod book;
-mod record;
 mod summary;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::incident::{IncidentRecord, IncidentStatus};
 pub use book::{Evidence, Observed};
-pub use record::{IncidentRecord, IncidentStatus};
 
 use crate::findings::FindingsStore;
 
@@ -109,7 +108,7 @@ impl Incidents {
 
     /// Keep incidents in `store` from now on, and take back the ones open when the host
     /// stopped.
-    pub fn attach_store(&self, store: Arc<FindingsStore>) {
+    pub(crate) fn attach_store(&self, store: Arc<FindingsStore>) {
         match store.open_incidents() {
             Ok(open) => self.book().restore(open, crate::model::now_ms()),
             Err(err) => tracing::error!("reading open incidents failed: {err}"),
@@ -136,7 +135,7 @@ impl Incidents {
     }
 
     /// Close every open incident (the end of an evaluation's warm-up days); returns them.
-    pub fn close_all(&self) -> Vec<IncidentRecord> {
+    pub(crate) fn close_all(&self) -> Vec<IncidentRecord> {
         let closed = self.book().close_all(crate::model::now_ms());
         for incident in &closed {
             self.save(incident);
@@ -150,19 +149,19 @@ impl Incidents {
     }
 
     /// The flow detectors now routed; the others' progress no longer holds the clock back.
-    pub fn keep_detectors(&self, detectors: &[String]) {
+    pub(crate) fn keep_detectors(&self, detectors: &[String]) {
         self.book().keep_detectors(detectors);
     }
 
     /// `incident_id` opened (or updated) alert `alert_id`.
-    pub fn alert_opened(&self, incident_id: &str, alert_id: &str) {
+    pub(crate) fn alert_opened(&self, incident_id: &str, alert_id: &str) {
         if let Some(incident) = self.book().set_alert(incident_id, alert_id) {
             self.save(&incident);
         }
     }
 
     /// Open incidents now.
-    pub fn open_count(&self) -> usize {
+    pub(crate) fn open_count(&self) -> usize {
         self.book().len()
     }
 

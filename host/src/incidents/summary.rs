@@ -1,9 +1,9 @@
 //! One line that says who did what to whom, for alert messages and lists.
 
-use super::record::IncidentRecord;
+use super::IncidentRecord;
 
 /// `198.51.100.23 → 10.20.0.5 tcp/22: auth-bruteforce, flow-gae for 2 min 30 s (5 windows)`.
-pub fn summarise(incident: &IncidentRecord) -> String {
+pub(crate) fn summarise(incident: &IncidentRecord) -> String {
     let attackers = if incident.distributed {
         format!("{} sources", incident.attacker_count)
     } else {

@@ -29,7 +29,7 @@ use crate::model::decode::{Decoded, decode};
 use crate::pipeline::Pipeline;
 
 /// A session at least this long resets the reconnect backoff.
-pub const STABLE_SESSION: Duration = Duration::from_secs(10);
+pub(crate) const STABLE_SESSION: Duration = Duration::from_secs(10);
 
 /// Counters and state of the client, as `/status` shows them.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -29,8 +29,8 @@ use netassure_flowgraph::gae::GaeInputs;
 pub use store::{LearnState, WindowStore};
 
 use crate::inference::{InferenceService, LearningStatus, ModelSettings};
-use crate::model::EventPayload;
 use crate::runtime::DeliveredEvent;
+use crate::runtime::EventPayload;
 
 /// Windows waiting for the learner before new ones are skipped.
 const QUEUE: usize = 256;
@@ -39,7 +39,7 @@ const QUEUE: usize = 256;
 pub const MODEL: &str = "flow-gae";
 
 /// The background learner of one model.
-pub struct Learner {
+pub(crate) struct Learner {
     windows: Sender<Arc<DeliveredEvent>>,
 }
 

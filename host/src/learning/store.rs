@@ -54,7 +54,7 @@ impl WindowStore {
     }
 
     /// Save `state` (write, then rename).
-    pub fn save_state(&mut self, state: &LearnState) -> std::io::Result<()> {
+    pub(crate) fn save_state(&mut self, state: &LearnState) -> std::io::Result<()> {
         if let Some(writer) = &mut self.writer {
             writer.flush()?;
         }
@@ -88,7 +88,7 @@ impl WindowStore {
     }
 
     /// Every whole window kept (a record cut short at the end is left out).
-    pub fn read_all(&mut self) -> std::io::Result<Vec<GaeInputs>> {
+    pub(crate) fn read_all(&mut self) -> std::io::Result<Vec<GaeInputs>> {
         if let Some(writer) = &mut self.writer {
             writer.flush()?;
         }

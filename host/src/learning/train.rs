@@ -7,13 +7,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use netassure_flowgraph::gae::{FLOW_COLUMNS, HOST_COLUMNS};
 use netassure_gae::{FlowGae, GaeInputs, Progress, TrainConfig};
 
 use crate::inference::{InferenceConfig, InferenceService, ModelSettings, NamedTensor};
 
 /// Largest difference allowed between ONNX Runtime and the trainer's forward pass, relative to
 /// the score (absolute below 1).
-pub const MAX_DIFFERENCE: f64 = 1e-5;
+pub(crate) const MAX_DIFFERENCE: f64 = 1e-5;
 
 /// Held-back windows checked through ONNX Runtime, at most.
 const CHECKED_WINDOWS: usize = 200;
@@ -36,7 +37,7 @@ pub struct Installed {
 }
 
 /// The trainer settings from the host's `[models.NAME]`.
-pub fn train_config(settings: &ModelSettings) -> TrainConfig {
+pub(crate) fn train_config(settings: &ModelSettings) -> TrainConfig {
     TrainConfig {
         epochs: settings.epochs,
         holdout: settings.holdout,
@@ -160,7 +161,24 @@ fn check(
 
 /// The model's input tensors.
 fn tensors(window: &GaeInputs) -> [NamedTensor; 4] {
-    crate::evaluation::input_tensors(window.clone())
+    input_tensors(window.clone())
+}
+
+/// The `flow-gae` model's input tensors for a window of flows (its host graph, then
+/// [`GaeInputs`], built as the plugin builds them).
+pub fn gae_tensors(columns: &netassure_netflow::FlowColumns) -> [NamedTensor; 4] {
+    input_tensors(netassure_gae::data::gae_inputs(columns))
+}
+
+/// [`GaeInputs`] as the model's named input tensors.
+pub(crate) fn input_tensors(inputs: GaeInputs) -> [NamedTensor; 4] {
+    let (flows, hosts) = (inputs.flow_count() as i64, inputs.host_count() as i64);
+    [
+        NamedTensor::f32("flows", vec![flows, FLOW_COLUMNS as i64], inputs.flows),
+        NamedTensor::i64("src", vec![flows], inputs.src),
+        NamedTensor::i64("dst", vec![flows], inputs.dst),
+        NamedTensor::f32("hosts", vec![hosts, HOST_COLUMNS as i64], inputs.hosts),
+    ]
 }
 
 /// Move the current `name` model to `previous/` and write the new one: the card first, then

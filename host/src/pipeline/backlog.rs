@@ -64,7 +64,7 @@ impl Backlog {
     }
 
     /// Reserve room for a window of `flows`; false when the backlog is full.
-    pub fn try_reserve(&self, flows: u64) -> bool {
+    pub(crate) fn try_reserve(&self, flows: u64) -> bool {
         let max = self.max_queued_flows.load(Ordering::Relaxed);
         self.queued_flows
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
@@ -75,7 +75,7 @@ impl Backlog {
 
     /// Count a window of `flows` as waiting without checking the bound (sources that wait
     /// instead of shedding).
-    pub fn reserve(&self, flows: u64) {
+    pub(crate) fn reserve(&self, flows: u64) {
         self.queued_flows.fetch_add(flows, Ordering::AcqRel);
     }
 

@@ -124,7 +124,12 @@ impl Feed {
 
     /// A queue of every event `wants` accepts from now on, holding up to `capacity`; an event
     /// arriving when it is full is refused and counted in `refused`.
-    pub fn sink_queue(&self, wants: SinkFilter, capacity: usize, refused: Counter) -> SinkQueue {
+    pub(crate) fn sink_queue(
+        &self,
+        wants: SinkFilter,
+        capacity: usize,
+        refused: Counter,
+    ) -> SinkQueue {
         let (sender, queue) = mpsc::channel(capacity.max(1));
         self.sinks
             .write()

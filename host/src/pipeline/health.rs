@@ -10,10 +10,10 @@ use crate::runtime::Finding;
 use crate::runtime::bindings::anomalies::{Anomaly, NetworkPlane, Pattern, Symptom};
 
 /// The detector name host-health anomalies carry.
-pub const HOST_DETECTOR: &str = "netassure-host";
+pub(crate) const HOST_DETECTOR: &str = "netassure-host";
 
 /// The kind of the anomaly that says a detector skips flow windows.
-pub const WINDOWS_SKIPPED: &str = "plugin-windows-skipped";
+pub(crate) const WINDOWS_SKIPPED: &str = "plugin-windows-skipped";
 
 impl Pipeline {
     /// Detector `plugin` did not handle the flow window `event` for `reason`: count it and,

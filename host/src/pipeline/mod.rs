@@ -35,9 +35,10 @@ pub use storage::{StorageHealth, StorageStatus};
 use crate::findings::{AlertStatus, FindingsStore, NewAnomaly};
 use crate::incidents::{Evidence, IncidentRecord, Incidents};
 use crate::metrics::{Metrics, SourceLabels};
-use crate::model::{self, Event, EventKind, InputEvent};
+use crate::model::{self, EventKind, InputEvent};
 pub use crate::runtime::DeliveredEvent;
 use crate::runtime::bindings::anomalies::{Alert, AlertContext, Anomaly};
+use crate::runtime::{Event, EventPayload};
 use crate::runtime::{Finding, convert};
 use crate::topology::TopologyStore;
 
@@ -56,7 +57,7 @@ pub struct AnomalyJob {
 
 /// A queue subscribed to events.
 #[derive(Clone)]
-pub struct Route {
+pub(crate) struct Route {
     /// Registry name of the plugin.
     pub plugin: Arc<str>,
     /// Kinds it receives (detectors only).
@@ -69,7 +70,7 @@ pub struct Route {
 
 /// Who receives what.
 #[derive(Clone, Default)]
-pub struct Routes {
+pub(crate) struct Routes {
     /// Detectors.
     pub detectors: Vec<Route>,
     /// Alert rules.
@@ -134,7 +135,7 @@ impl Pipeline {
     }
 
     /// Replace the routing table (the registry calls this after every change).
-    pub fn set_routes(&self, routes: Routes) {
+    pub(crate) fn set_routes(&self, routes: Routes) {
         if let Some(incidents) = self.incidents.get() {
             let flow_detectors: Vec<String> = routes
                 .detectors
@@ -194,7 +195,7 @@ impl Pipeline {
     /// Publish a window of decoded flows from `source` (a flow collector or a flow file) to
     /// the detectors subscribed to flows; returns the event id. `when_busy` says what happens
     /// when a detector's backlog is full (`Backlog`).
-    pub fn publish_flows(
+    pub(crate) fn publish_flows(
         &self,
         source: &str,
         start_ms: u64,
@@ -213,7 +214,7 @@ impl Pipeline {
                 id,
                 source: source.to_owned(),
                 timestamp_ms: end_ms,
-                payload: crate::model::EventPayload::Flows(window),
+                payload: EventPayload::Flows(window),
             },
             self.topology.version(),
         );
@@ -233,7 +234,12 @@ impl Pipeline {
 
     /// Deliver an already-built event to the detectors subscribed to `kind`; a flow window
     /// that finds a detector's backlog full waits or is skipped for it, as `when_busy` says.
-    pub fn deliver_with(&self, event: &Arc<DeliveredEvent>, kind: EventKind, when_busy: WhenBusy) {
+    pub(crate) fn deliver_with(
+        &self,
+        event: &Arc<DeliveredEvent>,
+        kind: EventKind,
+        when_busy: WhenBusy,
+    ) {
         let flows = event.flow_count();
         let routes = self.routes.load();
         for route in routes
@@ -270,8 +276,8 @@ impl Pipeline {
     }
 
     /// Detector `detector` has handled `event`: a flow window moves the incidents' clock on.
-    pub fn event_handled(&self, detector: &str, event: &Event) {
-        if let (Some(incidents), crate::model::EventPayload::Flows(window)) =
+    pub(crate) fn event_handled(&self, detector: &str, event: &Event) {
+        if let (Some(incidents), EventPayload::Flows(window)) =
             (self.incidents.get(), &event.payload)
         {
             incidents.advance(detector, window.end_ms);
@@ -281,7 +287,7 @@ impl Pipeline {
     /// A detector reported `found` for `event`: record the anomalies, add their evidence to
     /// incidents, and ask every alert rule about the anomalies without evidence and about the
     /// incidents that have enough.
-    pub fn anomalies_found(
+    pub(crate) fn anomalies_found(
         &self,
         detector: &str,
         version: &str,
@@ -423,7 +429,7 @@ impl Pipeline {
     /// An alert rule decided on `alert` for `job`'s anomaly.
     /// An alert about an incident has the incident as its dedup key, whatever the rule says,
     /// so the incident keeps one alert while it lasts.
-    pub fn alert_raised(&self, rule: &str, job: &AnomalyJob, alert: Alert) {
+    pub(crate) fn alert_raised(&self, rule: &str, job: &AnomalyJob, alert: Alert) {
         let mut record = model::AlertRecord {
             alert_id: uuid::Uuid::new_v4().to_string(),
             rule: rule.to_owned(),
@@ -469,17 +475,17 @@ impl Pipeline {
     }
 
     /// Keep findings in `store` from now on.
-    pub fn attach_findings(&self, store: Arc<FindingsStore>) {
+    pub(crate) fn attach_findings(&self, store: Arc<FindingsStore>) {
         let _ = self.findings.set(store);
     }
 
     /// Assemble incidents with `incidents` from now on.
-    pub fn attach_incidents(&self, incidents: Arc<Incidents>) {
+    pub(crate) fn attach_incidents(&self, incidents: Arc<Incidents>) {
         let _ = self.incidents.set(incidents);
     }
 
     /// Offer every flow window to `learner` from now on.
-    pub fn attach_learner(&self, learner: Arc<crate::learning::Learner>) {
+    pub(crate) fn attach_learner(&self, learner: Arc<crate::learning::Learner>) {
         let _ = self.learner.set(learner);
     }
 

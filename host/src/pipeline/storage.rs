@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 /// Least time between two log lines about failed stores.
-pub const LOG_EVERY: Duration = Duration::from_secs(10);
+pub(crate) const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// `findings_store` of `/status`.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -147,12 +147,12 @@ impl PluginEntry {
     }
 
     /// True when the plugin should be called.
-    pub fn accepting(&self) -> bool {
+    pub(crate) fn accepting(&self) -> bool {
         self.status() == Status::Enabled
     }
 
     /// Record a failed call; returns true when this failure quarantined the plugin.
-    pub fn record_failure(&self, message: String, max_consecutive: u32) -> bool {
+    pub(crate) fn record_failure(&self, message: String, max_consecutive: u32) -> bool {
         self.stats.failures.fetch_add(1, Ordering::Relaxed);
         let consecutive = self
             .stats
@@ -173,7 +173,7 @@ impl PluginEntry {
     }
 
     /// Record an error the plugin returned on purpose.
-    pub fn record_error(&self, message: String) {
+    pub(crate) fn record_error(&self, message: String) {
         self.stats.errors.fetch_add(1, Ordering::Relaxed);
         self.set_last_error(message);
     }
@@ -191,7 +191,7 @@ impl PluginEntry {
     }
 
     /// Record one call's latency and the CPU time it spent, nanoseconds.
-    pub fn record_call_time(&self, wall_nanos: u64, cpu_nanos: u64) {
+    pub(crate) fn record_call_time(&self, wall_nanos: u64, cpu_nanos: u64) {
         for (histogram, nanos) in [
             (&self.stats.latency, wall_nanos),
             (&self.stats.cpu, cpu_nanos),
@@ -204,7 +204,7 @@ impl PluginEntry {
     }
 
     /// Lift a quarantine and forget the failure streak.
-    pub fn clear_quarantine(&self) {
+    pub(crate) fn clear_quarantine(&self) {
         self.stats.consecutive_failures.store(0, Ordering::Release);
         if self.quarantined.swap(false, Ordering::AcqRel)
             && let Some(book) = &self.quarantines

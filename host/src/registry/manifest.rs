@@ -75,13 +75,13 @@ impl Manifest {
     }
 
     /// The configuration as the JSON text `configure()` receives.
-    pub fn config_json(&self) -> String {
+    pub(crate) fn config_json(&self) -> String {
         serde_json::to_string(&self.config).unwrap_or_else(|_| "{}".into())
     }
 
     /// Replace the configuration with a JSON object; TOML cannot hold `null`, so nulls are
     /// refused with the path of the offending value.
-    pub fn set_config_json(&mut self, config: &serde_json::Value) -> Result<(), String> {
+    pub(crate) fn set_config_json(&mut self, config: &serde_json::Value) -> Result<(), String> {
         if !config.is_object() {
             return Err("the configuration must be a JSON object".into());
         }

@@ -144,7 +144,7 @@ enum Queue {
 }
 
 /// True for names a plugin may have (also safe as a file stem).
-pub fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 64
@@ -191,7 +191,7 @@ impl Registry {
     }
 
     /// Keep quarantines in `path` across restarts (call before loading plugins).
-    pub fn keep_quarantines_in(&self, path: PathBuf) {
+    pub(crate) fn keep_quarantines_in(&self, path: PathBuf) {
         let _ = self.quarantines.set(Arc::new(QuarantineBook::open(path)));
     }
 
@@ -229,7 +229,7 @@ impl Registry {
     }
 
     /// Files that failed to load, with the reason.
-    pub fn load_errors(&self) -> BTreeMap<String, String> {
+    pub(crate) fn load_errors(&self) -> BTreeMap<String, String> {
         self.load_errors.lock().expect("registry lock").clone()
     }
 
@@ -501,7 +501,7 @@ impl Registry {
     }
 
     /// Enable or disable plugin `name` (persisted in its manifest). Enabling lifts a quarantine.
-    pub fn set_enabled(
+    pub(crate) fn set_enabled(
         &self,
         name: &str,
         enabled: bool,
@@ -554,7 +554,7 @@ impl Registry {
 
     /// A place for one analysis run, taken before its snapshot is built; `Busy` when
     /// [`MAX_PENDING_RUNS`] runs are running or waiting.
-    pub fn reserve_run(&self) -> Result<RunSlot, RegistryError> {
+    pub(crate) fn reserve_run(&self) -> Result<RunSlot, RegistryError> {
         self.runs.try_take().ok_or(RegistryError::Busy)
     }
 

@@ -51,7 +51,7 @@ impl JobSender {
     }
 
     /// Queue `job` if there is room now.
-    pub fn try_send(&self, job: Job) -> Result<(), TrySendError<Job>> {
+    pub(crate) fn try_send(&self, job: Job) -> Result<(), TrySendError<Job>> {
         self.jobs.try_send(job)?;
         self.wake();
         Ok(())
@@ -134,7 +134,7 @@ impl Mailbox {
 }
 
 /// The pool's threads and their ready list.
-pub struct DetectorPool {
+pub(crate) struct DetectorPool {
     ready: Sender<Turn>,
     threads: usize,
 }

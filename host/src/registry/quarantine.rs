@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// One quarantined plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Quarantine {
+pub(crate) struct Quarantine {
     /// SHA-256 of the component that failed.
     pub hash: String,
     /// The last failure.

@@ -9,7 +9,7 @@ use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 use super::Registry;
 
 /// How long the directory must be quiet before a rescan.
-pub const DEBOUNCE: Duration = Duration::from_millis(150);
+pub(crate) const DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// Keeps the watch alive; dropping it stops watching.
 pub struct DirectoryWatcher {

@@ -37,7 +37,7 @@ pub enum RunError {
 
 /// Most anomalies kept from one detector call; the rest are dropped and the call counts as
 /// an error of the plugin (`last_error`).
-pub const MAX_ANOMALIES_PER_CALL: usize = 1_000;
+pub(crate) const MAX_ANOMALIES_PER_CALL: usize = 1_000;
 
 /// Work for a plugin.
 pub enum Job {
@@ -384,7 +384,7 @@ fn flow_window(job: &Job) -> Option<Arc<DeliveredEvent>> {
         Job::Event(delivered)
             if matches!(
                 delivered.event.payload,
-                crate::model::EventPayload::Flows(_)
+                crate::runtime::EventPayload::Flows(_)
             ) =>
         {
             Some(delivered.clone())

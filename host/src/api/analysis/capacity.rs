@@ -15,7 +15,7 @@ use crate::api::{ApiError, AppState};
 /// Query parameters.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CapacityQuery {
+pub(crate) struct CapacityQuery {
     /// Utilisation that counts as full (default 0.8).
     threshold: Option<f64>,
     /// Only samples at or after this time (RFC 3339 or ms; default: the whole history).
@@ -28,7 +28,7 @@ pub struct CapacityQuery {
 
 /// One link's outlook.
 #[derive(Debug, Serialize)]
-pub struct LinkOutlook {
+pub(crate) struct LinkOutlook {
     link_id: String,
     /// Utilisation on the trend line at the newest sample.
     utilisation: f64,
@@ -42,7 +42,7 @@ pub struct LinkOutlook {
 
 /// Answer.
 #[derive(Debug, Serialize)]
-pub struct CapacityReply {
+pub(crate) struct CapacityReply {
     plugin: String,
     threshold: f64,
     horizon_days: f64,

@@ -12,7 +12,7 @@ use crate::api::{ApiError, AppState};
 /// Request body (all optional): `{"tolerance": 0.2, "fail": ["spine-1"]}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CascadeRequest {
+pub(crate) struct CascadeRequest {
     /// Capacity headroom over the initial load (default 0.2).
     tolerance: Option<f64>,
     /// Nodes failing first (default: the most loaded node).
@@ -38,7 +38,7 @@ pub struct Step {
 
 /// Answer.
 #[derive(Debug, Serialize)]
-pub struct CascadeReply {
+pub(crate) struct CascadeReply {
     plugin: String,
     topology_version: u64,
     tolerance: f64,

@@ -25,7 +25,7 @@ use crate::runtime::bindings::algorithms::{AlgorithmResult, Param, Scored};
 /// (the body may be empty; without `version`, the current topology).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RunRequest {
+pub(crate) struct RunRequest {
     #[serde(default)]
     params: serde_json::Map<String, serde_json::Value>,
     version: Option<u64>,
@@ -33,14 +33,14 @@ pub struct RunRequest {
 
 /// A score in a result.
 #[derive(Debug, Serialize)]
-pub struct ScoredReply {
+pub(crate) struct ScoredReply {
     id: String,
     score: f64,
 }
 
 /// Answer of a run.
 #[derive(Debug, Serialize)]
-pub struct RunReply {
+pub(crate) struct RunReply {
     plugin: String,
     topology_version: u64,
     node_scores: Vec<ScoredReply>,

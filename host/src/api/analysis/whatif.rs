@@ -12,7 +12,7 @@ use crate::api::{ApiError, AppState};
 /// Request body: `{"fail": ["spine-1", "leaf-3--spine-2"], "overload_threshold": 0.9}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WhatIfRequest {
+pub(crate) struct WhatIfRequest {
     /// Node or link ids to fail (required, at least one).
     #[serde(default)]
     fail: Vec<String>,
@@ -28,7 +28,7 @@ pub struct WhatIfRequest {
 
 /// A failed link's traffic and the path now carrying it.
 #[derive(Debug, Serialize)]
-pub struct Rerouted {
+pub(crate) struct Rerouted {
     link_id: String,
     path: Vec<String>,
 }
@@ -42,7 +42,7 @@ pub struct LinkUtilisation {
 
 /// Answer.
 #[derive(Debug, Serialize)]
-pub struct WhatIfReply {
+pub(crate) struct WhatIfReply {
     plugin: String,
     topology_version: u64,
     fail: Vec<String>,
