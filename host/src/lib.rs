@@ -5,7 +5,6 @@
 pub mod api;
 pub mod config;
 pub mod incidents;
-pub mod ingest;
 pub mod learning;
 pub mod pipeline;
 pub mod registry;
@@ -20,6 +19,8 @@ pub use netassure_findings as findings;
 pub use netassure_fsutil as fsutil;
 /// The inference service (ONNX Runtime through `ort`): the `netassure-inference` crate.
 pub use netassure_inference as inference;
+/// Ingestion (the topology stream, NetFlow/IPFIX, flow files): the `netassure-ingest` crate.
+pub use netassure_ingest as ingest;
 /// Prometheus metrics: the `netassure-metrics` crate.
 pub use netassure_metrics as metrics;
 /// The data model: the `netassure-model` crate.

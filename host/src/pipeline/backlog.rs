@@ -12,15 +12,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// What a flow source does when a detector's backlog is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WhenBusy {
-    /// Wait for room (flow files and replays: waiting loses nothing).
-    Wait,
-    /// Skip the window for that detector and count it (a live collector: waiting would lose
-    /// datagrams at the socket, uncounted).
-    Skip,
-}
+pub use netassure_ingest::WhenBusy;
 
 /// Why a window was not handled by a detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

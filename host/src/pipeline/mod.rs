@@ -583,3 +583,25 @@ fn severity_name(severity: model::Severity) -> &'static str {
         model::Severity::Critical => "critical",
     }
 }
+
+/// The sources of `netassure-ingest` publish into the pipeline.
+impl netassure_ingest::Publish for Pipeline {
+    fn publish(&self, source: &str, event: &InputEvent) -> Option<u64> {
+        Pipeline::publish(self, source, event)
+    }
+
+    fn publish_flows(
+        &self,
+        source: &str,
+        start_ms: u64,
+        end_ms: u64,
+        columns: netassure_netflow::FlowColumns,
+        when_busy: WhenBusy,
+    ) -> u64 {
+        Pipeline::publish_flows(self, source, start_ms, end_ms, columns, when_busy)
+    }
+
+    fn metrics(&self) -> &Metrics {
+        Pipeline::metrics(self)
+    }
+}

@@ -125,7 +125,7 @@ fn read_files(
     for file in files {
         let status = Mutex::new(FlowFileStatus::default());
         netassure_host::ingest::flow_file::ingest_file(
-            &host.state.pipeline,
+            host.state.pipeline.as_ref(),
             &config.ingest.files,
             file,
             &status,

@@ -9,8 +9,10 @@ use netassure_plugin_sdk::prelude::*;
 use super::By;
 use super::baseline::Key;
 
-/// The keys of kind `by` in `batch` with their bytes (or packets), largest first (ties by key).
-pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> Vec<(Key, u64)> {
+/// The keys of kind `by` in `batch` with their bytes (or packets), in no order; a key whose
+/// flows carry none is not there. (Unsorted: the engine needs the few keys above a share, found
+/// in one pass, and whether a key is in the window, one look-up.)
+pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> HashMap<Key, u64> {
     let weights = if packets {
         &batch.packets
     } else {
@@ -19,6 +21,9 @@ pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> Vec<(Key, u64
     let mut sums: HashMap<Key, u64> =
         HashMap::with_capacity_and_hasher(batch.len() / 4, Default::default());
     for (i, &weight) in weights.iter().enumerate() {
+        if weight == 0 {
+            continue;
+        }
         let key = match by {
             By::Src => Key::Host(batch.src_u128(i)),
             By::Dst => Key::Host(batch.dst_u128(i)),
@@ -26,7 +31,5 @@ pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> Vec<(Key, u64
         };
         *sums.entry(key).or_default() += weight;
     }
-    let mut amounts: Vec<(Key, u64)> = sums.into_iter().filter(|&(_, amount)| amount > 0).collect();
-    amounts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    amounts
+    sums
 }

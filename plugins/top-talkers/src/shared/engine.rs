@@ -9,7 +9,7 @@ use netassure_plugin_sdk::host::flows::Conversations;
 use netassure_plugin_sdk::prelude::*;
 
 use super::baseline::{Baseline, HOUR_MS, Key, Verdict};
-use super::hour::{Hour, Roll, Span};
+use super::hour::{Hour, Roll, Span, largest};
 use super::report::{Gauges, Report};
 use super::store::{Checkpoint, Store};
 use super::{By, Settings};
@@ -177,12 +177,12 @@ impl<T: Tally + Clone> Engine<T> {
         }
     }
 
-    /// Handle one window: `amounts(by)` gives each kind's keys in the window with their amount,
-    /// largest first. The findings.
+    /// Handle one window: `amounts(by)` gives each kind's keys in the window with their amount.
+    /// The findings.
     pub fn window(
         &mut self,
         window: &FlowWindow,
-        amounts: impl Fn(By) -> Vec<(Key, u64)>,
+        amounts: impl Fn(By) -> HashMap<Key, u64>,
     ) -> Vec<Finding> {
         let span = Span::of(window);
         self.roll(span);
@@ -210,23 +210,25 @@ impl<T: Tally + Clone> Engine<T> {
     }
 
     /// Count one kind's window; its reports.
-    fn count(&mut self, k: usize, in_window: &[(Key, u64)]) -> Vec<Report> {
+    fn count(&mut self, k: usize, in_window: &HashMap<Key, u64>) -> Vec<Report> {
         let settings = &self.settings;
         let hour = self.hour.as_mut().expect("rolled");
         let hour_of_day = (hour.slot % 24) as usize;
         let kind = &mut self.kinds[k];
         let by = kind.by;
         let mut reports = Vec::new();
-        let window_total: u64 = in_window.iter().map(|&(_, amount)| amount).sum();
+        let window_total: u64 = in_window.values().sum();
         if let Some(min_share) = settings.min_share
             && window_total >= settings.min_total.max(1)
         {
-            for &(key, amount) in in_window {
-                let share = amount as f64 / window_total as f64;
-                if share < min_share {
-                    break;
-                }
-                let verdict = Verdict::Share(share);
+            let share = |amount: u64| amount as f64 / window_total as f64;
+            let above: Vec<(Key, u64)> = in_window
+                .iter()
+                .filter(|&(_, &amount)| share(amount) >= min_share)
+                .map(|(&key, &amount)| (key, amount))
+                .collect();
+            for (key, amount) in largest(above, usize::MAX) {
+                let verdict = Verdict::Share(share(amount));
                 reports.push(Report {
                     by,
                     key,
@@ -237,16 +239,15 @@ impl<T: Tally + Clone> Engine<T> {
                 });
             }
         }
-        for &(key, amount) in in_window {
+        for (&key, &amount) in in_window {
             kind.tally.add(key, amount);
         }
         kind.tally.trim();
         let top = kind.tally.largest(settings.top);
         let total = kind.tally.total();
         self.gauges.publish(by, &top, total);
-        let present: HashMap<Key, u64> = in_window.iter().copied().collect();
         for (key, volume) in top {
-            if !present.contains_key(&key) {
+            if !in_window.contains_key(&key) {
                 continue;
             }
             let learnable = settings.judged(&key);

@@ -24,9 +24,9 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::TopologyStreamConfig;
-use crate::model::InputEvent;
-use crate::model::decode::{Decoded, decode};
-use crate::pipeline::Pipeline;
+use crate::Publish;
+use netassure_model::InputEvent;
+use netassure_model::decode::{Decoded, decode};
 
 /// A session at least this long resets the reconnect backoff.
 pub(crate) const STABLE_SESSION: Duration = Duration::from_secs(10);
@@ -77,7 +77,7 @@ pub struct StreamStats {
 /// The client.
 pub struct TopologyStreamClient {
     config: TopologyStreamConfig,
-    pipeline: Arc<Pipeline>,
+    publisher: Arc<dyn Publish>,
     stats: Arc<Mutex<StreamStats>>,
 }
 
@@ -103,8 +103,8 @@ impl Sync {
 }
 
 impl TopologyStreamClient {
-    /// A client publishing into `pipeline`.
-    pub fn new(config: TopologyStreamConfig, pipeline: Arc<Pipeline>) -> Self {
+    /// A client publishing into `publisher`.
+    pub fn new(config: TopologyStreamConfig, publisher: Arc<dyn Publish>) -> Self {
         let stats = StreamStats {
             url: config.url.clone(),
             state: "connecting",
@@ -112,7 +112,7 @@ impl TopologyStreamClient {
         };
         TopologyStreamClient {
             config,
-            pipeline,
+            publisher,
             stats: Arc::new(Mutex::new(stats)),
         }
     }
@@ -132,10 +132,10 @@ impl TopologyStreamClient {
     }
 
     fn count(&self, outcome: &str, n: u64) {
-        let labels = crate::metrics::KindLabels {
+        let labels = netassure_metrics::KindLabels {
             kind: outcome.to_owned(),
         };
-        self.pipeline
+        self.publisher
             .metrics()
             .topology_stream
             .get_or_create(&labels)
@@ -357,7 +357,7 @@ impl TopologyStreamClient {
                 _ => *sync = Sync::after(seq),
             },
         }
-        self.pipeline.publish("topology-stream", &event);
+        self.publisher.publish("topology-stream", &event);
         self.count("applied", 1);
         self.update(|stats| {
             stats.state = "connected";

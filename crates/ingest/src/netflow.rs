@@ -15,7 +15,7 @@ use anyhow::Context;
 use netassure_netflow::{Collector, CollectorConfig, ExporterStats, FlowColumns};
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::Pipeline;
+use crate::Publish;
 
 /// `[ingest.netflow]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,10 +152,10 @@ fn bind(config: &NetflowConfig) -> anyhow::Result<UdpSocket> {
 }
 
 impl NetflowCollector {
-    /// Bind `config.listen` and start receiving into `pipeline`.
+    /// Bind `config.listen` and start receiving into `publisher`.
     pub fn start(
         config: NetflowConfig,
-        pipeline: Arc<Pipeline>,
+        publisher: Arc<dyn Publish>,
         status: Arc<Mutex<NetflowStatus>>,
     ) -> anyhow::Result<Self> {
         let socket = bind(&config)?;
@@ -173,7 +173,7 @@ impl NetflowCollector {
                 ..CollectorConfig::default()
             }),
             config,
-            pipeline,
+            publisher,
             status: status.clone(),
             stop: stop.clone(),
         };
@@ -208,7 +208,7 @@ struct Worker {
     socket: UdpSocket,
     collector: Collector,
     config: NetflowConfig,
-    pipeline: Arc<Pipeline>,
+    publisher: Arc<dyn Publish>,
     status: Arc<Mutex<NetflowStatus>>,
     stop: Arc<AtomicBool>,
 }
@@ -223,7 +223,7 @@ impl Worker {
         while !self.stop.load(Ordering::Acquire) {
             match self.socket.recv_from(&mut buffer) {
                 Ok((len, from)) => {
-                    let now_ms = crate::model::now_ms();
+                    let now_ms = netassure_model::now_ms();
                     if let Err(err) =
                         self.collector
                             .receive(from, &buffer[..len], now_ms, &mut window)
@@ -248,7 +248,7 @@ impl Worker {
                 self.publish(&mut window, &mut window_opened);
             }
             if last_expiry.elapsed() >= Duration::from_secs(10) {
-                self.collector.expire(crate::model::now_ms());
+                self.collector.expire(netassure_model::now_ms());
                 last_expiry = Instant::now();
             }
             if last_status.elapsed() >= Duration::from_millis(200) {
@@ -268,12 +268,12 @@ impl Worker {
         // Each window names only the exporters of its own flows (a list kept from window to
         // window would grow with every exporter ever seen, past what its 16-bit index holds).
         let columns = std::mem::take(window);
-        self.pipeline.publish_flows(
+        self.publisher.publish_flows(
             "netflow",
             start_ms,
-            crate::model::now_ms(),
+            netassure_model::now_ms(),
             columns,
-            crate::pipeline::WhenBusy::Skip,
+            crate::WhenBusy::Skip,
         );
         if let Ok(mut status) = self.status.lock() {
             status.windows += 1;

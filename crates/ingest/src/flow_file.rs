@@ -10,7 +10,7 @@ use std::time::Instant;
 use netassure_netflow::files::{FlowFile, FlowFileFormat, ProbeConfig, Window};
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::Pipeline;
+use crate::Publish;
 
 /// `[ingest.files]`: how flow files become windows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,9 +80,9 @@ pub struct FlowFileStatus {
     pub error: Option<String>,
 }
 
-/// Read `path` into `pipeline`, updating `status` as it goes; returns when the file is done.
+/// Read `path` into `publisher`, updating `status` as it goes; returns when the file is done.
 pub fn ingest_file(
-    pipeline: &Pipeline,
+    publisher: &dyn Publish,
     config: &FlowFilesConfig,
     path: &Path,
     status: &Mutex<FlowFileStatus>,
@@ -121,12 +121,12 @@ pub fn ingest_file(
             .min()
             .unwrap_or(u64::MAX);
         let last = window.flows.end_ms.iter().copied().max().unwrap_or(0);
-        pipeline.publish_flows(
+        publisher.publish_flows(
             &source,
             window.start_ms,
             window.end_ms,
             window.flows,
-            crate::pipeline::WhenBusy::Wait,
+            crate::WhenBusy::Wait,
         );
         let (read, malformed) = (file.bytes_read(), file.malformed());
         update(&|s| {
@@ -169,7 +169,7 @@ pub fn ingest_file(
 
 /// Read `paths` one after the other on a thread of their own; `done` runs when all are read.
 pub fn spawn(
-    pipeline: Arc<Pipeline>,
+    publisher: Arc<dyn Publish>,
     config: FlowFilesConfig,
     paths: Vec<PathBuf>,
     statuses: Arc<Mutex<Vec<Arc<Mutex<FlowFileStatus>>>>>,
@@ -195,7 +195,7 @@ pub fn spawn(
         .name("flow-files".into())
         .spawn(move || {
             for (path, status) in &entries {
-                ingest_file(&pipeline, &config, path, status);
+                ingest_file(publisher.as_ref(), &config, path, status);
             }
             done();
         })

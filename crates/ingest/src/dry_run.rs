@@ -3,15 +3,45 @@
 //! of a running host is touched.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use netassure_metrics::Metrics;
+use netassure_model::InputEvent;
+use netassure_netflow::FlowColumns;
+use netassure_topology::TopologyStore;
 use serde::Serialize;
 
 use super::TopologyStreamConfig;
 use super::{StreamStats, TopologyStreamClient};
-use crate::metrics::Metrics;
-use crate::pipeline::{Pipeline, Sinks};
-use crate::topology::TopologyStore;
+use crate::{Publish, WhenBusy};
+
+/// What the dry run publishes into: a private topology store, no plugins, nothing stored.
+struct TopologyOnly {
+    store: Arc<TopologyStore>,
+    metrics: Metrics,
+    next_id: AtomicU64,
+}
+
+impl Publish for TopologyOnly {
+    fn publish(&self, _source: &str, event: &InputEvent) -> Option<u64> {
+        event.kind()?;
+        if let Some(delta) = event.topology_delta() {
+            self.store.apply(&delta, event.timestamp_ms());
+        } else if let Some(sample) = event.telemetry_sample() {
+            self.store.apply_telemetry(&sample);
+        }
+        Some(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn publish_flows(&self, _: &str, _: u64, _: u64, _: FlowColumns, _: WhenBusy) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+}
 
 /// When to stop.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,12 +98,12 @@ fn line(summary: &DryRunSummary) -> String {
 /// Run the dry run, printing a line per second; returns the final summary.
 pub async fn dry_run(url: &str, limits: DryRunLimits) -> DryRunSummary {
     let store = Arc::new(TopologyStore::new());
-    let pipeline = Arc::new(Pipeline::new(
-        store.clone(),
-        Arc::new(Metrics::new()),
-        Sinks::default(),
-    ));
-    let client = TopologyStreamClient::new(TopologyStreamConfig::for_url(url), pipeline);
+    let publisher = Arc::new(TopologyOnly {
+        store: store.clone(),
+        metrics: Metrics::new(),
+        next_id: AtomicU64::new(1),
+    });
+    let client = TopologyStreamClient::new(TopologyStreamConfig::for_url(url), publisher);
     let stats = client.stats();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let thread = client.spawn(stop_rx);
