@@ -22,12 +22,13 @@ use netassure_plugin_sdk::prelude::*;
 pub struct Inbound {
     /// Flows.
     pub flows: u32,
-    /// Distinct sources, sketched for a destination with enough flows to matter.
-    pub sources: Option<HllSketch>,
+    /// Distinct sources, sketched for a destination with enough flows to matter (boxed: most
+    /// destinations have none, and a window's destinations are many).
+    pub sources: Option<Box<HllSketch>>,
     /// Flows with the flood signature.
     pub flood_flows: u32,
     /// Distinct sources of the flows with the flood signature (sketched likewise).
-    pub flood_sources: Option<HllSketch>,
+    pub flood_sources: Option<Box<HllSketch>>,
     /// Packets.
     pub packets: u64,
     /// Bytes.
@@ -47,14 +48,14 @@ impl Inbound {
     pub fn flood_source_count(&self) -> f64 {
         self.flood_sources
             .as_ref()
-            .map_or(f64::from(self.flood_flows), HllSketch::estimate)
+            .map_or(f64::from(self.flood_flows), |sketch| sketch.estimate())
     }
 
     /// Estimated distinct sources (at most its flows when not sketched).
     pub fn source_count(&self) -> f64 {
         self.sources
             .as_ref()
-            .map_or(f64::from(self.flows), HllSketch::estimate)
+            .map_or(f64::from(self.flows), |sketch| sketch.estimate())
     }
 
     /// Share of the packets that look like a flood.
@@ -153,12 +154,12 @@ pub fn inbound(
         let source = batch.src_u128(i);
         entry
             .sources
-            .get_or_insert_with(|| empty.clone())
+            .get_or_insert_with(|| Box::new(empty.clone()))
             .update(source);
         if flood {
             entry
                 .flood_sources
-                .get_or_insert_with(|| empty.clone())
+                .get_or_insert_with(|| Box::new(empty.clone()))
                 .update(source);
         }
     }

@@ -69,10 +69,10 @@ impl Recent {
         for step in steps {
             let r = &step.received;
             if let Some(sources) = &r.sources {
-                union.update(sources);
+                union.update(sources.as_ref());
             }
             if let Some(sources) = &r.flood_sources {
-                flood_union.update(sources);
+                flood_union.update(sources.as_ref());
             }
             total.flows += r.flows;
             total.flood_flows += r.flood_flows;
@@ -81,9 +81,9 @@ impl Recent {
             total.flood_packets += r.flood_packets;
             total.unsolicited_packets += r.unsolicited_packets;
         }
-        total.sources = (!union.is_empty()).then(|| union.to_sketch(HllType::Hll8));
+        total.sources = (!union.is_empty()).then(|| Box::new(union.to_sketch(HllType::Hll8)));
         total.flood_sources =
-            (!flood_union.is_empty()).then(|| flood_union.to_sketch(HllType::Hll8));
+            (!flood_union.is_empty()).then(|| Box::new(flood_union.to_sketch(HllType::Hll8)));
         if window.flood_share() > total.flood_share() {
             // A flood that has just begun is clearer in its own window than over the span.
             (total.packets, total.flood_packets) = (window.packets, window.flood_packets);
