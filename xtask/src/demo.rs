@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use crate::{build, cargo, ensure_wasm_target, root, run, target_dir};
+use crate::{build, ensure_wasm_target, root, run, target_dir};
 
 const TOKEN: &str = "demo-token";
 
@@ -318,15 +318,7 @@ pub fn demo(once: bool, listen: &str) -> anyhow::Result<()> {
     ensure_wasm_target()?;
     crate::models::ensure_onnxruntime("release")?;
     build::build_plugins(false)?;
-    run(cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "netassure-host",
-        "-p",
-        "netassure-cli",
-        "--bins",
-    ]))?;
+    crate::build_binaries("release")?;
     let plugins = prepare_plugins()?;
     let models = target_dir().join("demo/data/models");
     let (flows, labels) = prepare_flows(&models)?;

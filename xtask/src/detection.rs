@@ -105,15 +105,7 @@ fn generate(cli: &Path, network: &Network, args: &[String], out: &Path) -> anyho
 pub fn bench_detection() -> anyhow::Result<()> {
     crate::models::ensure_onnxruntime("release")?;
     crate::build::build_plugins(false)?;
-    run(crate::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "netassure-host",
-        "-p",
-        "netassure-cli",
-        "--bins",
-    ]))?;
+    crate::build_binaries("release")?;
     let cli = target_dir().join("release/netassure");
     let out = target_dir().join("bench-detection");
     std::fs::create_dir_all(&out)?;

@@ -190,18 +190,28 @@ fn ensure_test_tools() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn setup() -> anyhow::Result<()> {
-    ensure_wasm_target()?;
-    build::build_plugins(false)?;
-    run(cargo().args([
+/// Build the two binaries, `netassure-host` (the daemon) and `netassure` (the CLI, crate
+/// `netassure-cli`), in `profile` (`debug` or `release`).
+pub fn build_binaries(profile: &str) -> anyhow::Result<()> {
+    let mut build = cargo();
+    build.args([
         "build",
-        "--release",
         "-p",
         "netassure-host",
         "-p",
         "netassure-cli",
         "--bins",
-    ]))?;
+    ]);
+    if profile == "release" {
+        build.arg("--release");
+    }
+    run(&mut build)
+}
+
+fn setup() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    build::build_plugins(false)?;
+    build_binaries("release")?;
     let library = models::ensure_onnxruntime("release")?;
     println!(
         "ready: {} (plugins in {}, ONNX Runtime {} beside the binaries)",
@@ -216,14 +226,7 @@ fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_test_tools()?;
     build::build_plugins(true)?;
-    run(cargo().args([
-        "build",
-        "-p",
-        "netassure-host",
-        "-p",
-        "netassure-cli",
-        "--bins",
-    ]))?;
+    build_binaries("debug")?;
     models::ensure_onnxruntime("debug")?;
     let target = target_dir();
     test_report::run_reporting_failures(
