@@ -13,7 +13,8 @@
 //!
 //! `NETASSURE_BENCH_ONLY=one-plugin|realistic` runs one of them; `NETASSURE_BENCH_GAE=generic`
 //! has `flow-gae` score every window instead of learning; `NETASSURE_BENCH_SECONDS`
-//! sets the realistic runs' length (default 20 s, 60 s at 1 M flows/s). Results go to
+//! sets the realistic runs' length (default 20 s, 60 s at 1 M flows/s);
+//! `NETASSURE_BENCH_HOST_LOG=file` keeps the host's log (warnings) there. Results go to
 //! BENCHMARKS.md.
 //!
 //! Both receivers get the same datagrams at the same pace from the same process, one after the
@@ -115,6 +116,20 @@ impl Exporter {
     }
 }
 
+/// Where the host's log goes: the file `NETASSURE_BENCH_HOST_LOG` names (appended to), or
+/// nowhere.
+fn host_log() -> Stdio {
+    let Some(path) = std::env::var_os("NETASSURE_BENCH_HOST_LOG") else {
+        return Stdio::null();
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|err| panic!("opening {}: {err}", Path::new(&path).display()));
+    Stdio::from(file)
+}
+
 /// Send `flows` flows to `to` at `rate` flows/s (0: as fast as the socket takes them). The
 /// sender sleeps between bursts of what is due (every 200 µs) rather than spinning, so it
 /// leaves the receiver what a real exporter — on another machine — would.
@@ -201,7 +216,7 @@ impl HostProcess {
             .arg(&config_path)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(host_log())
             .spawn()
             .unwrap();
         let host = HostProcess {

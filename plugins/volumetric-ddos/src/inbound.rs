@@ -13,7 +13,7 @@
 
 use netassure_plugin_sdk::collections::HashMap;
 
-use datasketches::hll::{HllSketch, HllType};
+use datasketches::hll::{HllSketch, HllType, HllUnion};
 use netassure_plugin_sdk::host::flows::{Attempt, Conversations};
 use netassure_plugin_sdk::prelude::*;
 
@@ -63,9 +63,44 @@ impl Inbound {
         self.flood_packets as f64 / self.packets.max(1) as f64
     }
 
+    /// Add `other` (a later window of the same destination) to this one: counts and rates
+    /// add up, the sketches become their union.
+    pub fn absorb(&mut self, other: &Inbound, lg_k: u8) {
+        self.flows += other.flows;
+        self.flood_flows += other.flood_flows;
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+        self.pps += other.pps;
+        self.bps += other.bps;
+        self.flood_packets += other.flood_packets;
+        self.unsolicited_packets += other.unsolicited_packets;
+        unite(&mut self.sources, other.sources.as_deref(), lg_k);
+        unite(
+            &mut self.flood_sources,
+            other.flood_sources.as_deref(),
+            lg_k,
+        );
+    }
+
     /// Share of the flood packets that are unsolicited answers.
     pub fn reflected_share(&self) -> f64 {
         self.unsolicited_packets as f64 / self.flood_packets.max(1) as f64
+    }
+}
+
+/// `into` becomes the union of itself and `from`.
+fn unite(into: &mut Option<Box<HllSketch>>, from: Option<&HllSketch>, lg_k: u8) {
+    let Some(from) = from else {
+        return;
+    };
+    match into {
+        None => *into = Some(Box::new(from.clone())),
+        Some(sketch) => {
+            let mut union = HllUnion::new(lg_k).expect("lg_k was checked");
+            union.update(sketch.as_ref());
+            union.update(from);
+            **sketch = union.to_sketch(HllType::Hll8);
+        }
     }
 }
 
@@ -101,41 +136,96 @@ pub fn signature(
     }
 }
 
-/// Every destination of `batch` with what it received in a window of `window_s` seconds, in
-/// order of first appearance; distinct sources are sketched (HyperLogLog, 2^`lg_k` registers)
-/// for the destinations with at least `sketch_from` flows — no other can reach a quarter of
-/// `min_sources`.
-pub fn inbound(
+/// The destinations `inbound` looks at closely.
+pub struct Closely<F: Fn(u128, f64) -> bool> {
+    /// Sketch the sources of the destinations with at least this many flows (no other can
+    /// reach a quarter of `min_sources`).
+    pub sketch_from: u32,
+    /// Which other destinations, given their rate in packets/s, matter: the ones that may be
+    /// tracked or learned.
+    pub also: F,
+}
+
+/// What a destination received, counted for every destination of a window.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    flows: u32,
+    packets: u64,
+    bytes: u64,
+    pps: f64,
+    bps: f64,
+}
+
+/// The destinations of `batch` that `closely` names, with what they received in a window of
+/// `window_s` seconds: distinct sources sketched (HyperLogLog, 2^`lg_k` registers) from
+/// `sketch_from` flows, the flood signature counted. The others — most of a window's
+/// destinations, a flow or two each — cannot be judged, tracked or learned.
+pub fn inbound<F: Fn(u128, f64) -> bool>(
     batch: &FlowBatch,
     lg_k: u8,
     window_s: f64,
     conversations: Option<&Conversations>,
-    sketch_from: u32,
-) -> Vec<(u128, Inbound)> {
-    // Destinations are numbered as they appear (the table holds only their numbers, so growing
-    // it moves 20-byte entries, not whole `Inbound`s), and each flow remembers its
-    // destination's number for the second pass.
-    let mut numbers: HashMap<u128, u32> =
-        HashMap::with_capacity_and_hasher(batch.len() / 2, Default::default());
-    let mut destinations: Vec<(u128, Inbound)> = Vec::new();
-    let mut marks: Vec<(u32, bool)> = Vec::with_capacity(batch.len());
+    closely: Closely<F>,
+) -> HashMap<u128, Inbound> {
+    // A window's destinations are many and scattered over memory: a flow touches one small
+    // entry (a cache line), and the table, sized for a destination per flow, never grows.
+    let mut counts: HashMap<u128, Counts> =
+        HashMap::with_capacity_and_hasher(batch.len(), Default::default());
     for i in 0..batch.len() {
-        let destination = batch.dst_u128(i);
-        let next = destinations.len() as u32;
-        let number = *numbers.entry(destination).or_insert(next);
-        if number == next {
-            destinations.push((destination, Inbound::default()));
-        }
-        let entry = &mut destinations[number as usize].1;
+        let entry = counts.entry(batch.dst_u128(i)).or_default();
         let (packets, bytes) = (batch.packets[i], batch.bytes[i]);
         let seconds =
             (batch.end_ms[i].saturating_sub(batch.start_ms[i]) as f64 / 1000.0).max(window_s);
+        let per_second = 1.0 / seconds;
         entry.flows += 1;
         entry.packets += packets;
         entry.bytes += bytes;
-        entry.pps += packets as f64 / seconds;
-        entry.bps += bytes as f64 * 8.0 / seconds;
+        entry.pps += packets as f64 * per_second;
+        entry.bps += bytes as f64 * 8.0 * per_second;
+    }
+    let empty = HllSketch::new(lg_k, HllType::Hll8).expect("lg_k was checked");
+    let mut close: HashMap<u128, Inbound> = counts
+        .iter()
+        .filter(|(destination, c)| {
+            c.flows >= closely.sketch_from || (closely.also)(**destination, c.pps)
+        })
+        .map(|(destination, c)| {
+            let sketched = c.flows >= closely.sketch_from;
+            let received = Inbound {
+                flows: c.flows,
+                packets: c.packets,
+                bytes: c.bytes,
+                pps: c.pps,
+                bps: c.bps,
+                sources: sketched.then(|| Box::new(empty.clone())),
+                ..Inbound::default()
+            };
+            (*destination, received)
+        })
+        .collect();
+    drop(counts);
+    look_closely(batch, conversations, &mut close, &empty);
+    close
+}
+
+/// Count the flood signature, and sketch the sources, of the destinations in `close`: a
+/// few, in a table that stays in cache while every flow is looked up in it.
+fn look_closely(
+    batch: &FlowBatch,
+    conversations: Option<&Conversations>,
+    close: &mut HashMap<u128, Inbound>,
+    empty: &HllSketch,
+) {
+    if close.is_empty() {
+        return;
+    }
+    let conversations = conversations.filter(|c| c.len() == batch.len());
+    for i in 0..batch.len() {
+        let Some(entry) = close.get_mut(&batch.dst_u128(i)) else {
+            continue;
+        };
         let (flood, unsolicited) = signature(batch, i, conversations);
+        let packets = batch.packets[i];
         if flood {
             entry.flood_flows += 1;
             entry.flood_packets += packets;
@@ -143,19 +233,11 @@ pub fn inbound(
         if unsolicited {
             entry.unsolicited_packets += packets;
         }
-        marks.push((number, flood));
-    }
-    let empty = HllSketch::new(lg_k, HllType::Hll8).expect("lg_k was checked");
-    for (i, &(number, flood)) in marks.iter().enumerate() {
-        let entry = &mut destinations[number as usize].1;
-        if entry.flows < sketch_from {
+        let Some(sources) = &mut entry.sources else {
             continue;
-        }
+        };
         let source = batch.src_u128(i);
-        entry
-            .sources
-            .get_or_insert_with(|| Box::new(empty.clone()))
-            .update(source);
+        sources.update(source);
         if flood {
             entry
                 .flood_sources
@@ -163,7 +245,6 @@ pub fn inbound(
                 .update(source);
         }
     }
-    destinations
 }
 
 /// The window's length in seconds: its bounds, or else the span of its flows (at least 1 ms).

@@ -5,7 +5,10 @@
 //! Apache DataSketches, 2^`lg_k` registers: 3.3% relative standard error at 10, a fixed 1 KiB
 //! however many spoofed sources; sketched only for destinations with a quarter of `min_sources`
 //! flows), and the **flood signature**: the share of its packets in failed connection attempts
-//! or unsolicited answers (`inbound.rs`). A destination is a candidate only above the floors:
+//! or unsolicited answers (`inbound.rs`). A window's destinations are first only counted; the
+//! signature and the sketches are worked out for the few that can be judged, tracked or
+//! learned (a quarter of `min_sources` flows, a rate at the floor of the normals, a normal of
+//! their own) — most destinations get a flow or two and are none of these. A destination is a candidate only above the floors:
 //! `min_sources` sources and `min_pps` packets/s or `min_bps` bits/s. A destination that may be
 //! flooded is tracked over the last `span_s` (`recent.rs`): exporters cut long flows at their
 //! active timeout, so a ten-second window holds only a few of a long flood's records; over the
@@ -45,11 +48,12 @@ mod inbound;
 mod normal;
 mod recent;
 
+use netassure_plugin_sdk::collections::HashMap;
 use netassure_plugin_sdk::flows::addr_from_u128;
 use netassure_plugin_sdk::host::flows::Conversations;
 use netassure_plugin_sdk::prelude::*;
 
-pub use inbound::{Inbound, inbound, window_seconds};
+pub use inbound::{Closely, Inbound, inbound, window_seconds};
 pub use normal::{Normal, Normals};
 use recent::Recent;
 
@@ -167,32 +171,55 @@ impl VolumetricDdos {
     }
 
     /// Each destination as judged: over the span when it is tracked (see `recent.rs`).
-    fn over_span(
-        &mut self,
-        destinations: Vec<(u128, Inbound)>,
-        now_ms: u64,
-    ) -> Vec<(u128, Inbound)> {
+    fn over_span(&mut self, destinations: &mut HashMap<u128, Inbound>, now_ms: u64) {
         let config = &self.config;
         let span_s = config.span_s as f64;
         self.recent.expire(now_ms, config.span_s * 1000);
-        destinations
-            .into_iter()
-            .map(|(destination, window)| {
-                let candidate = window.source_count() * 4.0 >= config.min_sources as f64
-                    && (window.flood_share() >= config.flood_share
-                        || window.pps * 4.0 >= config.min_pps);
-                // Most destinations are neither (one look-up each, not three).
-                if !candidate && !self.recent.tracks(destination) {
-                    return (destination, window);
-                }
-                self.recent
-                    .add(destination, &window, now_ms, config.max_tracked);
-                let judged = self
-                    .recent
-                    .over_span(destination, &window, span_s, config.lg_k);
-                (destination, judged.unwrap_or(window))
-            })
-            .collect()
+        for (&destination, window) in destinations.iter_mut() {
+            let candidate = window.source_count() * 4.0 >= config.min_sources as f64
+                && (window.flood_share() >= config.flood_share
+                    || window.pps * 4.0 >= config.min_pps);
+            // Most destinations are neither (one look-up each, not three).
+            if !candidate && !self.recent.tracks(destination) {
+                continue;
+            }
+            let step = recent::Window {
+                received: window,
+                end_ms: now_ms,
+                span_ms: config.span_s * 1000,
+            };
+            self.recent
+                .add(destination, step, config.max_tracked, config.lg_k);
+            if let Some(judged) = self
+                .recent
+                .over_span(destination, window, span_s, config.lg_k)
+            {
+                *window = judged;
+            }
+        }
+    }
+
+    /// What the destinations of `flows` that matter received: the ones that may be judged (a
+    /// quarter of `min_sources` flows), tracked or learned (a rate at least the floor of the
+    /// normals, or a normal of their own). No other can be a flood or become a normal.
+    fn received(
+        &self,
+        flows: &FlowBatch,
+        seconds: f64,
+        conversations: Option<&Conversations>,
+    ) -> HashMap<u128, Inbound> {
+        let normals = self.normals.as_ref().expect("loaded");
+        let closely = Closely {
+            sketch_from: u32::try_from(self.config.min_sources / 4)
+                .unwrap_or(u32::MAX)
+                .max(1),
+            also: |destination: u128, pps: f64| {
+                pps >= normals.learned.floor_pps
+                    || normals.by_destination.contains_key(&destination)
+                    || self.recent.tracks(destination)
+            },
+        };
+        inbound(flows, self.config.lg_k, seconds, conversations, closely)
     }
 
     /// Learn the destinations' windows (rates and sources).
@@ -378,17 +405,8 @@ impl Detector for VolumetricDdos {
             .max(window.flows.end_ms.iter().copied().max().unwrap_or(0));
         normals.learned.observed_ms += (seconds * 1000.0) as u64;
         let conversations = host::flows::conversations();
-        let sketch_from = u32::try_from(self.config.min_sources / 4)
-            .unwrap_or(u32::MAX)
-            .max(1);
-        let received = inbound(
-            &window.flows,
-            self.config.lg_k,
-            seconds,
-            conversations.as_ref(),
-            sketch_from,
-        );
-        let destinations = self.over_span(received, now_ms);
+        let mut destinations = self.received(&window.flows, seconds, conversations.as_ref());
+        self.over_span(&mut destinations, now_ms);
         let mut found = Vec::new();
         let mut learn = Vec::with_capacity(destinations.len());
         for (destination, received) in &destinations {

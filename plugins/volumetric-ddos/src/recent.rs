@@ -5,8 +5,12 @@
 //!
 //! Destinations are tracked once a window shows a quarter of `min_sources` and either the flood
 //! signature or a quarter of `min_pps`; at most `max_tracked` (the ones not seen longest are
-//! dropped first), each with one step per window (its sources as a HyperLogLog sketch, merged
-//! over the span when judged).
+//! dropped first). A tracked destination keeps one step per twelfth of the span (`STEPS`): the
+//! windows that end in the same twelfth add up in one step (their sources as the union of
+//! their HyperLogLog sketches), and the steps are merged over the span when judged. However
+//! short the windows — a collector cuts one every 100k flows, ten a second at 1 M flows/s — a
+//! destination costs at most 13 steps of memory and of merging; a step leaves when its last
+//! window is older than the span, so the span reaches back up to a twelfth further.
 
 use std::collections::VecDeque;
 
@@ -15,11 +19,24 @@ use netassure_plugin_sdk::collections::HashMap;
 
 use crate::inbound::Inbound;
 
-/// One window of a tracked destination.
+/// Steps per span.
+const STEPS: u64 = 12;
+
+/// The windows of a tracked destination that end in one twelfth of the span.
 #[derive(Clone)]
 struct Step {
     end_ms: u64,
     received: Inbound,
+}
+
+/// One window of a destination, as `Recent::add` takes it.
+pub struct Window<'a> {
+    /// What the destination received.
+    pub received: &'a Inbound,
+    /// When the window ended, ms.
+    pub end_ms: u64,
+    /// The span, ms.
+    pub span_ms: u64,
 }
 
 /// The tracked destinations.
@@ -40,16 +57,24 @@ impl Recent {
         self.by_destination.contains_key(&destination)
     }
 
-    /// Add the window ending `end_ms` of `destination` (tracking it, within `max`).
-    pub fn add(&mut self, destination: u128, received: &Inbound, end_ms: u64, max: usize) {
+    /// Add the window ending `end_ms` of `destination` (tracking it, within `max`) to the step
+    /// of its twelfth of `span_ms`.
+    pub fn add(&mut self, destination: u128, window: Window<'_>, max: usize, lg_k: u8) {
         if !self.tracks(destination) && self.by_destination.len() >= max {
             return;
         }
         let steps = self.by_destination.entry(destination).or_default();
-        steps.push_back(Step {
-            end_ms,
-            received: received.clone(),
-        });
+        let twelfth = (window.span_ms / STEPS).max(1);
+        match steps.back_mut() {
+            Some(last) if last.end_ms / twelfth == window.end_ms / twelfth => {
+                last.end_ms = last.end_ms.max(window.end_ms);
+                last.received.absorb(window.received, lg_k);
+            }
+            _ => steps.push_back(Step {
+                end_ms: window.end_ms,
+                received: window.received.clone(),
+            }),
+        }
     }
 
     /// `destination` over the span: rates the larger of the window's and the span's (its
@@ -92,6 +117,14 @@ impl Recent {
         total.pps = window.pps.max(total.packets as f64 / span_s);
         total.bps = window.bps.max(total.bytes as f64 * 8.0 / span_s);
         Some(total)
+    }
+
+    /// Steps kept for `destination`.
+    #[cfg(test)]
+    pub fn steps(&self, destination: u128) -> usize {
+        self.by_destination
+            .get(&destination)
+            .map_or(0, VecDeque::len)
     }
 
     /// Forget steps that ended `span_ms` or more before `now_ms`, and destinations left with
