@@ -519,7 +519,7 @@ fn describe_documents_every_field_with_its_default() {
 }
 
 #[test]
-fn a_100k_flow_window_is_fast() {
+fn a_100k_flow_window_of_background_traffic_raises_nothing() {
     let mut records = netassure_plugin_sdk::testing::background_flows(5, 50_000, 20_000);
     for k in 0..25_000u32 {
         let client = format!("10.1.{}.{}", k / 250 % 250, k % 250 + 1);
@@ -536,13 +536,8 @@ fn a_100k_flow_window_is_fast() {
     }
     let mut detector = detector(learning(0));
     let event = flows_event(0, 10_000, FlowBatch::from_records("test", &records));
-    let started = std::time::Instant::now();
-    detector.on_event(event).unwrap();
-    let took = started.elapsed();
-    println!("{} flows: {took:?}", records.len());
-    if !cfg!(debug_assertions) {
-        assert!(took.as_millis() < 50, "{took:?}");
-    }
+    let found = detector.on_event(event).unwrap();
+    assert!(found.is_empty(), "{found:?}");
 }
 
 #[test]

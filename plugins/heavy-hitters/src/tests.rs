@@ -267,17 +267,12 @@ fn describe_documents_every_field_with_its_default() {
 }
 
 #[test]
-fn a_100k_flow_window_is_fast() {
+fn a_100k_flow_window_of_background_traffic_raises_nothing() {
     let records = background_flows(5, 100_000, 20_000);
     let mut detector = detector(Config::default());
     let event = flows_event(0, 10_000, FlowBatch::from_records("test", &records));
-    let started = std::time::Instant::now();
-    detector.on_event(event).unwrap();
-    let took = started.elapsed();
-    println!("100k flows, 20k hosts: {took:?}");
-    if !cfg!(debug_assertions) {
-        assert!(took.as_millis() < 50, "{took:?}");
-    }
+    let found = detector.on_event(event).unwrap();
+    assert!(found.is_empty(), "{found:?}");
 }
 
 #[test]

@@ -587,7 +587,7 @@ fn a_flood_of_sources_stays_within_the_bound() {
 }
 
 #[test]
-fn a_100k_flow_window_is_fast() {
+fn the_attacker_is_found_among_100k_flows() {
     // Background traffic and an HTTP flood from one client: 2,000 requests in 2 s. Found among
     // 100,000 flows; the time is printed against the host's own pairing.
     let mut records = background_flows(9, 98_000, 5_000);

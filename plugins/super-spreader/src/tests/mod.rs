@@ -503,7 +503,7 @@ fn a_flood_of_spoofed_sources_stays_within_the_bounds_and_a_scan_is_still_found(
 }
 
 #[test]
-fn a_100k_flow_window_is_fast() {
+fn the_attacker_is_found_among_100k_flows() {
     let mut records = background_flows(11, 95_000, 5_000);
     for port in 1..=5_000u16 {
         syn_probe(
