@@ -161,3 +161,54 @@ pub fn background_flows(seed: u64, flows: usize, hosts: u32) -> Vec<crate::flows
 pub fn host_addr(n: u32) -> std::net::IpAddr {
     std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, (n >> 8) as u8, n as u8))
 }
+
+/// What the flow pipeline bench's NetFlow exporter sends (`host/benches/flow_pipeline.rs`):
+/// `flows` TCP flows from 50,000 sources (skewed towards low numbers) to 200,000 destinations,
+/// 1 to 100 packets of 700 bytes, each nine seconds long and ending at `end_ms`. For profiling
+/// a detector natively on the traffic the realistic bench measures it on.
+pub fn collector_flows(seed: u64, flows: usize, end_ms: u64) -> Vec<crate::flows::FlowRecord> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..flows)
+        .map(|_| {
+            let (a, b, c) = (next(), next(), next());
+            let src = 0x0A00_0000 | ((a % 50_000) as u32).min((b % 50_000) as u32);
+            let dst = 0x0A10_0000 | (c % 200_000) as u32;
+            let packets = 1 + (c >> 40) % 100;
+            crate::flows::FlowRecord {
+                src: std::net::Ipv4Addr::from(src).into(),
+                dst: std::net::Ipv4Addr::from(dst).into(),
+                src_port: 1024 + (a >> 20) as u16 % 60_000,
+                dst_port: [443u16, 80, 53, 22][(b >> 30) as usize % 4],
+                protocol: 6,
+                tcp_flags: 0x1b,
+                bytes: packets * 700,
+                packets,
+                start_ms: end_ms - 9_000,
+                end_ms,
+            }
+        })
+        .collect()
+}
+
+/// Time `handle` on 100 windows of [`collector_flows`], 100,000 flows each, 100 ms apart
+/// (the realistic flow bench at 1 M flows/s): the time spent in `handle` alone, not in making
+/// the windows. For an `#[ignore]`d profiling test: `perf record` it natively.
+pub fn time_collector_windows(mut handle: impl FnMut(Event)) -> std::time::Duration {
+    let mut spent = std::time::Duration::ZERO;
+    for w in 0..100u64 {
+        let end_ms = 1_790_000_000_000 + (w + 1) * 100;
+        let records = collector_flows(w, 100_000, end_ms);
+        let batch = FlowBatch::from_records("bench", &records);
+        let event = flows_event(end_ms - 100, end_ms, batch);
+        let started = std::time::Instant::now();
+        handle(event);
+        spent += started.elapsed();
+    }
+    spent
+}

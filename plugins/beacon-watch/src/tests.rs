@@ -406,3 +406,13 @@ fn bench_windows() {
         );
     }
 }
+
+#[test]
+#[ignore]
+fn bench_collector_windows() {
+    let mut detector = BeaconWatch::default();
+    let spent = netassure_plugin_sdk::testing::time_collector_windows(|event| {
+        detector.on_event(event).unwrap();
+    });
+    println!("100 windows of 100k flows: {spent:?} in on_event");
+}

@@ -7,7 +7,7 @@ use datasketches::countmin::CountMinSketch;
 
 use crate::shared::baseline::Key;
 use crate::shared::engine::Tally;
-use crate::shared::hour::largest;
+use crate::shared::hour::largest_of;
 
 /// One hour's sketch and candidates.
 #[derive(Debug, Clone)]
@@ -121,12 +121,8 @@ impl Tally for HeavyHitters {
     }
 
     fn largest(&self, n: usize) -> Vec<(Key, u64)> {
-        let estimates = self
-            .candidates
-            .iter()
-            .map(|&key| (key, self.estimate(key)))
-            .collect();
-        largest(estimates, n)
+        let estimates = self.candidates.iter().map(|&key| (key, self.estimate(key)));
+        largest_of(estimates, n)
     }
 
     fn total(&self) -> u64 {

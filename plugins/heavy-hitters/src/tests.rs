@@ -294,3 +294,13 @@ fn the_current_top_keys_are_published() {
 
 mod captures;
 mod replay;
+
+#[test]
+#[ignore]
+fn bench_collector_windows() {
+    let mut detector = detector(Config::default());
+    let spent = netassure_plugin_sdk::testing::time_collector_windows(|event| {
+        detector.on_event(event).unwrap();
+    });
+    println!("100 windows of 100k flows: {spent:?} in on_event");
+}

@@ -4,7 +4,7 @@ use netassure_plugin_sdk::collections::HashMap;
 
 use crate::shared::baseline::Key;
 use crate::shared::engine::Tally;
-use crate::shared::hour::largest;
+use crate::shared::hour::{largest, largest_of};
 
 /// An exact tally: every key's volume this hour, at most `max_keys` keys (beyond, the
 /// smallest half is dropped, and a dropped key that comes back starts again from 0).
@@ -33,7 +33,7 @@ impl Tally for Exact {
     }
 
     fn largest(&self, n: usize) -> Vec<(Key, u64)> {
-        largest(self.volumes.iter().map(|(k, v)| (*k, *v)).collect(), n)
+        largest_of(self.volumes.iter().map(|(k, v)| (*k, *v)), n)
     }
 
     fn total(&self) -> u64 {

@@ -354,3 +354,33 @@ fn a_host_with_no_baseline_is_reported_from_new_volume_only() {
 
 mod captures;
 mod replay;
+
+#[test]
+#[ignore]
+fn bench_collector_windows() {
+    let mut detector = detector(Config::default());
+    let spent = netassure_plugin_sdk::testing::time_collector_windows(|event| {
+        detector.on_event(event).unwrap();
+    });
+    println!("100 windows of 100k flows: {spent:?} in on_event");
+}
+
+#[test]
+fn the_heap_keeps_the_same_largest_as_sorting_everything() {
+    use super::shared::hour::{largest, largest_of};
+    let entries: Vec<(Key, u64)> = (0..5_000u128)
+        .map(|k| {
+            (
+                Key::Host(k * 7_919 % 5_003),
+                (k * 2_654_435_761 % 977) as u64,
+            )
+        })
+        .collect();
+    for n in [0, 1, 10, 977, 5_000, 6_000] {
+        assert_eq!(
+            largest_of(entries.iter().copied(), n),
+            largest(entries.clone(), n),
+            "n = {n}"
+        );
+    }
+}

@@ -685,46 +685,9 @@ fn bench_windows() {
 #[test]
 #[ignore]
 fn bench_collector_windows() {
-    // As the NetFlow bench sends: 100k flows per 100-ms window, sources skewed among 50k,
-    // destinations uniform among 200k.
     let mut detector = detector(Config::default());
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut spent = std::time::Duration::ZERO;
-    for w in 0..100u64 {
-        let records: Vec<FlowRecord> = (0..100_000)
-            .map(|_| {
-                let (a, b, c) = (next(), next(), next());
-                let src = 0x0A00_0000 | ((a % 50_000) as u32).min((b % 50_000) as u32);
-                let dst = 0x0A10_0000 | (c % 200_000) as u32;
-                let packets = 1 + (c >> 40) % 100;
-                FlowRecord {
-                    src: IpAddr::V4(Ipv4Addr::from(src)),
-                    dst: IpAddr::V4(Ipv4Addr::from(dst)),
-                    src_port: 1024 + (a >> 20) as u16 % 60_000,
-                    dst_port: [443u16, 80, 53, 22][(b >> 30) as usize % 4],
-                    protocol: 6,
-                    tcp_flags: 0x1b,
-                    bytes: packets * 700,
-                    packets,
-                    start_ms: 1_789_999_990_000,
-                    end_ms: 1_789_999_999_000,
-                }
-            })
-            .collect();
-        let event = flows_event(
-            1_790_000_000_000 + w * 100,
-            1_790_000_000_000 + (w + 1) * 100,
-            FlowBatch::from_records("test", &records),
-        );
-        let started = std::time::Instant::now();
+    let spent = netassure_plugin_sdk::testing::time_collector_windows(|event| {
         detector.on_event(event).unwrap();
-        spent += started.elapsed();
-    }
-    println!("100 windows: {spent:?} in on_event");
+    });
+    println!("100 windows of 100k flows: {spent:?} in on_event");
 }

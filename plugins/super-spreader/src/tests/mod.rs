@@ -615,3 +615,13 @@ fn a_scan_after_a_quiet_day_is_evidence_of_today_not_of_yesterday() {
         evidence.first_seen_ms
     );
 }
+
+#[test]
+#[ignore]
+fn bench_collector_windows() {
+    let mut detector = detector();
+    let spent = netassure_plugin_sdk::testing::time_collector_windows(|event| {
+        detector.on_event(event).unwrap();
+    });
+    println!("100 windows of 100k flows: {spent:?} in on_event");
+}

@@ -18,8 +18,11 @@ pub fn window_amounts(batch: &FlowBatch, by: By, packets: bool) -> HashMap<Key, 
     } else {
         &batch.bytes
     };
+    // Room for a key per two flows from the start: growing the table (moving every key) cost
+    // a tenth of the plugins' time on the flow bench's windows (45,000 sources in 100,000
+    // flows).
     let mut sums: HashMap<Key, u64> =
-        HashMap::with_capacity_and_hasher(batch.len() / 4, Default::default());
+        HashMap::with_capacity_and_hasher(batch.len() / 2, Default::default());
     for (i, &weight) in weights.iter().enumerate() {
         if weight == 0 {
             continue;

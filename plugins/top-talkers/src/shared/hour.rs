@@ -1,6 +1,9 @@
 //! The hour of flow time being counted: which hour it is, how much of it the windows covered,
 //! and which keys were reported in it.
 
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
 use netassure_plugin_sdk::collections::HashMap;
 
 use netassure_plugin_sdk::FlowWindow;
@@ -102,6 +105,54 @@ impl Hour {
                 true
             }
         }
+    }
+}
+
+/// Below this many, [`largest_of`] keeps the largest in a heap rather than collecting every
+/// entry.
+const HEAP_UP_TO: usize = 1_024;
+
+/// The `n` largest `(key, volume)` entries of `entries`, largest first (ties by key). For a
+/// few of many (a window's top ten of an hour's 50,000 keys) it keeps only the `n` best seen
+/// so far, in a heap whose top is the worst of them: one comparison for most entries, nothing
+/// collected.
+pub fn largest_of(entries: impl Iterator<Item = (Key, u64)>, n: usize) -> Vec<(Key, u64)> {
+    if n > HEAP_UP_TO {
+        return largest(entries.collect(), n);
+    }
+    let mut kept: BinaryHeap<Ranked> = BinaryHeap::with_capacity(n + 1);
+    for (key, volume) in entries {
+        let candidate = Ranked(key, volume);
+        if kept.len() < n {
+            kept.push(candidate);
+        } else if let Some(mut worst) = kept.peek_mut()
+            && candidate < *worst
+        {
+            *worst = candidate;
+        }
+    }
+    largest(
+        kept.into_iter()
+            .map(|Ranked(key, volume)| (key, volume))
+            .collect(),
+        n,
+    )
+}
+
+/// An entry ranked for [`largest_of`]'s heap: greater is worse (less volume; on a tie, the
+/// greater key), so the heap's top is the worst entry kept.
+#[derive(PartialEq, Eq)]
+struct Ranked(Key, u64);
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.1.cmp(&self.1).then(self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
