@@ -40,6 +40,52 @@ pub struct Config {
     /// Per model: learning this network, the threshold's false-positive rate, whether a
     /// generic model may be used. Example: `[models.flow-gae] learn = "24h"`.
     pub models: crate::inference::ModelsConfig,
+    /// The flow history: every flow kept under `data/flows/`. Example: `[store] raw = "7d"`.
+    pub store: StoreSection,
+}
+
+/// `[store]`: the flow history (docs/flow-queries.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// Keep every flow the host sees. Example: `enabled = true`.
+    pub enabled: bool,
+    /// How long raw flows are kept: a number and `h` or `d`. Example: `raw = "7d"`.
+    pub raw: String,
+    /// Write the flows in memory to a file once there are this many. Example:
+    /// `flush_flows = 1000000`.
+    pub flush_flows: usize,
+    /// ... or once the oldest has waited this many seconds. Example: `flush_after_s = 60`.
+    pub flush_after_s: u64,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            enabled: true,
+            raw: "7d".into(),
+            flush_flows: 1_000_000,
+            flush_after_s: 60,
+        }
+    }
+}
+
+impl StoreSection {
+    /// `raw` as a duration.
+    pub fn raw_retention(&self) -> anyhow::Result<std::time::Duration> {
+        let text = self.raw.trim();
+        let hours = match (text.strip_suffix('h'), text.strip_suffix('d')) {
+            (Some(hours), _) => hours.parse::<u64>().ok(),
+            (_, Some(days)) => days.parse::<u64>().ok().map(|d| d.saturating_mul(24)),
+            _ => None,
+        };
+        match hours {
+            Some(hours) if hours > 0 => Ok(std::time::Duration::from_secs(hours * 3_600)),
+            _ => {
+                anyhow::bail!("[store] raw: `{text}` is not a retention such as \"7d\" or \"48h\"")
+            }
+        }
+    }
 }
 
 /// `[server]`

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod flow_history;
 pub mod incidents;
 pub mod learning;
 pub mod pipeline;

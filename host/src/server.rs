@@ -95,6 +95,11 @@ pub fn prepare(config: &Config, tokens: api::Tokens) -> anyhow::Result<Host> {
     {
         pipeline.attach_learner(learner);
     }
+    if let Some(history) = crate::flow_history::FlowHistory::start(&config.store, &config.data.dir)
+        .context("starting the flow history")?
+    {
+        pipeline.attach_history(history);
+    }
     let registry = Registry::new(
         runtime,
         pipeline.clone(),

@@ -70,30 +70,42 @@ impl Nfcapd {
     }
 
     /// Stop (nfcapd writes its file on SIGTERM) and return nfdump's flows: (packets, bytes).
-    fn flows(mut self) -> Vec<(u64, u64)> {
+    fn flows(self) -> Vec<(u64, u64)> {
+        nfdump(self.stop().path(), "")
+    }
+
+    /// Stop (nfcapd writes its file on SIGTERM); the folder of its files.
+    fn stop(mut self) -> tempfile::TempDir {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
-        let output = Command::new("nfdump")
-            .args([
-                "-R",
-                &self.dir.path().display().to_string(),
-                "-q",
-                "-N",
-                "-o",
-                "fmt:%pkt %byt",
-            ])
-            .output()
-            .expect("nfdump");
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| {
-                let mut fields = line.split_whitespace().map(|f| f.parse::<u64>());
-                Some((fields.next()?.ok()?, fields.next()?.ok()?))
-            })
-            .collect()
+        self.dir
     }
+}
+
+/// The flows of nfcapd's files in `dir` that nfdump's `filter` selects: (packets, bytes).
+fn nfdump(dir: &std::path::Path, filter: &str) -> Vec<(u64, u64)> {
+    let mut command = Command::new("nfdump");
+    command.args([
+        "-R",
+        &dir.display().to_string(),
+        "-q",
+        "-N",
+        "-o",
+        "fmt:%pkt %byt",
+    ]);
+    if !filter.is_empty() {
+        command.arg(filter);
+    }
+    let output = command.output().expect("nfdump");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().map(|f| f.parse::<u64>());
+            Some((fields.next()?.ok()?, fields.next()?.ok()?))
+        })
+        .collect()
 }
 
 /// Export the capture as NetFlow `version` to 127.0.0.1:`port`.
@@ -476,4 +488,70 @@ fn windows_a_detector_cannot_take_are_counted_and_reported_once() {
         "one anomaly per episode, none for the disabled detector: {reports:?}"
     );
     assert!(reports.iter().all(|r| r["detector"] == "netassure-host"));
+}
+
+/// (packets, bytes) of each flow of a `GET /flows` reply, sorted.
+fn stored(reply: &Value) -> Vec<(u64, u64)> {
+    let mut flows: Vec<(u64, u64)> = reply["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|f| (f["packets"].as_u64().unwrap(), f["bytes"].as_u64().unwrap()))
+        .collect();
+    flows.sort_unstable();
+    flows
+}
+
+#[test]
+fn exported_flows_are_kept_and_a_filter_selects_what_nfdumps_selects() {
+    let dirs = HostDirs::new();
+    let (host, port) =
+        with_collector_config(&dirs, "", "window_ms = 300\n[store]\nflush_after_s = 1\n");
+    let peer_port = free_port();
+    let nfcapd = Nfcapd::start(peer_port);
+    for destination in [port, peer_port] {
+        softflowd(&dirs, "9", destination);
+    }
+    nfcapd.wait_read();
+    let peer = nfcapd.stop();
+    let expected = nfdump(peer.path(), "").len() as u64;
+    assert!(expected > 0, "nfdump decoded the export");
+    wait_until(
+        Duration::from_secs(30),
+        "every flow written to the flow store",
+        || host.get("/status").1["flow_history"]["stored_flows"].as_u64() == Some(expected),
+    );
+    let status = host.get("/status").1;
+    assert_eq!(status["flow_history"]["shed_flows"], 0, "{status}");
+    for (nfdump_filter, ours) in [
+        ("", ""),
+        ("proto udp", "proto udp"),
+        ("proto tcp and dst port 443", "proto tcp and dport = 443"),
+        ("not proto tcp", "not proto tcp"),
+        ("bytes > 1000 or packets < 3", "bytes > 1000 or packets < 3"),
+        ("src port 53 or dst port 53", "port 53"),
+    ] {
+        let mut want = nfdump(peer.path(), nfdump_filter);
+        want.sort_unstable();
+        let path = format!(
+            "/flows?since=0&limit=10000&filter={}",
+            ours.replace(' ', "%20")
+                .replace('=', "%3D")
+                .replace('<', "%3C")
+                .replace('>', "%3E")
+        );
+        let (code, reply) = host.get(&path);
+        assert_eq!(code, 200, "{ours}: {reply}");
+        assert_eq!(
+            stored(&reply),
+            want,
+            "`{ours}` against nfdump's `{nfdump_filter}`"
+        );
+    }
+    let (code, reply) = host.get("/flows?filter=dport%20%3E%2070000");
+    assert_eq!(code, 400, "{reply}");
+    assert!(
+        reply["detail"].as_str().unwrap().contains("column 9"),
+        "{reply}"
+    );
 }

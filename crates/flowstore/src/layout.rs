@@ -2,10 +2,12 @@
 //! folder, one folder per hour (UTC) of the flows' end, each file named by the first and last
 //! end time it holds (milliseconds) — a query opens only the files whose span meets its own.
 //! A file is written as `NAME.parquet.partial` and renamed when complete: a `.partial` file
-//! found at start is one a crash cut short, and is moved to `set-aside/`.
+//! found at start is one a crash cut short, and is moved to `set-aside/`. Files expire by when
+//! they were written.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// An hour, in milliseconds.
 pub const HOUR_MS: u64 = 3_600_000;
@@ -147,19 +149,23 @@ pub(crate) fn set_aside_partials(root: &Path) -> io::Result<usize> {
     Ok(moved)
 }
 
-/// Remove the hour folders that end at or before `before_ms` (and day folders left empty);
-/// the files and bytes removed.
-pub(crate) fn expire(root: &Path, before_ms: u64) -> io::Result<(usize, u64)> {
+/// Remove the files written before `written_before` (and the hour and day folders left
+/// empty); the files and bytes removed. Retention counts from when flows were stored, so
+/// flows replayed from an old capture are kept as long as live ones.
+pub(crate) fn expire(root: &Path, written_before: SystemTime) -> io::Result<(usize, u64)> {
     let (mut files, mut bytes) = (0, 0);
-    for (start, dir) in hours(root)? {
-        if start + HOUR_MS > before_ms {
-            break;
-        }
+    for (_, dir) in hours(root)? {
         for path in entries(&dir)? {
-            bytes += std::fs::metadata(&path).map_or(0, |m| m.len());
-            files += 1;
+            let metadata = std::fs::metadata(&path)?;
+            if metadata.modified()? < written_before {
+                std::fs::remove_file(&path)?;
+                files += 1;
+                bytes += metadata.len();
+            }
         }
-        std::fs::remove_dir_all(&dir)?;
+        if entries(&dir)?.is_empty() {
+            std::fs::remove_dir(&dir)?;
+        }
         if let Some(day) = dir.parent()
             && entries(day)?.is_empty()
         {

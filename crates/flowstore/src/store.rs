@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use netassure_flowfilter::{ColumnsRow, Filter};
 use netassure_netflow::FlowColumns;
@@ -256,10 +256,10 @@ impl FlowStore {
         Ok(found)
     }
 
-    /// Remove the hours whose flows all ended before `before_ms`; the files removed.
-    pub fn expire(&mut self, before_ms: u64) -> Result<usize, StoreError> {
+    /// Remove the files written before `written_before`; how many.
+    pub fn expire(&mut self, written_before: SystemTime) -> Result<usize, StoreError> {
         let dir = &self.config.dir;
-        let (files, _) = layout::expire(dir, before_ms)
+        let (files, _) = layout::expire(dir, written_before)
             .map_err(StoreError::io(format!("expiring in {}", dir.display())))?;
         self.stats.expired_files += files as u64;
         self.stats.files = self.stats.files.saturating_sub(files as u64);

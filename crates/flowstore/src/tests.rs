@@ -189,16 +189,27 @@ fn a_file_cut_short_by_a_crash_is_set_aside_and_the_rest_is_read() {
 }
 
 #[test]
-fn expired_hours_are_removed_whole() {
+fn files_written_before_the_retention_are_removed_with_their_folders() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path());
     store.append(&flows(TEN, 3 * 3_600)).unwrap();
     store.flush().unwrap();
     assert_eq!(store.stats().files, 3);
-    // Before 11:30: only the 10:00 hour ends by then.
-    assert_eq!(store.expire(TEN + 5_400_000).unwrap(), 1);
+    // The 10:00 hour was written eight days ago.
+    let now = std::time::SystemTime::now();
+    let eight_days = Duration::from_secs(8 * 86_400);
+    let folder = dir.path().join("raw/2026-12-01/10");
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path())
+            .unwrap();
+        file.set_modified(now - eight_days).unwrap();
+    }
+    let week = Duration::from_secs(7 * 86_400);
+    assert_eq!(store.expire(now - week).unwrap(), 1);
     let left = store.scan(&everything()).unwrap();
     assert_eq!(left.len(), 2 * 3_600);
     assert!(left.end_ms.iter().all(|&end| end >= TEN + 3_600_000));
-    assert!(!dir.path().join("raw/2026-12-01/10").exists());
+    assert!(!folder.exists());
 }

@@ -7,6 +7,7 @@ mod auth;
 mod content_type;
 mod error;
 mod findings;
+mod flows;
 mod incidents;
 mod models;
 mod plugins;
@@ -125,6 +126,7 @@ pub fn app(state: AppState) -> Router {
         .route("/analysis/capacity", get(analysis::capacity::capacity))
         .route("/alerts", get(findings::alerts))
         .route("/alerts/{id}", get(findings::alert))
+        .route("/flows", get(flows::flows))
         .route("/incidents", get(incidents::incidents))
         .route("/incidents/{id}", get(incidents::incident))
         .route("/anomalies", get(findings::anomalies))

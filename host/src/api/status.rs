@@ -72,6 +72,8 @@ pub(crate) struct StatusReply {
     ingest: IngestReply,
     topology_stream: Option<crate::ingest::StreamStats>,
     inference: crate::inference::InferenceStatus,
+    /// The flow history (`null` when `[store] enabled = false`).
+    flow_history: Option<crate::flow_history::FlowHistoryStatus>,
 }
 
 /// `ingest` of `/status`: replay sources, and the NetFlow collector when configured.
@@ -169,6 +171,7 @@ pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<StatusRe
             .as_ref()
             .and_then(|stats| stats.lock().ok().map(|stats| stats.clone())),
         inference: state.inference.status(),
+        flow_history: state.pipeline.history().map(|history| history.status()),
     });
     // Not ready while the plugins load: a readiness probe (or a script) waits for 200.
     let code = if starting {

@@ -99,6 +99,7 @@ pub struct Pipeline {
     findings: std::sync::OnceLock<Arc<FindingsStore>>,
     incidents: std::sync::OnceLock<Arc<Incidents>>,
     learner: std::sync::OnceLock<Arc<crate::learning::Learner>>,
+    history: std::sync::OnceLock<Arc<crate::flow_history::FlowHistory>>,
     feed: Feed,
     storage: storage::StorageHealth,
     next_event_id: AtomicU64,
@@ -119,6 +120,7 @@ impl Pipeline {
             findings: std::sync::OnceLock::new(),
             incidents: std::sync::OnceLock::new(),
             learner: std::sync::OnceLock::new(),
+            history: std::sync::OnceLock::new(),
             feed: Feed::new(1024),
             storage: storage::StorageHealth::default(),
             next_event_id: AtomicU64::new(1),
@@ -240,6 +242,11 @@ impl Pipeline {
         kind: EventKind,
         when_busy: WhenBusy,
     ) {
+        if kind == EventKind::Flows
+            && let Some(history) = self.history.get()
+        {
+            history.offer(event);
+        }
         let flows = event.flow_count();
         let routes = self.routes.load();
         for route in routes
@@ -482,6 +489,16 @@ impl Pipeline {
     /// Assemble incidents with `incidents` from now on.
     pub(crate) fn attach_incidents(&self, incidents: Arc<Incidents>) {
         let _ = self.incidents.set(incidents);
+    }
+
+    /// Keep every flow window in `history` from now on.
+    pub(crate) fn attach_history(&self, history: Arc<crate::flow_history::FlowHistory>) {
+        let _ = self.history.set(history);
+    }
+
+    /// The flow history, when one is kept.
+    pub fn history(&self) -> Option<&Arc<crate::flow_history::FlowHistory>> {
+        self.history.get()
     }
 
     /// Offer every flow window to `learner` from now on.
