@@ -505,8 +505,11 @@ fn stored(reply: &Value) -> Vec<(u64, u64)> {
 #[test]
 fn exported_flows_are_kept_and_a_filter_selects_what_nfdumps_selects() {
     let dirs = HostDirs::new();
-    let (host, port) =
-        with_collector_config(&dirs, "", "window_ms = 300\n[store]\nflush_after_s = 1\n");
+    let (host, port) = with_collector_config(
+        &dirs,
+        "",
+        "window_ms = 300\n[store]\nenabled = true\nflush_after_s = 1\n",
+    );
     let peer_port = free_port();
     let nfcapd = Nfcapd::start(peer_port);
     for destination in [port, peer_port] {
