@@ -113,18 +113,23 @@ pub(crate) fn current_conversations() -> Option<netassure_flowgraph::Conversatio
     CONVERSATIONS.with(|cell| cell.borrow().clone())
 }
 
+/// A xorshift64 generator seeded with `seed` (the same seed, the same numbers).
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 /// Pseudo-random background traffic for flow-detector tests: `flows` flows among `hosts`
 /// hosts (10.0.x.y), senders and receivers skewed towards low host numbers (a few busy servers,
 /// many quiet clients), mixed TCP/UDP with well-known and ephemeral ports, sizes from 40 bytes
 /// to about 1.5 MB; the same `seed` gives the same flows.
 pub fn background_flows(seed: u64, flows: usize, hosts: u32) -> Vec<crate::flows::FlowRecord> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(seed);
     // Skew: the minimum of two uniform draws favours low numbers.
     let host = move |next: &mut dyn FnMut() -> u64| {
         let a = (next() % u64::from(hosts)) as u32;
@@ -167,13 +172,7 @@ pub fn host_addr(n: u32) -> std::net::IpAddr {
 /// 1 to 100 packets of 700 bytes, each nine seconds long and ending at `end_ms`. For profiling
 /// a detector natively on the traffic the realistic bench measures it on.
 pub fn collector_flows(seed: u64, flows: usize, end_ms: u64) -> Vec<crate::flows::FlowRecord> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(seed);
     (0..flows)
         .map(|_| {
             let (a, b, c) = (next(), next(), next());

@@ -14,7 +14,6 @@
 
 use std::collections::VecDeque;
 
-use datasketches::hll::{HllType, HllUnion};
 use netassure_plugin_sdk::collections::HashMap;
 
 use crate::inbound::Inbound;
@@ -88,27 +87,10 @@ impl Recent {
         lg_k: u8,
     ) -> Option<Inbound> {
         let steps = self.by_destination.get(&destination)?;
-        let mut union = HllUnion::new(lg_k).expect("lg_k was checked");
-        let mut flood_union = HllUnion::new(lg_k).expect("lg_k was checked");
         let mut total = Inbound::default();
         for step in steps {
-            let r = &step.received;
-            if let Some(sources) = &r.sources {
-                union.update(sources.as_ref());
-            }
-            if let Some(sources) = &r.flood_sources {
-                flood_union.update(sources.as_ref());
-            }
-            total.flows += r.flows;
-            total.flood_flows += r.flood_flows;
-            total.packets += r.packets;
-            total.bytes += r.bytes;
-            total.flood_packets += r.flood_packets;
-            total.unsolicited_packets += r.unsolicited_packets;
+            total.absorb(&step.received, lg_k);
         }
-        total.sources = (!union.is_empty()).then(|| Box::new(union.to_sketch(HllType::Hll8)));
-        total.flood_sources =
-            (!flood_union.is_empty()).then(|| Box::new(flood_union.to_sketch(HllType::Hll8)));
         if window.flood_share() > total.flood_share() {
             // A flood that has just begun is clearer in its own window than over the span.
             (total.packets, total.flood_packets) = (window.packets, window.flood_packets);
