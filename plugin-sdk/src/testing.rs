@@ -143,7 +143,7 @@ pub fn background_flows(seed: u64, flows: usize, hosts: u32) -> Vec<crate::flows
             if dst == src {
                 dst = (dst + 1) % hosts;
             }
-            let tcp = next() % 4 != 0;
+            let tcp = !next().is_multiple_of(4);
             let packets = 1 + next() % 1000;
             let start_ms = 1_000 * i as u64 / flows.max(1) as u64;
             crate::flows::FlowRecord {
